@@ -1,0 +1,50 @@
+# Two commands set everything up on a fresh machine with Python 3.11 and pip: `make demo` and `make test`.
+PYTHON ?= python3.11
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+# uv must use this machine's Python: downloading one is not possible here.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+
+DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml
+MANIFEST := dbt_project/target/manifest.json
+
+.PHONY: env demo test lint ui metrics clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+env: $(VENV)/.synced
+
+# dagster-dbt loads the project from a compiled manifest; parsing needs a warehouse path but never opens it.
+$(MANIFEST): $(VENV)/.synced $(DBT_SOURCES)
+	cd dbt_project && PIMLENS_WAREHOUSE=$(CURDIR)/var/warehouse.duckdb ../$(BIN)/dbt parse --profiles-dir . --quiet
+	touch $@
+
+demo: $(MANIFEST)
+	$(BIN)/pimlens demo $(DEMO_ARGS)
+
+ui: $(MANIFEST)
+	$(BIN)/pimlens ui
+
+metrics: env
+	$(BIN)/pimlens metrics
+
+lint: env
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project/models
+
+test: lint $(MANIFEST)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf var dbt_project/target dbt_project/logs .pytest_cache

@@ -1,0 +1,61 @@
+-- The settings that matter for compliance, one row per role's PIM policy.
+with
+
+rules as (
+    select * from {{ ref('stg_graph__role_management_policy_rules') }}
+),
+
+pivoted as (
+    select
+        tenant_id,
+        role_definition_id,
+        any_value(policy_id) as policy_id,
+        coalesce(
+            bool_or(
+                rule_name = 'Approval_EndUser_Assignment'
+                and cast(policy_rule ->> '$.setting.isApprovalRequired' as boolean)
+            ),
+            false
+        ) as is_approval_required,
+        coalesce(
+            bool_or(
+                (
+                    rule_name = 'Enablement_EndUser_Assignment'
+                    and list_contains(cast(policy_rule -> 'enabledRules' as varchar[]), 'MultiFactorAuthentication')
+                )
+                or (
+                    rule_name = 'AuthenticationContext_EndUser_Assignment'
+                    and cast(policy_rule ->> 'isEnabled' as boolean)
+                )
+            ),
+            false
+        ) as is_mfa_required_on_activation,
+        coalesce(
+            bool_or(
+                rule_name = 'Enablement_EndUser_Assignment'
+                and list_contains(cast(policy_rule -> 'enabledRules' as varchar[]), 'Justification')
+            ),
+            false
+        ) as is_justification_required_on_activation,
+        coalesce(
+            bool_or(
+                rule_name = 'Enablement_EndUser_Assignment'
+                and list_contains(cast(policy_rule -> 'enabledRules' as varchar[]), 'Ticketing')
+            ),
+            false
+        ) as is_ticket_required_on_activation,
+        any_value(policy_rule ->> 'maximumDuration') filter (
+            where rule_name = 'Expiration_EndUser_Assignment'
+        ) as max_activation_duration,
+        coalesce(
+            bool_or(
+                rule_name = 'Expiration_Admin_Eligibility'
+                and not cast(policy_rule ->> 'isExpirationRequired' as boolean)
+            ),
+            false
+        ) as is_permanent_eligibility_allowed
+    from rules
+    group by tenant_id, role_definition_id
+)
+
+select * from pivoted

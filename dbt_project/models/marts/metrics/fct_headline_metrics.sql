@@ -1,0 +1,129 @@
+-- The headline metrics of docs/metrics.md, one row per tenant and metric. A metric that cannot be computed
+-- is null, never 0.
+with
+
+access as (
+    select * from {{ ref('fct_role_access') }}
+),
+
+requests as (
+    select * from {{ ref('fct_activation_requests') }}
+),
+
+tenants as (
+    select distinct tenant_id from {{ ref('stg_graph__role_definitions') }}
+),
+
+privileged_access as (
+    select * from access
+    where is_privileged_role
+),
+
+state_counts as (
+    select
+        tenants.tenant_id,
+        count(privileged_access.access_id) filter (where privileged_access.access_state = 'eligible') as eligible,
+        count(privileged_access.access_id) filter (where privileged_access.access_state = 'active_permanent')
+            as active_permanent,
+        count(privileged_access.access_id) filter (where privileged_access.access_state = 'active_time_bound')
+            as active_time_bound,
+        count(privileged_access.access_id) filter (where privileged_access.access_state = 'activated') as activated,
+        count(privileged_access.access_id) filter (where privileged_access.access_state = 'outside_pim') as outside_pim
+    from tenants
+    left join privileged_access
+        on tenants.tenant_id = privileged_access.tenant_id
+    group by tenants.tenant_id
+),
+
+principals as (
+    select
+        tenant_id,
+        principal_id,
+        bool_or(is_standing) as has_standing_access
+    from privileged_access
+    group by tenant_id, principal_id
+),
+
+principal_counts as (
+    select
+        tenants.tenant_id,
+        count(principals.principal_id) as privileged_principals,
+        count(principals.principal_id) filter (where not principals.has_standing_access) as eligible_only_principals
+    from tenants
+    left join principals
+        on tenants.tenant_id = principals.tenant_id
+    group by tenants.tenant_id
+),
+
+request_counts as (
+    select
+        tenants.tenant_id,
+        count(requests.activation_request_id) as activation_requests,
+        count(*) filter (where requests.approval_decision = 'approved') as approved,
+        count(*) filter (where requests.approval_decision is not null) as decided,
+        median(requests.approval_latency_ms) filter (
+            where requests.approval_decision is not null
+        ) as median_approval_latency_ms
+    from tenants
+    left join requests
+        on tenants.tenant_id = requests.tenant_id
+    group by tenants.tenant_id
+),
+
+metrics as (
+    select
+        state_counts.tenant_id,
+        state_counts.eligible as privileged_access_eligible,
+        state_counts.active_permanent as privileged_access_active_permanent,
+        state_counts.active_time_bound as privileged_access_active_time_bound,
+        state_counts.activated as privileged_access_activated,
+        state_counts.outside_pim as privileged_access_outside_pim,
+        state_counts.active_permanent + state_counts.active_time_bound + state_counts.outside_pim
+            as standing_privileged_access,
+        principal_counts.privileged_principals,
+        principal_counts.eligible_only_principals / nullif(principal_counts.privileged_principals, 0)
+            as eligible_only_principal_share,
+        request_counts.activation_requests,
+        request_counts.approved / nullif(request_counts.decided, 0) as approval_rate,
+        request_counts.median_approval_latency_ms / 1000 as median_approval_latency_seconds
+    from state_counts
+    inner join principal_counts
+        on state_counts.tenant_id = principal_counts.tenant_id
+    inner join request_counts
+        on state_counts.tenant_id = request_counts.tenant_id
+),
+
+unpivoted as (
+    {% for metric_name in [
+        'privileged_access_eligible',
+        'privileged_access_active_permanent',
+        'privileged_access_active_time_bound',
+        'privileged_access_activated',
+        'privileged_access_outside_pim',
+        'standing_privileged_access',
+        'privileged_principals',
+        'eligible_only_principal_share',
+        'activation_requests',
+        'approval_rate',
+        'median_approval_latency_seconds',
+    ] %}
+        select
+            tenant_id,
+            '{{ metric_name }}' as metric_name,
+            cast({{ metric_name }} as double) as metric_value
+        from metrics
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+final as (
+    select
+        md5(concat_ws('|', tenant_id, metric_name)) as headline_metric_id,
+        tenant_id,
+        metric_name,
+        metric_value,
+        now() as computed_at
+    from unpivoted
+)
+
+select * from final

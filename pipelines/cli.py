@@ -1,0 +1,182 @@
+"""The ``pimlens`` command: generate a demo tenant, serve it, run the demo, print metrics, open the UI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipelines.lib import paths
+
+
+def _as_of(text: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"--as-of wants an ISO date such as 2026-11-01, got {text!r}") from error
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _today() -> datetime:
+    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from pipelines.demo_tenant import generate_tenant
+
+    truth = generate_tenant(args.out, size=args.size, seed=args.seed, as_of=args.as_of)
+    print(f"Wrote a size-{args.size} tenant (seed {args.seed}, as of {args.as_of:%Y-%m-%d}) to {args.out}")
+    print(f"Ground truth: {args.out / 'ground_truth.json'} ({len(truth.metrics)} metrics)")
+    return 0
+
+
+def cmd_emulate(args: argparse.Namespace) -> int:
+    from pipelines.emulator import EmulatorOptions, start_emulator
+
+    options = EmulatorOptions(enforce_rate_limits=not args.no_rate_limits)
+    emulator = start_emulator(args.tenant, state_dir=args.state_dir, port=args.port, options=options)
+    ready = {
+        "url": emulator.url,
+        "ca_file": str(emulator.ca_file),
+        "tenant_id": emulator.tenant_id,
+        "client_id": options.client_id,
+        "client_secret": options.client_secret,
+    }
+    # Written last and atomically: its presence tells a waiting process the emulator is listening.
+    ready_file = args.state_dir / "emulator.json"
+    ready_file.with_suffix(".tmp").write_text(json.dumps(ready, indent=2), encoding="utf-8")
+    ready_file.with_suffix(".tmp").replace(ready_file)
+    print(f"Serving {args.tenant} at {emulator.url} (CA: {emulator.ca_file}); Ctrl-C stops.", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
+        ready_file.unlink(missing_ok=True)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pipelines.demo_tenant import generate_tenant
+    from pipelines.lib.demo_session import (
+        emulator_process,
+        pipeline_environment,
+        run_refresh_job,
+        write_demo_config,
+    )
+    from pipelines.lib.warehouse.metrics import compare_with_truth, read_headline_metrics
+
+    tenant_dir = paths.DEMO_TENANT_DIR
+    truth = generate_tenant(tenant_dir, size=args.size, seed=args.seed, as_of=args.as_of)
+    print(f"Generated a size-{args.size} demo tenant (seed {args.seed}) in {tenant_dir}")
+    warehouse = paths.VAR_DIR / "warehouse.duckdb"
+    if args.fresh:
+        warehouse.unlink(missing_ok=True)
+    with emulator_process(tenant_dir, paths.EMULATOR_STATE_DIR) as emulator:
+        print(f"Emulator listening at {emulator.url}")
+        config_file = write_demo_config(paths.VAR_DIR / "demo" / "pimlens.yaml", emulator)
+        run_refresh_job(pipeline_environment(config_file, warehouse, emulator))
+    measured = read_headline_metrics(warehouse).get(truth.tenant_id, {})
+    rows = compare_with_truth(measured, truth.metrics)
+    print()
+    print(f"{'metric':40} {'warehouse':>14} {'ground truth':>14}  match")
+    for name, actual, expected, same in rows:
+        print(f"{name:40} {_fmt(actual):>14} {_fmt(expected):>14}  {'yes' if same else 'NO'}")
+    print()
+    print(f"Warehouse: {warehouse}")
+    query = "from marts.fct_headline_metrics"
+    print(
+        f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{warehouse}', read_only=True).sql('{query}').show()\""
+    )
+    print(f"Power BI export (Parquet): {warehouse.parent / 'exports'}")
+    print("Dagster UI on the same data: make ui   (then open http://127.0.0.1:3000)")
+    return 0 if all(same for *_, same in rows) else 1
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from pipelines.lib.demo_session import emulator_process, pipeline_environment, write_demo_config
+
+    if not (paths.DEMO_TENANT_DIR / "tenant.json").exists():
+        print("No demo tenant yet: run `make demo` first.", file=sys.stderr)
+        return 2
+    warehouse = paths.VAR_DIR / "warehouse.duckdb"
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    with emulator_process(paths.DEMO_TENANT_DIR, paths.EMULATOR_STATE_DIR) as emulator:
+        config_file = write_demo_config(paths.VAR_DIR / "demo" / "pimlens.yaml", emulator)
+        env = pipeline_environment(config_file, warehouse, emulator)
+        command = [dagster, "dev", "-m", "pipelines.definitions", "--host", "127.0.0.1", "--port", str(args.port)]
+        try:
+            return subprocess.run(command, env=env, cwd=paths.REPO_ROOT, check=False).returncode
+        except KeyboardInterrupt:
+            return 0
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from pipelines.lib.warehouse.metrics import read_headline_metrics
+
+    for tenant_id, metrics in read_headline_metrics(args.warehouse).items():
+        print(f"tenant {tenant_id}")
+        for name, value in metrics.items():
+            print(f"  {name:40} {_fmt(value):>14}")
+    return 0
+
+
+def _fmt(value: float | int | None) -> str:
+    if value is None:
+        return "unknown"
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.6g}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pimlens", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    tenant = commands.add_parser("tenant", help="demo tenants").add_subparsers(dest="tenant_command", required=True)
+    generate = tenant.add_parser("generate", help="write a seeded demo tenant directory with its ground truth")
+    generate.add_argument("--size", choices=["S", "M", "L"], default="S")
+    generate.add_argument("--seed", type=int, default=7)
+    generate.add_argument("--as-of", type=_as_of, default=_today(), help="the instant the tenant is frozen at")
+    generate.add_argument("--out", type=Path, required=True)
+    generate.set_defaults(handler=cmd_generate)
+
+    emulate = commands.add_parser("emulate", help="serve a tenant directory as Graph and Log Analytics over HTTPS")
+    emulate.add_argument("--tenant", type=Path, required=True)
+    emulate.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    emulate.add_argument("--state-dir", type=Path, default=paths.EMULATOR_STATE_DIR, help="where the CA is kept")
+    emulate.add_argument("--no-rate-limits", action="store_true", help="do not enforce Graph's documented limits")
+    emulate.set_defaults(handler=cmd_emulate)
+
+    demo = commands.add_parser("demo", help="generate, serve and extract the demo tenant, then compare metrics")
+    demo.add_argument("--size", choices=["S", "M", "L"], default="S")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--as-of", type=_as_of, default=_today())
+    demo.add_argument("--fresh", action="store_true", help="start from an empty warehouse")
+    demo.set_defaults(handler=cmd_demo)
+
+    ui = commands.add_parser("ui", help="the Dagster UI on the demo warehouse, with the emulator running")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(handler=cmd_ui)
+
+    metrics = commands.add_parser("metrics", help="print the headline metrics of a warehouse")
+    metrics.add_argument("--warehouse", type=Path, default=paths.VAR_DIR / "warehouse.duckdb")
+    metrics.set_defaults(handler=cmd_metrics)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

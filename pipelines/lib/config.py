@@ -1,0 +1,151 @@
+"""The pimlens configuration file: which tenants to read, how to reach them, where the warehouse lives.
+
+One YAML file (its path in ``PIMLENS_CONFIG``) declares the tenants; secrets are never in it, only the name of
+the environment variable that holds each one. The demo writes its own file pointing at the emulator, so a real
+tenant differs from the demo only in this file. The warehouse file is ``PIMLENS_WAREHOUSE``, because dbt reads
+it from the environment too.
+
+```yaml
+tenants:                                  # relative paths are relative to this file
+  - name: contoso
+    tenant_id: 00000000-0000-0000-0000-000000000000
+    client_id: 11111111-1111-1111-1111-111111111111
+    client_secret_env: PIMLENS_CLIENT_SECRET      # or certificate_path: reader.pem
+    # graph_url, authority_url, log_analytics_url default to Microsoft's public cloud
+    # ca_bundle: only for a TLS-inspecting proxy or the emulator
+```
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+GRAPH_URL = "https://graph.microsoft.com"
+AUTHORITY_URL = "https://login.microsoftonline.com"
+LOG_ANALYTICS_URL = "https://api.loganalytics.io"
+CONFIG_ENV = "PIMLENS_CONFIG"
+
+TENANT_KEYS = {
+    "name",
+    "tenant_id",
+    "client_id",
+    "client_secret_env",
+    "certificate_path",
+    "graph_url",
+    "authority_url",
+    "log_analytics_url",
+    "ca_bundle",
+}
+TOP_KEYS = {"tenants"}
+WAREHOUSE_ENV = "PIMLENS_WAREHOUSE"
+
+
+class ConfigError(ValueError):
+    """The configuration is wrong; the message names the file, the key and what to put there."""
+
+
+@dataclass(frozen=True)
+class TenantSettings:
+    name: str
+    tenant_id: str
+    client_id: str
+    client_secret: str | None = field(default=None, repr=False)
+    certificate_path: Path | None = None
+    graph_url: str = GRAPH_URL
+    authority_url: str = AUTHORITY_URL
+    log_analytics_url: str = LOG_ANALYTICS_URL
+    ca_bundle: Path | None = None
+
+    @property
+    def is_custom_authority(self) -> bool:
+        return self.authority_url != AUTHORITY_URL
+
+
+@dataclass(frozen=True)
+class PimlensConfig:
+    source: Path
+    tenants: tuple[TenantSettings, ...]
+
+
+def load_config(path: Path, environ: Mapping[str, str] | None = None) -> PimlensConfig:
+    env = os.environ if environ is None else environ
+    if not path.is_file():
+        raise ConfigError(f"No pimlens configuration at {path}: create it, or point {CONFIG_ENV} at one.")
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path} is not valid YAML: {error}") from error
+    if not isinstance(document, dict):
+        raise ConfigError(f"{path} must be a mapping with the keys {sorted(TOP_KEYS)}.")
+    _reject_unknown(path, "", document, TOP_KEYS)
+    tenants = document.get("tenants")
+    if not isinstance(tenants, list) or not tenants:
+        raise ConfigError(f"{path}: 'tenants' must be a list with at least one tenant.")
+    parsed = tuple(_tenant(path, index, entry, env) for index, entry in enumerate(tenants))
+    names = [tenant.name for tenant in parsed]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{path}: tenant names must be unique, got {names}.")
+    return PimlensConfig(source=path, tenants=parsed)
+
+
+def _tenant(path: Path, index: int, entry: Any, env: Mapping[str, str]) -> TenantSettings:
+    where = f"tenants[{index}]"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{path}: {where} must be a mapping.")
+    _reject_unknown(path, f"{where}.", entry, TENANT_KEYS)
+    for key in ("name", "tenant_id", "client_id"):
+        if not isinstance(entry.get(key), str) or not entry[key].strip():
+            raise ConfigError(f"{path}: {where}.{key} is required (a non-empty string).")
+    secret_env = entry.get("client_secret_env")
+    cert = entry.get("certificate_path")
+    if bool(secret_env) == bool(cert):
+        raise ConfigError(f"{path}: {where} needs exactly one of client_secret_env or certificate_path.")
+    secret = None
+    if secret_env:
+        secret = env.get(str(secret_env))
+        if not secret:
+            raise ConfigError(
+                f"{path}: {where}.client_secret_env names {secret_env}, but that environment variable is not set."
+            )
+    cert_path = _resolve(path, cert) if cert else None
+    if cert_path is not None and not cert_path.is_file():
+        raise ConfigError(f"{path}: {where}.certificate_path {cert_path} is not a file.")
+    ca = _resolve(path, entry["ca_bundle"]) if entry.get("ca_bundle") else None
+    if ca is not None and not ca.is_file():
+        raise ConfigError(f"{path}: {where}.ca_bundle {ca} is not a file.")
+    urls = {}
+    for key, default in (
+        ("graph_url", GRAPH_URL),
+        ("authority_url", AUTHORITY_URL),
+        ("log_analytics_url", LOG_ANALYTICS_URL),
+    ):
+        url = str(entry.get(key) or default).rstrip("/")
+        if not url.startswith("https://"):
+            raise ConfigError(f"{path}: {where}.{key} must be an https:// URL, got {url!r}.")
+        urls[key] = url
+    return TenantSettings(
+        name=entry["name"],
+        tenant_id=entry["tenant_id"],
+        client_id=entry["client_id"],
+        client_secret=secret,
+        certificate_path=cert_path,
+        ca_bundle=ca,
+        **urls,
+    )
+
+
+def _reject_unknown(path: Path, prefix: str, mapping: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(mapping) - allowed)
+    if unknown:
+        raise ConfigError(f"{path}: unknown key {prefix}{unknown[0]}; allowed keys are {sorted(allowed)}.")
+
+
+def _resolve(path: Path, value: str) -> Path:
+    candidate = Path(value)
+    return candidate if candidate.is_absolute() else (path.parent / candidate).resolve()

@@ -1,0 +1,19 @@
+"""The one place that turns the repository layout into paths.
+
+Everything that needs a file of the project asks here, so no module walks up from ``__file__`` itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+
+# Local, ignored by git: the demo tenant, the emulator's CA, the warehouse and Dagster's own storage.
+VAR_DIR = REPO_ROOT / "var"
+DEMO_TENANT_DIR = VAR_DIR / "demo-tenant"
+EMULATOR_STATE_DIR = VAR_DIR / "emulator"
+DAGSTER_HOME = REPO_ROOT
+DAGSTER_STORAGE_DIR = VAR_DIR / "dagster"

@@ -1,0 +1,143 @@
+"""Lands an extracted NDJSON file in DuckDB in one transaction with its manifest row and watermark.
+
+Either the rows, the ``meta.loads`` row and the watermark all commit, or none of them does: a run killed at any
+point leaves the warehouse as it was before that collection, and the next run repeats the work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from pipelines.lib.graph.collections import CollectionSpec, LoadMode
+from pipelines.lib.graph.extract import ExtractResult
+from pipelines.lib.warehouse.schema import ensure_meta, ensure_raw_table
+
+# Graph objects stay far below this; the guard is raised from DuckDB's 16 MB default so that a large but
+# valid record lands instead of failing the whole load.
+MAX_OBJECT_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    load_id: str
+    rows_received: int
+    rows_inserted: int
+    dead_letters: int
+    watermark: datetime | None
+
+
+def read_watermark(con: duckdb.DuckDBPyConnection, tenant_id: str, collection: str) -> datetime | None:
+    ensure_meta(con)
+    row = con.execute(
+        "select watermark from meta.watermarks where tenant_id = ? and collection = ?",
+        [tenant_id, collection],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def land_collection(
+    con: duckdb.DuckDBPyConnection,
+    spec: CollectionSpec,
+    *,
+    tenant_id: str,
+    load_id: str,
+    started_at: datetime,
+    ndjson_path: Path,
+    extracted: ExtractResult,
+    window_start: datetime | None,
+) -> LoadSummary:
+    ensure_meta(con)
+    ensure_raw_table(con, spec.table)
+    source = (
+        f"read_json('{_sql_path(ndjson_path)}', format='newline_delimited', "
+        f"columns={{'id': 'VARCHAR', 'record': 'JSON'}}, maximum_object_size={MAX_OBJECT_BYTES})"
+    )
+    con.execute("begin transaction")
+    try:
+        before = _count(con, spec.table, tenant_id)
+        if spec.mode is LoadMode.SNAPSHOT:
+            con.execute(
+                f"insert into raw.{spec.table} select ?, ?, now(), id, record from {source}",
+                [tenant_id, load_id],
+            )
+        else:
+            # The look-back window re-reads events already stored; keep the first copy of every id.
+            con.execute(
+                f"""insert into raw.{spec.table}
+                select ?, ?, now(), id, record from {source} as incoming
+                where not exists (
+                    select 1 from raw.{spec.table} as stored where stored.tenant_id = ? and stored.id = incoming.id
+                )
+                qualify row_number() over (partition by id) = 1""",
+                [tenant_id, load_id, tenant_id],
+            )
+        inserted = _count(con, spec.table, tenant_id) - before
+        _insert_dead_letters(con, spec.table, tenant_id, load_id, extracted)
+        watermark = _advance_watermark(con, spec, tenant_id, load_id, source)
+        con.execute(
+            "insert into meta.loads values (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?)",
+            [
+                load_id,
+                tenant_id,
+                spec.table,
+                spec.mode.value,
+                started_at,
+                extracted.rows,
+                inserted,
+                extracted.pages,
+                extracted.restarts,
+                len(extracted.dead_letters),
+                window_start,
+                f"{spec.api_version}/{spec.path}",
+            ],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return LoadSummary(load_id, extracted.rows, inserted, len(extracted.dead_letters), watermark)
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str, tenant_id: str) -> int:
+    return con.execute(f"select count(*) from raw.{table} where tenant_id = ?", [tenant_id]).fetchone()[0]
+
+
+def _insert_dead_letters(
+    con: duckdb.DuckDBPyConnection, table: str, tenant_id: str, load_id: str, extracted: ExtractResult
+) -> None:
+    if not extracted.dead_letters:
+        return
+    con.executemany(
+        "insert into raw.dead_letter values (?, ?, ?, ?, ?, ?, ?, now())",
+        [
+            [tenant_id, load_id, table, dead.page_number, dead.source_url, dead.error, dead.raw_text]
+            for dead in extracted.dead_letters
+        ],
+    )
+
+
+def _advance_watermark(
+    con: duckdb.DuckDBPyConnection, spec: CollectionSpec, tenant_id: str, load_id: str, source: str
+) -> datetime | None:
+    """Moves the watermark to the newest event this load read, never backwards."""
+    if spec.mode is not LoadMode.INCREMENTAL:
+        return None
+    newest = con.execute(
+        f"select max(try_cast(record->>'{spec.time_property}' as timestamptz)) from {source}"
+    ).fetchone()[0]
+    if newest is not None:
+        con.execute(
+            """insert into meta.watermarks values (?, ?, ?, ?)
+            on conflict (tenant_id, collection) do update
+            set watermark = greatest(meta.watermarks.watermark, excluded.watermark), load_id = excluded.load_id""",
+            [tenant_id, spec.table, newest, load_id],
+        )
+    return read_watermark(con, tenant_id, spec.table)
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")

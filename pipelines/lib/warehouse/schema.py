@@ -1,0 +1,63 @@
+"""DDL of the tables the extractor owns: raw landing tables and the load manifest.
+
+Raw tables keep each record's full JSON untouched, with the tenant it came from and the load that wrote it;
+typing happens later, in dbt, so a field Graph adds tomorrow is already stored today.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+META_DDL = (
+    "create schema if not exists raw",
+    "create schema if not exists meta",
+    """create table if not exists meta.loads (
+        load_id varchar primary key,
+        tenant_id varchar not null,
+        collection varchar not null,
+        mode varchar not null,
+        started_at timestamptz not null,
+        committed_at timestamptz not null,
+        rows_received bigint not null,
+        rows_inserted bigint not null,
+        pages bigint not null,
+        restarts bigint not null,
+        dead_letters bigint not null,
+        window_start timestamptz,
+        source_path varchar not null
+    )""",
+    """create table if not exists meta.watermarks (
+        tenant_id varchar not null,
+        collection varchar not null,
+        watermark timestamptz not null,
+        load_id varchar not null,
+        primary key (tenant_id, collection)
+    )""",
+    """create table if not exists raw.dead_letter (
+        tenant_id varchar not null,
+        load_id varchar not null,
+        collection varchar not null,
+        page_number bigint not null,
+        source_path varchar not null,
+        error varchar not null,
+        raw_text varchar not null,
+        loaded_at timestamptz not null
+    )""",
+)
+
+
+def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
+    for statement in META_DDL:
+        con.execute(statement)
+
+
+def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    con.execute(
+        f"""create table if not exists raw.{table} (
+            tenant_id varchar not null,
+            load_id varchar not null,
+            loaded_at timestamptz not null,
+            id varchar not null,
+            record json not null
+        )"""
+    )

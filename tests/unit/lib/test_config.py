@@ -1,0 +1,65 @@
+from pathlib import Path
+
+import pytest
+
+from pipelines.lib.config import AUTHORITY_URL, GRAPH_URL, ConfigError, load_config
+
+SECRET_ENV = {"READER_SECRET": "s3cret"}
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "pimlens.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_real_tenant_needs_only_ids_and_the_secret_variable(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "tenants:\n  - name: contoso\n    tenant_id: t1\n    client_id: c1\n    client_secret_env: READER_SECRET\n",
+    )
+    config = load_config(path, SECRET_ENV)
+    (tenant,) = config.tenants
+    assert (tenant.tenant_id, tenant.client_id, tenant.client_secret) == ("t1", "c1", "s3cret")
+    assert (tenant.graph_url, tenant.authority_url) == (GRAPH_URL, AUTHORITY_URL)
+    assert not tenant.is_custom_authority
+    assert "s3cret" not in repr(tenant)
+
+
+def test_relative_paths_are_relative_to_the_file(tmp_path: Path) -> None:
+    (tmp_path / "ca.pem").write_text("x")
+    path = write(
+        tmp_path,
+        "tenants:\n  - {name: demo, tenant_id: t, client_id: c, client_secret_env: READER_SECRET,\n"
+        "     ca_bundle: ca.pem, graph_url: 'https://127.0.0.1:9/', authority_url: 'https://127.0.0.1:9'}\n",
+    )
+    (tenant,) = load_config(path, SECRET_ENV).tenants
+    assert tenant.ca_bundle == tmp_path / "ca.pem"
+    assert tenant.graph_url == "https://127.0.0.1:9"
+    assert tenant.is_custom_authority
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("tenants: []\n", "at least one tenant"),
+        ("tenant: []\n", "unknown key tenant"),
+        ("tenants:\n  - {name: a, tenant_id: t, client_id: c, client_secret_env: READER_SECRET, colour: red}\n",
+         "unknown key tenants\\[0\\].colour"),
+        ("tenants:\n  - {name: a, client_id: c, client_secret_env: READER_SECRET}\n", "tenants\\[0\\].tenant_id is required"),
+        ("tenants:\n  - {name: a, tenant_id: t, client_id: c}\n", "exactly one of client_secret_env or certificate_path"),
+        ("tenants:\n  - {name: a, tenant_id: t, client_id: c, client_secret_env: NOT_SET}\n",
+         "names NOT_SET, but that environment variable is not set"),
+        ("tenants:\n  - {name: a, tenant_id: t, client_id: c, client_secret_env: READER_SECRET, graph_url: 'http://x'}\n",
+         "graph_url must be an https:// URL"),
+        ("tenants: [\n", "not valid YAML"),
+    ],
+)
+def test_bad_configuration_names_what_to_fix(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, text), SECRET_ENV)
+
+
+def test_a_missing_file_says_how_to_point_at_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="PIMLENS_CONFIG"):
+        load_config(tmp_path / "nope.yaml", SECRET_ENV)

@@ -1,0 +1,90 @@
+import asyncio
+from pathlib import Path
+
+import orjson
+import pytest
+
+from pipelines.lib.graph.extract import MAX_RESTARTS, CollectionRestart, extract_collection
+from pipelines.lib.graph.transport import GraphHTTPError, TransientError
+
+from .fakes import ScriptedTransport, page
+
+FIRST = "https://g/v1.0/users"
+SECOND = "https://g/v1.0/users?$skiptoken=2"
+THIRD = "https://g/v1.0/users?$skiptoken=3"
+
+
+def run(transport: ScriptedTransport, out: Path):
+    return asyncio.run(extract_collection(transport, FIRST, out))  # type: ignore[arg-type]
+
+
+def ids_in(path: Path) -> list[str]:
+    return [orjson.loads(line)["id"] for line in path.read_bytes().splitlines()]
+
+
+def test_follows_next_links_including_empty_pages(tmp_path: Path) -> None:
+    transport = ScriptedTransport(
+        {FIRST: [page([{"id": "a"}], SECOND)], SECOND: [page([], THIRD)], THIRD: [page([{"id": "b"}, {"id": "c"}])]}
+    )
+    result = run(transport, tmp_path / "out.ndjson")
+    assert (result.rows, result.pages, result.restarts) == (3, 3, 0)
+    assert ids_in(tmp_path / "out.ndjson") == ["a", "b", "c"]
+
+
+def test_records_keep_unknown_fields_untouched(tmp_path: Path) -> None:
+    record = {"id": "a", "brandNewField": {"nested": [1, "x", None]}, "state": "unknownFutureValue"}
+    run(ScriptedTransport({FIRST: [page([record])]}), tmp_path / "out.ndjson")
+    (line,) = (tmp_path / "out.ndjson").read_bytes().splitlines()
+    assert orjson.loads(line) == {"id": "a", "record": record}
+
+
+def test_throttled_and_truncated_pages_are_fetched_again(tmp_path: Path) -> None:
+    truncated = page([{"id": "b"}])[:-5]
+    transport = ScriptedTransport(
+        {
+            FIRST: [TransientError("HTTP 429", 2.128), page([{"id": "a"}], SECOND)],
+            SECOND: [truncated, TransientError("HTTP 503"), page([{"id": "b"}])],
+        }
+    )
+    result = run(transport, tmp_path / "out.ndjson")
+    assert ids_in(tmp_path / "out.ndjson") == ["a", "b"]
+    assert result.rows == 2
+    assert transport.waits[0] == 2.128
+    assert transport.calls == [FIRST, FIRST, SECOND, SECOND, SECOND]
+
+
+def test_an_expired_page_token_restarts_the_collection_without_duplicates(tmp_path: Path) -> None:
+    expired = GraphHTTPError(400, "Directory_ExpiredPageToken", "expired", SECOND)
+    transport = ScriptedTransport(
+        {FIRST: [page([{"id": "a"}], SECOND)], SECOND: [expired, page([{"id": "b"}])]}
+    )
+    result = run(transport, tmp_path / "out.ndjson")
+    assert ids_in(tmp_path / "out.ndjson") == ["a", "b"]
+    assert (result.rows, result.restarts) == (2, 1)
+
+
+def test_a_token_that_keeps_expiring_fails_the_collection(tmp_path: Path) -> None:
+    expired = GraphHTTPError(400, "Directory_ExpiredPageToken", "expired", SECOND)
+    transport = ScriptedTransport({FIRST: [page([{"id": "a"}], SECOND)], SECOND: [expired]})
+    with pytest.raises(CollectionRestart):
+        run(transport, tmp_path / "out.ndjson")
+    assert transport.calls.count(FIRST) == MAX_RESTARTS + 1
+
+
+def test_records_without_an_id_go_to_dead_letters_with_their_page(tmp_path: Path) -> None:
+    transport = ScriptedTransport({FIRST: [page([{"id": "a"}], SECOND)], SECOND: [page([{"name": "no id"}, "text"])]})
+    result = run(transport, tmp_path / "out.ndjson")
+    assert result.rows == 1
+    assert [(d.page_number, d.error) for d in result.dead_letters] == [
+        (2, "record has no string id"),
+        (2, "record is not an object"),
+    ]
+    assert result.dead_letters[0].raw_text == '{"name":"no id"}'
+
+
+def test_permission_errors_are_not_retried(tmp_path: Path) -> None:
+    denied = GraphHTTPError(403, "Authorization_RequestDenied", "Insufficient privileges", FIRST)
+    transport = ScriptedTransport({FIRST: [denied]})
+    with pytest.raises(GraphHTTPError, match="403"):
+        run(transport, tmp_path / "out.ndjson")
+    assert transport.calls == [FIRST]

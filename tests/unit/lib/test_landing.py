@@ -1,0 +1,89 @@
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import orjson
+import pytest
+
+from pipelines.lib.graph.collections import COLLECTIONS_BY_TABLE
+from pipelines.lib.graph.extract import DeadLetter, ExtractResult
+from pipelines.lib.warehouse.landing import land_collection, read_watermark
+
+AUDITS = COLLECTIONS_BY_TABLE["directory_audits"]
+USERS = COLLECTIONS_BY_TABLE["users"]
+STARTED = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def ndjson(path: Path, records: list[dict]) -> Path:
+    path.write_bytes(b"".join(orjson.dumps({"id": r["id"], "record": r}) + b"\n" for r in records))
+    return path
+
+
+def land(con, spec, path: Path, load_id: str, rows: int, dead: list[DeadLetter] | None = None):
+    extracted = ExtractResult(rows=rows, pages=1, dead_letters=dead or [])
+    return land_collection(
+        con,
+        spec,
+        tenant_id="t1",
+        load_id=load_id,
+        started_at=STARTED,
+        ndjson_path=path,
+        extracted=extracted,
+        window_start=None,
+    )
+
+
+def audit(event_id: str, at: str) -> dict:
+    return {"id": event_id, "activityDateTime": at, "activityDisplayName": "x", "loggedByService": "PIM"}
+
+
+@pytest.fixture
+def con(tmp_path: Path):
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as connection:
+        yield connection
+
+
+def test_snapshots_are_kept_per_load_with_the_record_json(con, tmp_path: Path) -> None:
+    users = [{"id": "u1", "displayName": "Ann", "extra": {"a": [1]}}, {"id": "u2"}]
+    land(con, USERS, ndjson(tmp_path / "a.ndjson", users), "load-1", 2)
+    land(con, USERS, ndjson(tmp_path / "b.ndjson", users[:1]), "load-2", 1)
+    rows = con.execute("select load_id, id, record from raw.users order by load_id, id").fetchall()
+    assert [(r[0], r[1]) for r in rows] == [("load-1", "u1"), ("load-1", "u2"), ("load-2", "u1")]
+    assert orjson.loads(rows[0][2]) == users[0]
+    assert con.execute("select load_id, rows_received, rows_inserted from meta.loads order by 1").fetchall() == [
+        ("load-1", 2, 2),
+        ("load-2", 1, 1),
+    ]
+
+
+def test_rerunning_an_audit_window_changes_nothing_and_the_watermark_moves_forward(con, tmp_path: Path) -> None:
+    first = [audit("e1", "2026-10-01T08:00:00Z"), audit("e2", "2026-10-01T09:00:00.5Z")]
+    land(con, AUDITS, ndjson(tmp_path / "a.ndjson", first), "load-1", 2)
+    overlap = [audit("e2", "2026-10-01T09:00:00.5Z"), audit("e3", "2026-10-02T10:00:00Z"), audit("e3", "2026-10-02T10:00:00Z")]
+    summary = land(con, AUDITS, ndjson(tmp_path / "b.ndjson", overlap), "load-2", 3)
+    assert summary.rows_inserted == 1
+    assert sorted(r[0] for r in con.execute("select id from raw.directory_audits").fetchall()) == ["e1", "e2", "e3"]
+    assert read_watermark(con, "t1", "directory_audits") == datetime(2026, 10, 2, 10, tzinfo=UTC)
+    again = land(con, AUDITS, ndjson(tmp_path / "c.ndjson", first), "load-3", 2)
+    assert again.rows_inserted == 0
+    assert read_watermark(con, "t1", "directory_audits") == datetime(2026, 10, 2, 10, tzinfo=UTC)
+
+
+def test_a_failed_load_commits_nothing(con, tmp_path: Path) -> None:
+    land(con, AUDITS, ndjson(tmp_path / "a.ndjson", [audit("e1", "2026-10-01T08:00:00Z")]), "load-1", 1)
+    broken = tmp_path / "broken.ndjson"
+    broken.write_bytes(b'{"id": "e9", "record": {"id": "e9", "activityDateTime": "2026-10-09T00:00:00Z"}}\n{"id": ')
+    with pytest.raises(duckdb.Error):
+        land(con, AUDITS, broken, "load-2", 2)
+    assert con.execute("select count(*) from raw.directory_audits").fetchone()[0] == 1
+    assert con.execute("select count(*) from meta.loads").fetchone()[0] == 1
+    assert read_watermark(con, "t1", "directory_audits") == datetime(2026, 10, 1, 8, tzinfo=UTC)
+
+
+def test_dead_letters_land_with_the_load_that_found_them(con, tmp_path: Path) -> None:
+    dead = [DeadLetter(3, "https://g/v1.0/users", "record has no string id", '{"name":"x"}')]
+    land(con, USERS, ndjson(tmp_path / "a.ndjson", [{"id": "u1"}]), "load-1", 1, dead)
+    assert con.execute("select load_id, collection, page_number, error, raw_text from raw.dead_letter").fetchall() == [
+        ("load-1", "users", 3, "record has no string id", '{"name":"x"}')
+    ]
+    assert con.execute("select dead_letters from meta.loads").fetchone()[0] == 1

@@ -1,0 +1,59 @@
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipelines.lib import paths
+from pipelines.lib.quality.gate import SuiteFileError, read_suite_file, validate
+
+ACCESS_SUITE = paths.EXPECTATIONS_DIR / "fct_role_access.json"
+
+
+def good_access_rows() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "access_id": ["a1", "a2"],
+            "tenant_id": ["t", "t"],
+            "principal_id": ["p1", "p2"],
+            "role_definition_id": ["r", "r"],
+            "access_state": ["eligible", "active_permanent"],
+            "is_standing": [False, True],
+            "start_at": pd.to_datetime(["2026-01-01", "2026-02-01"], utc=True),
+            "end_at": pd.to_datetime(["2026-06-01", None], utc=True),
+        }
+    )
+
+
+def test_every_suite_file_in_the_repo_is_readable() -> None:
+    suites = [read_suite_file(path) for path in sorted(paths.EXPECTATIONS_DIR.glob("*.json"))]
+    assert {suite.asset_key for suite in suites} == {("raw", "directory_audits"), ("marts", "fct_role_access")}
+
+
+def test_clean_rows_pass() -> None:
+    result = validate(read_suite_file(ACCESS_SUITE), good_access_rows())
+    assert result.passed
+    assert (result.rows_checked, result.expectations) == (2, 6)
+
+
+def test_a_failure_names_the_expectation_and_shows_bad_values() -> None:
+    rows = good_access_rows()
+    rows.loc[1, "access_state"] = "sort_of_active"
+    rows.loc[1, "access_id"] = "a1"
+    result = validate(read_suite_file(ACCESS_SUITE), rows)
+    described = {failure.expectation_type: failure.describe() for failure in result.failures}
+    assert set(described) == {"expect_column_values_to_be_unique", "expect_column_values_to_be_in_set"}
+    assert "on column access_state: 1 bad rows, e.g. ['sort_of_active']" in described["expect_column_values_to_be_in_set"]
+
+
+def test_an_end_before_its_start_fails() -> None:
+    rows = good_access_rows()
+    rows.loc[0, "end_at"] = pd.Timestamp("2025-01-01", tz="UTC")
+    (failure,) = validate(read_suite_file(ACCESS_SUITE), rows).failures
+    assert failure.expectation_type == "expect_column_pair_values_a_to_be_greater_than_b"
+
+
+def test_a_suite_without_its_pimlens_block_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "x.json"
+    path.write_text('{"name": "x", "expectations": [{"type": "expect_column_to_exist", "kwargs": {"column": "a"}}]}')
+    with pytest.raises(SuiteFileError, match="meta.pimlens is missing"):
+        read_suite_file(path)
