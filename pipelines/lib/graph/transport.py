@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from dataclasses import dataclass
 from types import TracebackType
 from urllib.parse import urlsplit
@@ -88,7 +89,9 @@ class GraphTransport:
         self.throttled_responses = 0
         self.requests_sent = 0
         self._credential = make_credential(settings)
-        verify: str | bool = str(settings.ca_bundle) if settings.ca_bundle else True
+        verify: ssl.SSLContext | bool = (
+            ssl.create_default_context(cafile=str(settings.ca_bundle)) if settings.ca_bundle else True
+        )
         self._http = GraphClientFactory.create_with_default_middleware(
             client=httpx.AsyncClient(verify=verify, timeout=httpx.Timeout(120.0, connect=15.0))
         )

@@ -44,14 +44,26 @@ def test_relative_paths_are_relative_to_the_file(tmp_path: Path) -> None:
     [
         ("tenants: []\n", "at least one tenant"),
         ("tenant: []\n", "unknown key tenant"),
-        ("tenants:\n  - {name: a, tenant_id: t, client_id: c, client_secret_env: READER_SECRET, colour: red}\n",
-         "unknown key tenants\\[0\\].colour"),
-        ("tenants:\n  - {name: a, client_id: c, client_secret_env: READER_SECRET}\n", "tenants\\[0\\].tenant_id is required"),
-        ("tenants:\n  - {name: a, tenant_id: t, client_id: c}\n", "exactly one of client_secret_env or certificate_path"),
-        ("tenants:\n  - {name: a, tenant_id: t, client_id: c, client_secret_env: NOT_SET}\n",
-         "names NOT_SET, but that environment variable is not set"),
-        ("tenants:\n  - {name: a, tenant_id: t, client_id: c, client_secret_env: READER_SECRET, graph_url: 'http://x'}\n",
-         "graph_url must be an https:// URL"),
+        (
+            "tenants:\n  - {name: a, tenant_id: t, client_id: c, client_secret_env: READER_SECRET, colour: red}\n",
+            "unknown key tenants\\[0\\].colour",
+        ),
+        (
+            "tenants:\n  - {name: a, client_id: c, client_secret_env: READER_SECRET}\n",
+            "tenants\\[0\\].tenant_id is required",
+        ),
+        (
+            "tenants:\n  - {name: a, tenant_id: t, client_id: c}\n",
+            "exactly one of client_secret_env or certificate_path",
+        ),
+        (
+            "tenants:\n  - {name: a, tenant_id: t, client_id: c, client_secret_env: NOT_SET}\n",
+            "names NOT_SET, but that environment variable is not set",
+        ),
+        (
+            "tenants:\n  - {name: a, tenant_id: t, client_id: c, client_secret_env: READER_SECRET, graph_url: 'http://x'}\n",
+            "graph_url must be an https:// URL",
+        ),
         ("tenants: [\n", "not valid YAML"),
     ],
 )

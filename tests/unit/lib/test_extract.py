@@ -55,9 +55,7 @@ def test_throttled_and_truncated_pages_are_fetched_again(tmp_path: Path) -> None
 
 def test_an_expired_page_token_restarts_the_collection_without_duplicates(tmp_path: Path) -> None:
     expired = GraphHTTPError(400, "Directory_ExpiredPageToken", "expired", SECOND)
-    transport = ScriptedTransport(
-        {FIRST: [page([{"id": "a"}], SECOND)], SECOND: [expired, page([{"id": "b"}])]}
-    )
+    transport = ScriptedTransport({FIRST: [page([{"id": "a"}], SECOND)], SECOND: [expired, page([{"id": "b"}])]})
     result = run(transport, tmp_path / "out.ndjson")
     assert ids_in(tmp_path / "out.ndjson") == ["a", "b"]
     assert (result.rows, result.restarts) == (2, 1)

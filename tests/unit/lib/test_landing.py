@@ -59,7 +59,11 @@ def test_snapshots_are_kept_per_load_with_the_record_json(con, tmp_path: Path) -
 def test_rerunning_an_audit_window_changes_nothing_and_the_watermark_moves_forward(con, tmp_path: Path) -> None:
     first = [audit("e1", "2026-10-01T08:00:00Z"), audit("e2", "2026-10-01T09:00:00.5Z")]
     land(con, AUDITS, ndjson(tmp_path / "a.ndjson", first), "load-1", 2)
-    overlap = [audit("e2", "2026-10-01T09:00:00.5Z"), audit("e3", "2026-10-02T10:00:00Z"), audit("e3", "2026-10-02T10:00:00Z")]
+    overlap = [
+        audit("e2", "2026-10-01T09:00:00.5Z"),
+        audit("e3", "2026-10-02T10:00:00Z"),
+        audit("e3", "2026-10-02T10:00:00Z"),
+    ]
     summary = land(con, AUDITS, ndjson(tmp_path / "b.ndjson", overlap), "load-2", 3)
     assert summary.rows_inserted == 1
     assert sorted(r[0] for r in con.execute("select id from raw.directory_audits").fetchall()) == ["e1", "e2", "e3"]

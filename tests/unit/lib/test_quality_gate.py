@@ -42,7 +42,9 @@ def test_a_failure_names_the_expectation_and_shows_bad_values() -> None:
     result = validate(read_suite_file(ACCESS_SUITE), rows)
     described = {failure.expectation_type: failure.describe() for failure in result.failures}
     assert set(described) == {"expect_column_values_to_be_unique", "expect_column_values_to_be_in_set"}
-    assert "on column access_state: 1 bad rows, e.g. ['sort_of_active']" in described["expect_column_values_to_be_in_set"]
+    assert (
+        "on column access_state: 1 bad rows, e.g. ['sort_of_active']" in described["expect_column_values_to_be_in_set"]
+    )
 
 
 def test_an_end_before_its_start_fails() -> None:

@@ -26,17 +26,17 @@ renamed as (
         record ->> '$.initiatedBy.app.displayName' as initiated_by_app_name,
         -- Targets are a list whose order Microsoft does not promise; pick each by its type.
         list_filter(
-            cast(record -> 'targetResources' as json[]), target -> (target ->> 'type') = 'Role'
+            cast(record -> 'targetResources' as json[]), lambda target: (target ->> 'type') = 'Role'
         )[1] ->> 'id' as role_definition_id,
         list_filter(
             cast(record -> 'targetResources' as json[]),
-            target -> (target ->> 'type') in ('User', 'Group', 'ServicePrincipal')
+            lambda target: (target ->> 'type') in ('User', 'Group', 'ServicePrincipal')
         )[1] ->> 'id' as principal_id,
         list_filter(
-            cast(record -> 'additionalDetails' as json[]), detail -> (detail ->> 'key') = 'RequestId'
+            cast(record -> 'additionalDetails' as json[]), lambda detail: (detail ->> 'key') = 'RequestId'
         )[1] ->> 'value' as request_id,
         list_filter(
-            cast(record -> 'additionalDetails' as json[]), detail -> (detail ->> 'key') = 'Justification'
+            cast(record -> 'additionalDetails' as json[]), lambda detail: (detail ->> 'key') = 'Justification'
         )[1] ->> 'value' as justification,
         load_id
     from deduplicated
