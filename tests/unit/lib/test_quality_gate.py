@@ -57,5 +57,5 @@ def test_an_end_before_its_start_fails() -> None:
 def test_a_suite_without_its_pimlens_block_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "x.json"
     path.write_text('{"name": "x", "expectations": [{"type": "expect_column_to_exist", "kwargs": {"column": "a"}}]}')
-    with pytest.raises(SuiteFileError, match="meta.pimlens is missing"):
+    with pytest.raises(SuiteFileError, match=r"meta\.pimlens is missing"):
         read_suite_file(path)
