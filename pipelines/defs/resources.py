@@ -41,9 +41,7 @@ defs = dg.Definitions(
         "pimlens": PimlensSource(config_file=dg.EnvVar(CONFIG_ENV)),
         "warehouse": Warehouse(path=dg.EnvVar(WAREHOUSE_ENV)),
         # dbt from this interpreter's environment, so a run works without the virtualenv on PATH.
-        "dbt": DbtCliResource(
-            project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))
-        ),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
     },
     # One process: DuckDB takes a file lock per process, and a step per process costs seconds each.
     executor=dg.in_process_executor,

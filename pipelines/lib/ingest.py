@@ -19,19 +19,23 @@ from pipelines.lib.config import TenantSettings
 from pipelines.lib.graph.collections import CollectionSpec, LoadMode
 from pipelines.lib.graph.extract import ExtractResult, extract_collection
 from pipelines.lib.graph.retry import RetryBudget
-from pipelines.lib.graph.transport import GraphTransport
-from pipelines.lib.warehouse.landing import LoadSummary, land_collection, read_watermark
+from pipelines.lib.graph.transport import GraphHTTPError, GraphTransport
+from pipelines.lib.warehouse.landing import LoadSummary, land_collection, read_watermark, record_coverage
+from pipelines.lib.warehouse.schema import ensure_raw_table
+
+# Graph's answers when the app lacks a permission or the tenant lacks a licence: not retried, not fatal.
+NOT_GRANTED_STATUS = frozenset({403})
 
 
 @dataclass(frozen=True)
 class IngestReport:
     spec: CollectionSpec
+    status: str  # ok, forbidden or unlicensed
     extracted: ExtractResult
-    loaded: LoadSummary
-    requests_sent: int
-    throttled_responses: int
+    loaded: LoadSummary | None
     retries: int
     window_start: datetime | None
+    error: str | None = None
 
 
 def new_load_id(spec: CollectionSpec, started_at: datetime) -> str:
@@ -56,9 +60,18 @@ def ingest_collection(
 
     with tempfile.TemporaryDirectory(prefix="pimlens-extract-") as scratch:
         ndjson = Path(scratch) / f"{spec.table}.ndjson"
-        extracted, requests, throttled, retries = asyncio.run(
-            _extract(settings, spec, ndjson, window_start, budget or RetryBudget())
-        )
+        budget = budget or RetryBudget()
+        try:
+            extracted = asyncio.run(_extract(settings, spec, ndjson, window_start, budget))
+        except GraphHTTPError as error:
+            if error.status not in NOT_GRANTED_STATUS:
+                raise
+            status = "unlicensed" if "licen" in f"{error.code} {error.message}".lower() else "forbidden"
+            with duckdb.connect(str(warehouse)) as con:
+                # The table exists, empty, so dbt and the gates downstream run and report "unknown".
+                ensure_raw_table(con, spec.table)
+                record_coverage(con, spec, settings.tenant_id, status, http_status=error.status, error_code=error.code)
+            return IngestReport(spec, status, ExtractResult(), None, budget.used, window_start, str(error))
         with duckdb.connect(str(warehouse)) as con:
             loaded = land_collection(
                 con,
@@ -70,7 +83,7 @@ def ingest_collection(
                 extracted=extracted,
                 window_start=window_start,
             )
-    return IngestReport(spec, extracted, loaded, requests, throttled, retries, window_start)
+    return IngestReport(spec, "ok", extracted, loaded, budget.used, window_start)
 
 
 async def _extract(
@@ -79,7 +92,9 @@ async def _extract(
     ndjson: Path,
     window_start: datetime | None,
     budget: RetryBudget,
-) -> tuple[ExtractResult, int, int, int]:
+) -> ExtractResult:
     async with GraphTransport(settings, budget=budget) as transport:
         result = await extract_collection(transport, spec.first_url(settings.graph_url, since=window_start), ndjson)
-        return result, transport.requests_sent, transport.throttled_responses, budget.used
+        result.requests = transport.requests_sent
+        result.throttled = transport.throttled_responses
+        return result

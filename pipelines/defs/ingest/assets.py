@@ -31,23 +31,30 @@ def graph_collection_asset(spec: CollectionSpec) -> dg.AssetsDefinition:
         for tenant in config.tenants:
             report = ingest_collection(tenant, spec, Path(warehouse.path))
             per_tenant[tenant.name] = {
+                "coverage": report.status,
                 "rows_received": report.extracted.rows,
-                "rows_inserted": report.loaded.rows_inserted,
+                "rows_inserted": report.loaded.rows_inserted if report.loaded else 0,
                 "pages": report.extracted.pages,
-                "requests": report.requests_sent,
-                "throttled": report.throttled_responses,
-                "dead_letters": report.loaded.dead_letters,
+                "requests": report.extracted.requests,
+                "throttled": report.extracted.throttled,
+                "dead_letters": len(report.extracted.dead_letters),
             }
-            if report.loaded.dead_letters:
+            if report.status != "ok":
                 context.log.warning(
-                    f"{tenant.name}: {report.loaded.dead_letters} records of {spec.table} could not be read "
-                    "and went to raw.dead_letter"
+                    f"{tenant.name}: {spec.table} not readable ({report.error}); grant {spec.permission}. "
+                    "Metrics that depend on it read as unknown."
+                )
+            if report.extracted.dead_letters:
+                context.log.warning(
+                    f"{tenant.name}: {len(report.extracted.dead_letters)} records of {spec.table} could not be "
+                    "read and went to raw.dead_letter"
                 )
         return dg.MaterializeResult(
             metadata={
                 "rows_received": sum(int(t["rows_received"]) for t in per_tenant.values()),
                 "rows_inserted": sum(int(t["rows_inserted"]) for t in per_tenant.values()),
                 "dead_letters": sum(int(t["dead_letters"]) for t in per_tenant.values()),
+                "tenants_not_covered": [name for name, t in per_tenant.items() if t["coverage"] != "ok"],
                 "per_tenant": per_tenant,
             }
         )

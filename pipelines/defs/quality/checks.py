@@ -41,7 +41,5 @@ def expectation_gate(suite: SuiteFile) -> dg.AssetChecksDefinition:
 
 
 defs = dg.Definitions(
-    asset_checks=[
-        expectation_gate(read_suite_file(path)) for path in sorted(paths.EXPECTATIONS_DIR.glob("*.json"))
-    ]
+    asset_checks=[expectation_gate(read_suite_file(path)) for path in sorted(paths.EXPECTATIONS_DIR.glob("*.json"))]
 )

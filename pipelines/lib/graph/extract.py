@@ -39,6 +39,8 @@ class ExtractResult:
     rows: int = 0
     pages: int = 0
     restarts: int = 0
+    requests: int = 0
+    throttled: int = 0
     dead_letters: list[DeadLetter] = field(default_factory=list)
 
 

@@ -95,11 +95,44 @@ def land_collection(
                 f"{spec.api_version}/{spec.path}",
             ],
         )
+        record_coverage(con, spec, tenant_id, "ok", extracted=extracted, load_id=load_id)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
     return LoadSummary(load_id, extracted.rows, inserted, len(extracted.dead_letters), watermark)
+
+
+def record_coverage(
+    con: duckdb.DuckDBPyConnection,
+    spec: CollectionSpec,
+    tenant_id: str,
+    status: str,
+    *,
+    extracted: ExtractResult | None = None,
+    load_id: str | None = None,
+    http_status: int | None = None,
+    error_code: str | None = None,
+) -> None:
+    """One row of ``meta.coverage``: what this run could read of a collection, and what stopped it."""
+    ensure_meta(con)
+    extracted = extracted or ExtractResult()
+    con.execute(
+        "insert into meta.coverage values (?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            tenant_id,
+            spec.table,
+            status,
+            http_status,
+            error_code,
+            spec.permission,
+            extracted.rows,
+            extracted.pages,
+            extracted.requests,
+            extracted.throttled,
+            load_id,
+        ],
+    )
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str, tenant_id: str) -> int:

@@ -33,6 +33,22 @@ META_DDL = (
         load_id varchar not null,
         primary key (tenant_id, collection)
     )""",
+    # What each run could read: a surface that answered 403 is recorded here, and every metric that depends on
+    # it reads as unknown instead of as zero.
+    """create table if not exists meta.coverage (
+        tenant_id varchar not null,
+        collection varchar not null,
+        checked_at timestamptz not null,
+        status varchar not null,
+        http_status integer,
+        error_code varchar,
+        permission varchar not null,
+        rows_received bigint not null,
+        pages bigint not null,
+        requests bigint not null,
+        throttled bigint not null,
+        load_id varchar
+    )""",
     """create table if not exists raw.dead_letter (
         tenant_id varchar not null,
         load_id varchar not null,

@@ -10,8 +10,16 @@ requests as (
     select * from {{ ref('fct_activation_requests') }}
 ),
 
+coverage as (
+    select * from {{ ref('stg_meta__coverage') }}
+),
+
+metric_sources as (
+    select * from {{ ref('metric_sources') }}
+),
+
 tenants as (
-    select distinct tenant_id from {{ ref('stg_graph__role_definitions') }}
+    select distinct tenant_id from coverage
 ),
 
 privileged_access as (
@@ -116,14 +124,33 @@ unpivoted as (
     {% endfor %}
 ),
 
+-- A metric whose sources were not all read in the latest run is unknown, never a misleading zero.
+uncovered_metrics as (
+    select distinct
+        tenants.tenant_id,
+        metric_sources.metric_name
+    from tenants
+    cross join metric_sources
+    left join coverage
+        on
+            tenants.tenant_id = coverage.tenant_id
+            and metric_sources.collection = coverage.collection
+    where not coalesce(coverage.is_covered, false)
+),
+
 final as (
     select
-        md5(concat_ws('|', tenant_id, metric_name)) as headline_metric_id,
-        tenant_id,
-        metric_name,
-        metric_value,
+        md5(concat_ws('|', unpivoted.tenant_id, unpivoted.metric_name)) as headline_metric_id,
+        unpivoted.tenant_id,
+        unpivoted.metric_name,
+        case when uncovered_metrics.metric_name is null then unpivoted.metric_value end as metric_value,
+        uncovered_metrics.metric_name is null as is_known,
         now() as computed_at
     from unpivoted
+    left join uncovered_metrics
+        on
+            unpivoted.tenant_id = uncovered_metrics.tenant_id
+            and unpivoted.metric_name = uncovered_metrics.metric_name
 )
 
 select * from final
