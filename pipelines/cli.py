@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.lib import paths
+from pipelines.lib.config import CONFIG_ENV
 
 
 def _as_of(text: str) -> datetime:
@@ -129,6 +131,24 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from pipelines.lib.config import ConfigError, load_config
+    from pipelines.lib.doctor import check_tenant
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        print(f"configuration: {error}", file=sys.stderr)
+        return 2
+    healthy = True
+    for tenant in config.tenants:
+        print(f"tenant {tenant.name} ({tenant.tenant_id}) at {tenant.graph_url}")
+        for finding in check_tenant(tenant):
+            healthy &= finding.ok
+            print(f"  {'ok ' if finding.ok else 'MISSING'}  {finding.collection:40} {finding.detail}")
+    return 0 if healthy else 1
+
+
 def _fmt(value: float | int | None) -> str:
     if value is None:
         return "unknown"
@@ -166,6 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
     ui = commands.add_parser("ui", help="the Dagster UI on the demo warehouse, with the emulator running")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(handler=cmd_ui)
+
+    doctor = commands.add_parser("doctor", help="check configuration, credentials and permissions of each tenant")
+    doctor.add_argument("--config", type=Path, default=Path(os.environ.get(CONFIG_ENV, "pimlens.yaml")))
+    doctor.set_defaults(handler=cmd_doctor)
 
     metrics = commands.add_parser("metrics", help="print the headline metrics of a warehouse")
     metrics.add_argument("--warehouse", type=Path, default=paths.VAR_DIR / "warehouse.duckdb")
