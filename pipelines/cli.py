@@ -131,6 +131,21 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_extract(args: argparse.Namespace) -> int:
+    from pipelines.lib.config import ConfigError, load_config
+    from pipelines.lib.ingest import ingest_all
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        print(f"configuration: {error}", file=sys.stderr)
+        return 2
+    for report in ingest_all(config.tenants, args.warehouse):
+        rows = report.loaded.rows_inserted if report.loaded else 0
+        print(f"{report.spec.table:40} {report.status:10} {report.extracted.rows:>9} read {rows:>9} new")
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from pipelines.lib.config import ConfigError, load_config
     from pipelines.lib.doctor import check_tenant
@@ -186,6 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
     ui = commands.add_parser("ui", help="the Dagster UI on the demo warehouse, with the emulator running")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(handler=cmd_ui)
+
+    extract = commands.add_parser("extract", help="land every collection of every tenant, without Dagster or dbt")
+    extract.add_argument("--config", type=Path, default=Path(os.environ.get(CONFIG_ENV, "pimlens.yaml")))
+    extract.add_argument("--warehouse", type=Path, default=paths.VAR_DIR / "warehouse.duckdb")
+    extract.set_defaults(handler=cmd_extract)
 
     doctor = commands.add_parser("doctor", help="check configuration, credentials and permissions of each tenant")
     doctor.add_argument("--config", type=Path, default=Path(os.environ.get(CONFIG_ENV, "pimlens.yaml")))

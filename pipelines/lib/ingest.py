@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lib.config import TenantSettings
-from pipelines.lib.graph.collections import CollectionSpec, LoadMode
+from pipelines.lib.graph.collections import COLLECTIONS, CollectionSpec, LoadMode
 from pipelines.lib.graph.extract import ExtractResult, extract_collection
 from pipelines.lib.graph.retry import RetryBudget
 from pipelines.lib.graph.transport import GraphHTTPError, GraphTransport
@@ -98,3 +98,12 @@ async def _extract(
         result.requests = transport.requests_sent
         result.throttled = transport.throttled_responses
         return result
+
+
+def ingest_all(
+    tenants: tuple[TenantSettings, ...] | list[TenantSettings],
+    warehouse: Path,
+    specs: tuple[CollectionSpec, ...] | None = None,
+) -> list[IngestReport]:
+    """Every collection of every tenant, one after the other: what the ingest assets do, without Dagster."""
+    return [ingest_collection(tenant, spec, warehouse) for tenant in tenants for spec in (specs or COLLECTIONS)]

@@ -28,9 +28,7 @@ def test_doctor_names_exactly_the_missing_permission(serve_tenant) -> None:
     options = EmulatorOptions(granted_permissions=granted - {"RoleManagementPolicy.Read.Directory"})
     findings = check_tenant(settings_for(serve_tenant(TENANT, options), options))
     missing = [(f.collection, f.detail.split(" (")[0]) for f in findings if not f.ok]
-    assert missing == [
-        ("role_management_policy_assignments", "missing permission RoleManagementPolicy.Read.Directory")
-    ]
+    assert missing == [("role_management_policy_assignments", "missing permission RoleManagementPolicy.Read.Directory")]
     assert sum(f.ok for f in findings) == len(COLLECTIONS) - 1
 
 

@@ -1,0 +1,39 @@
+"""Fingerprints of what a run landed, to compare a run under faults with a clean one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from pipelines.lib.graph.collections import COLLECTIONS, LoadMode
+
+
+def landed_fingerprint(warehouse: Path) -> dict[str, tuple[int, int, str]]:
+    """Per raw table: rows, distinct ids and a hash of (id, record) over the latest snapshot or the whole stream."""
+    fingerprint = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for spec in COLLECTIONS:
+            where = ""
+            if spec.mode is LoadMode.SNAPSHOT:
+                where = (
+                    "where load_id = (select max(load_id) from meta.loads "
+                    f"where collection = '{spec.table}' and tenant_id = rows.tenant_id)"
+                )
+            fingerprint[spec.table] = con.execute(
+                f"""select count(*), count(distinct id),
+                       coalesce(md5(string_agg(id || ':' || md5(record::varchar), ',' order by id)), '')
+                from raw.{spec.table} as rows {where}"""
+            ).fetchone()
+    return fingerprint
+
+
+def orphan_rows(warehouse: Path) -> int:
+    """Raw rows whose load has no manifest row: a load that was not committed whole."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return sum(
+            con.execute(
+                f"select count(*) from raw.{spec.table} where load_id not in (select load_id from meta.loads)"
+            ).fetchone()[0]
+            for spec in COLLECTIONS
+        )
