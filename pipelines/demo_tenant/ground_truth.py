@@ -1,0 +1,108 @@
+"""Every headline metric of docs/metrics.md, computed from the generator's own model.
+
+Never from the written JSON and never through warehouse code: the end-to-end tests compare the warehouse with
+these numbers, so they must come from an independent path.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pipelines.demo_tenant.clock import iso
+from pipelines.demo_tenant.history import iter_activation_requests
+from pipelines.demo_tenant.model import AssignmentKind, Decision, TenantModel
+
+ELIGIBLE = "eligible"
+ACTIVE_PERMANENT = "active_permanent"
+ACTIVE_TIME_BOUND = "active_time_bound"
+ACTIVATED = "activated"
+OUTSIDE_PIM = "outside_pim"
+STANDING_STATES = (ACTIVE_PERMANENT, ACTIVE_TIME_BOUND, OUTSIDE_PIM)
+
+METRIC_IDS = (
+    "privileged_access_eligible",
+    "privileged_access_active_permanent",
+    "privileged_access_active_time_bound",
+    "privileged_access_activated",
+    "privileged_access_outside_pim",
+    "standing_privileged_access",
+    "privileged_principals",
+    "eligible_only_principal_share",
+    "activation_requests",
+    "approval_rate",
+    "median_approval_latency_seconds",
+)
+
+Metric = int | float | None
+AccessRow = tuple[str, str, str, str]  # (principal, role, directory scope, state)
+
+
+@dataclass(frozen=True)
+class GroundTruth:
+    tenant_id: str
+    seed: int
+    size: str
+    as_of: str
+    metrics: Mapping[str, Metric]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tenantId": self.tenant_id,
+            "seed": self.seed,
+            "size": self.size,
+            "asOf": self.as_of,
+            "metrics": dict(self.metrics),
+        }
+
+
+def access_rows(model: TenantModel) -> set[AccessRow]:
+    """The distinct access rows of metrics.md at as_of, on every role."""
+    rows = {(e.principal_id, e.role_id, e.directory_scope_id, ELIGIBLE) for e in model.current_eligibilities()}
+    for a in model.assignments:
+        if a.kind is AssignmentKind.ASSIGNED:
+            state = ACTIVE_PERMANENT if a.end is None else ACTIVE_TIME_BOUND
+        elif a.kind is AssignmentKind.ACTIVATED:
+            state = ACTIVATED
+        else:
+            state = OUTSIDE_PIM
+        rows.add((a.principal_id, a.role_id, a.directory_scope_id, state))
+    return rows
+
+
+def compute_ground_truth(model: TenantModel) -> GroundTruth:
+    privileged_roles = {role.id for role in model.roles if role.is_privileged}
+    rows = [row for row in access_rows(model) if row[1] in privileged_roles]
+    by_state = Counter(state for *_, state in rows)
+    principals = {principal for principal, *_ in rows}
+    standing = {principal for principal, _, _, state in rows if state in STANDING_STATES}
+
+    requests = approved = denied = 0
+    latencies: list[int] = []
+    for request in iter_activation_requests(model):
+        requests += 1
+        if request.decision is None:
+            continue
+        approved += request.decision is Decision.APPROVED
+        denied += request.decision is Decision.DENIED
+        assert request.decided_at is not None and request.approval_requested_at is not None
+        latencies.append(request.decided_at - request.approval_requested_at)
+
+    metrics: dict[str, Metric] = {
+        "privileged_access_eligible": by_state[ELIGIBLE],
+        "privileged_access_active_permanent": by_state[ACTIVE_PERMANENT],
+        "privileged_access_active_time_bound": by_state[ACTIVE_TIME_BOUND],
+        "privileged_access_activated": by_state[ACTIVATED],
+        "privileged_access_outside_pim": by_state[OUTSIDE_PIM],
+        "standing_privileged_access": sum(by_state[state] for state in STANDING_STATES),
+        "privileged_principals": len(principals),
+        "eligible_only_principal_share": len(principals - standing) / len(principals) if principals else None,
+        "activation_requests": requests,
+        "approval_rate": approved / (approved + denied) if approved + denied else None,
+        "median_approval_latency_seconds": statistics.median(latencies) / 1000 if latencies else None,
+    }
+    tenant = model.tenant
+    return GroundTruth(tenant.id, tenant.seed, tenant.size, iso(tenant.as_of), metrics)

@@ -1,0 +1,119 @@
+"""Reading a generated tenant back with plain Python: no generator or warehouse code, so the checks are independent."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from pipelines.demo_tenant import GroundTruth
+
+AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
+SEED = 7
+DIRECTORY = "v1.0/roleManagement/directory"
+
+ACTIVATION_STEPS = {
+    "Add member to role requested (PIM activation)": "requested",
+    "Add member to role approval requested (PIM activation)": "approval_requested",
+    "Add member to role request approved (PIM activation)": "approved",
+    "Add member to role request denied (PIM activation)": "denied",
+    "PIM activation request expired": "expired",
+    "Add member to role canceled (PIM activation)": "canceled",
+    "Add member to role completed (PIM activation)": "completed",
+    "Remove member from role (PIM activation expired)": "ran_out",
+}
+DEACTIVATION_STEPS = {
+    "Remove member from role requested (PIM deactivate)": "requested",
+    "Remove member from role completed (PIM deactivate)": "completed",
+}
+OUTSIDE_PIM = "Add member to role outside of PIM (permanent)"
+
+
+def millis(text: str) -> int:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+
+
+def load(root: Path, relative: str) -> Any:
+    return orjson.loads((root / relative).read_bytes())
+
+
+@dataclass
+class Event:
+    """One audit event reduced to what docs/audit-events.md says pimlens reads."""
+
+    raw: dict[str, Any]
+    activity: str
+    at: int
+    request_id: str
+    role_id: str
+    principal_id: str
+    initiator_id: str | None
+    details: dict[str, str]
+
+
+def parse_event(raw: dict[str, Any]) -> Event:
+    details = {d["key"]: d["value"] for d in raw["additionalDetails"]}
+    roles = [t for t in raw["targetResources"] if t["type"] == "Role"]
+    principals = [t for t in raw["targetResources"] if t["type"] in ("User", "Group", "ServicePrincipal")]
+    assert len(roles) == 1 and len(principals) == 1, raw["id"]
+    user = raw["initiatedBy"]["user"]
+    return Event(
+        raw=raw,
+        activity=raw["activityDisplayName"],
+        at=millis(raw["activityDateTime"]),
+        request_id=details["RequestId"],
+        role_id=roles[0]["id"],
+        principal_id=principals[0]["id"],
+        initiator_id=user["id"] if user else None,
+        details=details,
+    )
+
+
+@dataclass
+class Tenant:
+    root: Path
+    truth: GroundTruth
+    events: list[Event]
+
+    def collection(self, relative: str) -> list[dict[str, Any]]:
+        return load(self.root, relative)
+
+    def activation_requests(self) -> dict[str, dict[str, Event]]:
+        """RequestId -> step -> event, for activation lifecycles only."""
+        requests: dict[str, dict[str, Event]] = defaultdict(dict)
+        for event in self.events:
+            step = ACTIVATION_STEPS.get(event.activity)
+            if step is not None:
+                assert step not in requests[event.request_id], f"{step} twice in {event.request_id}"
+                requests[event.request_id][step] = event
+        return dict(requests)
+
+    def approval_roles(self) -> dict[str, list[str]]:
+        """role id -> primary approver user ids, for roles whose policy requires approval."""
+        policy_role = {
+            a["policyId"]: a["roleDefinitionId"]
+            for a in self.collection("v1.0/policies/roleManagementPolicyAssignments.json")
+        }
+        roles: dict[str, list[str]] = {}
+        for policy_id, role_id in policy_role.items():
+            rules = {
+                r["id"]: r for r in self.collection(f"v1.0/policies/roleManagementPolicies/{policy_id}/rules.json")
+            }
+            setting = rules["Approval_EndUser_Assignment"]["setting"]
+            if setting["isApprovalRequired"]:
+                roles[role_id] = [a["userId"] for a in setting["approvalStages"][0]["primaryApprovers"]]
+        return roles
+
+
+def outcome(steps: dict[str, Event]) -> str:
+    for step in ("denied", "expired", "canceled"):
+        if step in steps:
+            return step
+    if "completed" in steps:
+        return "failed" if steps["completed"].raw["result"] == "failure" else "activated"
+    return "pending"

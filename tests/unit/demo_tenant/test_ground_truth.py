@@ -1,0 +1,129 @@
+"""ground_truth.json against a recount from the written files, done with plain Python and metrics.md's words."""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter
+from typing import Any
+
+import orjson
+
+from pipelines.demo_tenant import METRIC_IDS, build_model
+from pipelines.demo_tenant.clock import from_datetime
+from pipelines.demo_tenant.ground_truth import compute_ground_truth
+from pipelines.demo_tenant.history import iter_activation_requests
+from pipelines.demo_tenant.model import Outcome
+from pipelines.lib import paths
+
+from .reading import AS_OF, DIRECTORY, Tenant, millis, outcome
+
+STANDING = ("active_permanent", "active_time_bound", "outside_pim")
+
+
+def documented_metric_ids() -> list[str]:
+    text = (paths.REPO_ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
+    table = text.split("## Headline metrics", 1)[1]
+    return re.findall(r"^\| `([a-z_]+)` \|", table, flags=re.MULTILINE)
+
+
+def recount(tenant: Tenant) -> dict[str, Any]:
+    roles = tenant.collection("beta/roleManagement/directory/roleDefinitions.json")
+    privileged = {r["id"] for r in roles if r["isPrivileged"]}
+    rows = set()
+    for e in tenant.collection(f"{DIRECTORY}/roleEligibilityScheduleInstances.json"):
+        rows.add((e["principalId"], e["roleDefinitionId"], e["directoryScopeId"], "eligible"))
+    instances = tenant.collection(f"{DIRECTORY}/roleAssignmentScheduleInstances.json")
+    for i in instances:
+        if i["assignmentType"] == "Activated":
+            state = "activated"
+        else:
+            state = "active_permanent" if i["endDateTime"] is None else "active_time_bound"
+        rows.add((i["principalId"], i["roleDefinitionId"], i["directoryScopeId"], state))
+    origins = {i["roleAssignmentOriginId"] for i in instances}
+    for a in tenant.collection(f"{DIRECTORY}/roleAssignments.json"):
+        if a["id"] not in origins:
+            rows.add((a["principalId"], a["roleDefinitionId"], a["directoryScopeId"], "outside_pim"))
+    rows = {row for row in rows if row[1] in privileged}
+
+    def count(state: str) -> int:
+        return sum(1 for row in rows if row[3] == state)
+
+    principals = {row[0] for row in rows}
+    standing = {row[0] for row in rows if row[3] in STANDING}
+    requests = tenant.activation_requests()
+    decisions = [
+        (step, steps[step].at - steps["approval_requested"].at)
+        for steps in requests.values()
+        for step in ("approved", "denied")
+        if step in steps
+    ]
+    approved = sum(1 for step, _ in decisions if step == "approved")
+    return {
+        "privileged_access_eligible": count("eligible"),
+        "privileged_access_active_permanent": count("active_permanent"),
+        "privileged_access_active_time_bound": count("active_time_bound"),
+        "privileged_access_activated": count("activated"),
+        "privileged_access_outside_pim": count("outside_pim"),
+        "standing_privileged_access": sum(count(state) for state in STANDING),
+        "privileged_principals": len(principals),
+        "eligible_only_principal_share": len(principals - standing) / len(principals),
+        "activation_requests": len(requests),
+        "approval_rate": approved / len(decisions),
+        "median_approval_latency_seconds": statistics.median(ms for _, ms in decisions) / 1000,
+    }
+
+
+def test_ground_truth_names_every_documented_metric() -> None:
+    assert list(METRIC_IDS) == documented_metric_ids()
+    assert len(METRIC_IDS) == 11
+
+
+def test_ground_truth_file_matches_what_generate_returned(tenant: Tenant) -> None:
+    written = orjson.loads((tenant.root / "ground_truth.json").read_bytes())
+    assert written == tenant.truth.to_json()
+    assert written["tenantId"] == tenant.truth.tenant_id
+    assert (written["seed"], written["size"], written["asOf"]) == (7, "S", "2026-11-01T00:00:00.000Z")
+    assert list(written["metrics"]) == list(METRIC_IDS)
+
+
+def test_ground_truth_equals_a_recount_from_the_files(tenant: Tenant) -> None:
+    assert dict(tenant.truth.metrics) == recount(tenant)
+
+
+def test_ground_truth_values_are_plausible_for_size_s(tenant: Tenant) -> None:
+    m = tenant.truth.metrics
+    assert 1_000 <= m["activation_requests"] <= 3_000
+    assert 32 <= m["privileged_principals"] <= 48
+    for state in ("eligible", "active_permanent", "active_time_bound", "activated", "outside_pim"):
+        assert m[f"privileged_access_{state}"] >= 1, state
+    assert m["privileged_access_active_permanent"] >= 2  # the break-glass accounts
+    assert 0.5 < m["eligible_only_principal_share"] < 1
+    assert 0.6 < m["approval_rate"] < 1
+    assert 60 < m["median_approval_latency_seconds"] < 8 * 3600
+    assert isinstance(m["approval_rate"], float) and isinstance(m["activation_requests"], int)
+
+
+def test_pending_requests_count_as_requests_but_not_as_decisions(tenant: Tenant) -> None:
+    """Requests still open at as_of are activation requests; only approved and denied ones are decisions."""
+    requests = tenant.activation_requests()
+    outcomes = [outcome(steps) for steps in requests.values()]
+    assert tenant.truth.metrics["activation_requests"] == len(outcomes)
+    decided = sum(1 for steps in requests.values() if "approved" in steps or "denied" in steps)
+    rate = tenant.truth.metrics["approval_rate"]
+    assert round(rate * decided) == sum(1 for steps in requests.values() if "approved" in steps)
+    assert all(
+        millis(steps["requested"].raw["activityDateTime"]) == steps["requested"].at for steps in requests.values()
+    )
+
+
+def test_every_seed_plants_each_access_state_and_request_outcome() -> None:
+    """Not luck of seed 7: the generator plants them, so any seed shows each one at least once."""
+    for seed in range(10):
+        model = build_model("S", seed, from_datetime(AS_OF))
+        metrics = compute_ground_truth(model).metrics
+        for state in ("eligible", "active_permanent", "active_time_bound", "activated", "outside_pim"):
+            assert metrics[f"privileged_access_{state}"] >= 1, (seed, state)
+        outcomes = Counter(request.outcome for request in iter_activation_requests(model))
+        for wanted in (Outcome.ACTIVATED, Outcome.DENIED, Outcome.EXPIRED, Outcome.CANCELED, Outcome.FAILED):
+            assert outcomes[wanted] >= 1, (seed, wanted)
