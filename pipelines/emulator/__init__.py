@@ -1,0 +1,19 @@
+"""A local Microsoft Graph + Log Analytics emulator that serves a tenant directory (docs/tenant-format.md).
+
+The same client code (azure-identity, the msgraph-sdk transport, azure-monitor-query) runs against it and
+against a real tenant: only the base URLs and the CA bundle differ.
+
+    with start_emulator(tenant_dir, state_dir=state_dir) as emulator:
+        credential = ClientSecretCredential(
+            emulator.tenant_id, "pimlens-demo", "pimlens-demo-secret",
+            authority=emulator.url, disable_instance_discovery=True, connection_verify=str(emulator.ca_file),
+        )
+        ...  # Graph at emulator.url + "/v1.0", Log Analytics at emulator.url + "/v1"
+        emulator.stats()  # also GET /_emulator/stats; faults: emulator.set_faults() or POST /_emulator/faults
+"""
+
+from pipelines.emulator.faults import FaultPlan
+from pipelines.emulator.server import EmulatorOptions, RunningEmulator, start_emulator
+from pipelines.emulator.store import TenantFormatError
+
+__all__ = ["EmulatorOptions", "FaultPlan", "RunningEmulator", "TenantFormatError", "start_emulator"]

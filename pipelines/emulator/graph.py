@@ -1,0 +1,186 @@
+"""Microsoft Graph collections: a URL path and its query options in, one response page out."""
+
+from __future__ import annotations
+
+import threading
+from array import array
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from pipelines.emulator.odata import Expand, ODataError, QueryOptions, resolve, sort_key
+from pipelines.emulator.paging import PageToken, page_rule, page_size
+from pipelines.emulator.paths import is_safe_segment, matches
+from pipelines.emulator.store import Collection, TenantStore
+
+# Collections Graph refuses to list without these `eq` filters (graph-pim.md §3, §4, §10). Each entry lists
+# alternatives; every property of one alternative must be filtered with `eq`.
+REQUIRED_FILTERS: tuple[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]], ...] = (
+    (("policies", "roleManagementPolicyAssignments"), (("scopeId", "scopeType"),)),
+    (("policies", "roleManagementPolicies"), (("scopeId", "scopeType"),)),
+    (("identityGovernance", "privilegedAccess", "group", "*"), (("groupId",), ("principalId",))),
+    (("identityGovernance", "roleManagementAlerts", "*"), (("scopeId", "scopeType"),)),
+)
+
+# The `$expand`s answered by joining files (docs/tenant-format.md): navigation property -> nested ones allowed.
+EXPANDS: dict[tuple[str, ...], dict[str, frozenset[str]]] = {
+    ("policies", "roleManagementPolicyAssignments"): {"policy": frozenset({"rules"})},
+    ("policies", "roleManagementPolicies"): {"rules": frozenset()},
+}
+
+# Characters left as they are in nextLinks, as Graph writes them (`$filter=scopeId eq '/'` keeps its quotes).
+_PATH_SAFE = "'()=,:@"
+_VALUE_SAFE = "'(),/:$=@*"
+
+# Distinct filtered/sorted results kept for paging through them, as record positions (8 bytes each).
+RESULT_CACHE_SIZE = 32
+
+
+@dataclass(frozen=True)
+class GraphPage:
+    collection: str  # "v1.0/users": the key stats count pages and rows under
+    body: dict[str, Any]
+    rows: int
+
+
+class GraphService:
+    def __init__(self, store: TenantStore):
+        self.store = store
+        self._results: OrderedDict[tuple[Any, ...], Sequence[int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def page(
+        self,
+        version: str,
+        path: list[str],
+        options: QueryOptions,
+        base_url: str,
+        *,
+        inject_empty: Callable[[], bool],
+    ) -> GraphPage:
+        """One page of a collection; `inject_empty` is asked whether to insert an extra empty page here."""
+        key = f"{version}/{'/'.join(path)}"
+        _check_required_filter(path, options)
+        _check_expand(path, options.expand)
+        rule = page_rule(path)
+        size = page_size(rule, options.top)
+        if options.skip is not None and not rule.allows_skip:
+            raise ODataError("'$skip' is not supported by the service.", "Request_UnsupportedQuery")
+        fingerprint = options.fingerprint(key)
+        if options.skiptoken is not None:
+            token = PageToken.decode(options.skiptoken, fingerprint)
+            offset, after_empty = token.offset, token.after_empty
+        else:
+            offset, after_empty = max(options.skip or 0, 0), False
+
+        context = f"{base_url}/{version}/$metadata#{'/'.join(path)}"
+        if options.select:
+            context += f"({','.join(options.select)})"
+        body: dict[str, Any] = {"@odata.context": context}
+        next_link = _next_link_base(base_url, version, path, options)
+
+        if not after_empty and inject_empty():
+            body["value"] = []
+            body["@odata.nextLink"] = next_link + PageToken(offset, fingerprint, after_empty=True).encode()
+            return GraphPage(key, body, 0)
+
+        collection = self.store.collection(key)
+        selected = self._result(key, collection, options)
+        end = len(selected) if size is None else offset + size
+        chunk = selected[offset:end]
+        if options.select is None and not options.expand:
+            body["value"] = [collection.item(i) for i in chunk]
+        else:
+            body["value"] = [self._shape(version, collection.record(i), options.select, options.expand) for i in chunk]
+        if end < len(selected):
+            body["@odata.nextLink"] = next_link + PageToken(end, fingerprint).encode()
+        return GraphPage(key, body, len(chunk))
+
+    def _result(self, key: str, collection: Collection, options: QueryOptions) -> Sequence[int]:
+        """Positions of the records a query selects, in order; cached so each page is a slice, not a re-scan."""
+        if options.predicate is None and not options.orderby:
+            return range(len(collection))
+        cache_key = (key, *options.result_key)
+        with self._lock:
+            cached = self._results.get(cache_key)
+            if cached is not None:
+                self._results.move_to_end(cache_key)
+                return cached
+        predicate = options.predicate
+        paths = [prop.split("/") for prop, _ in options.orderby]
+        rows = [
+            (i, [sort_key(resolve(record, steps)) for steps in paths])
+            for i, record in enumerate(collection.records())
+            if predicate is None or predicate(record)
+        ]
+        # Stable sorts from the last key to the first give a multi-key order with mixed directions.
+        for n in reversed(range(len(paths))):
+            rows.sort(key=lambda row, n=n: row[1][n], reverse=options.orderby[n][1])
+        result = array("q", (i for i, _ in rows))
+        with self._lock:
+            self._results[cache_key] = result
+            while len(self._results) > RESULT_CACHE_SIZE:
+                self._results.popitem(last=False)
+        return result
+
+    def _shape(
+        self,
+        version: str,
+        record: dict[str, Any],
+        select: tuple[str, ...] | None,
+        expands: tuple[Expand, ...],
+    ) -> dict[str, Any]:
+        """Apply $select and $expand to one record, always on a new dict: the shared record stays as it is."""
+        if select is None:
+            shaped = dict(record)
+        else:
+            # Graph returns only the selected properties, plus the @odata.type of a derived type.
+            shaped = {k: v for k, v in record.items() if k in select or k.startswith("@odata.")}
+        for item in expands:
+            if item.name == "policy":
+                policy = self.store.index_by_id(f"{version}/policies/roleManagementPolicies").get(
+                    record.get("policyId", "")
+                )
+                if policy is not None and item.nested:
+                    policy = {**policy, "rules": self._rules(version, policy.get("id"))}
+                shaped["policy"] = policy
+            elif item.name == "rules":
+                shaped["rules"] = self._rules(version, record.get("id"))
+        return shaped
+
+    def _rules(self, version: str, policy_id: Any) -> list[Any]:
+        if not isinstance(policy_id, str) or not is_safe_segment(policy_id):
+            return []
+        rules = self.store.collection(f"{version}/policies/roleManagementPolicies/{policy_id}/rules")
+        return [rules.item(i) for i in range(len(rules))]
+
+
+def _check_required_filter(path: list[str], options: QueryOptions) -> None:
+    filtered = {name for name, _ in options.equalities}
+    for pattern, alternatives in REQUIRED_FILTERS:
+        if matches(path, pattern, exact=True):
+            if not any(set(names) <= filtered for names in alternatives):
+                wanted = " or ".join(" and ".join(f"{n} eq '...'" for n in names) for names in alternatives)
+                raise ODataError(f"This collection requires a filter: $filter={wanted}.", "BadRequest")
+            return
+
+
+def _check_expand(path: list[str], expand: tuple[Expand, ...]) -> None:
+    allowed = next((a for pattern, a in EXPANDS.items() if matches(path, pattern, exact=True)), {})
+    for item in expand:
+        nested_allowed = allowed.get(item.name)
+        if nested_allowed is None or any(n.name not in nested_allowed or n.nested for n in item.nested):
+            raise ODataError(
+                f"Parsing OData Select and Expand failed: could not expand '{item.name}' here "
+                f"(supported: {', '.join(sorted(allowed)) or 'none'}).",
+                "BadRequest",
+            )
+
+
+def _next_link_base(base_url: str, version: str, path: list[str], options: QueryOptions) -> str:
+    """The nextLink up to the token value: the original query options, then `$skiptoken=`."""
+    segments = "/".join(quote(s, safe=_PATH_SAFE) for s in path)
+    query = "".join(f"{quote(n, safe='$')}={quote(v, safe=_VALUE_SAFE)}&" for n, v in options.carried)
+    return f"{base_url}/{version}/{segments}?{query}$skiptoken="

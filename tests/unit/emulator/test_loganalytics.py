@@ -1,0 +1,151 @@
+"""Log Analytics through the real azure-monitor-query LogsQueryClient."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from azure.core.exceptions import HttpResponseError
+from azure.identity import ClientSecretCredential
+from azure.monitor.query import LogsQueryClient, LogsQueryStatus
+
+from pipelines.emulator import RunningEmulator
+from pipelines.emulator.loganalytics import QueryError, parse_kql, parse_timespan
+
+from .conftest import http, token
+
+WORKSPACE = "11111111-2222-3333-4444-555555555555"
+AUDIT_ROWS = [
+    {
+        "TimeGenerated": f"2026-05-0{day}T0{hour}:00:00.000Z",
+        "OperationName": "Add member to role completed (PIM activation)" if hour % 2 else "Other",
+        "LoggedByService": "PIM",
+        "DurationMs": hour * 10,
+        "Score": 0.5,
+        "IsInteractive": True,
+        "InitiatedBy": {"user": {"id": f"user{hour}"}},
+        "TargetResources": [{"id": "role"}],
+    }
+    for day in (1, 2)
+    for hour in range(4)
+]
+
+
+def logs_client(emulator: RunningEmulator, **kwargs) -> LogsQueryClient:
+    credential = ClientSecretCredential(
+        emulator.tenant_id,
+        "pimlens-demo",
+        "pimlens-demo-secret",
+        authority=emulator.url,
+        disable_instance_discovery=True,
+        connection_verify=str(emulator.ca_file),
+    )
+    return LogsQueryClient(credential, endpoint=emulator.url + "/v1", connection_verify=str(emulator.ca_file), **kwargs)
+
+
+def test_query_with_time_window_filter_order_and_take(serve) -> None:
+    emulator = serve({"loganalytics/AuditLogs": AUDIT_ROWS})
+    result = logs_client(emulator).query_workspace(
+        WORKSPACE,
+        'AuditLogs | where OperationName == "Add member to role completed (PIM activation)" and DurationMs >= 10'
+        " | order by TimeGenerated desc | take 3",
+        timespan=(datetime(2026, 5, 1, tzinfo=UTC), datetime(2026, 5, 3, tzinfo=UTC)),
+    )
+    assert result.status == LogsQueryStatus.SUCCESS
+    (table,) = result.tables
+    assert table.columns[:4] == ["TimeGenerated", "OperationName", "LoggedByService", "DurationMs"]
+    assert table.columns_types == ["datetime", "string", "string", "long", "real", "bool", "dynamic", "dynamic"]
+    assert [row["TimeGenerated"] for row in table.rows] == [
+        datetime(2026, 5, 2, 3, tzinfo=UTC),
+        datetime(2026, 5, 2, 1, tzinfo=UTC),
+        datetime(2026, 5, 1, 3, tzinfo=UTC),
+    ]
+    # dynamic columns travel as JSON text, as the real service sends them.
+    assert table.rows[0]["InitiatedBy"] == '{"user":{"id":"user3"}}'
+    assert emulator.stats()["rows_served"] == {"loganalytics/AuditLogs": 3}
+
+
+def test_timespan_and_kql_time_filter_combine(serve) -> None:
+    emulator = serve({"loganalytics/AuditLogs": AUDIT_ROWS})
+    result = logs_client(emulator, audience="https://api.loganalytics.io").query_workspace(
+        WORKSPACE,
+        "AuditLogs | where TimeGenerated >= datetime(2026-05-01T01:00:00Z) and TimeGenerated < datetime(2026-05-02)"
+        " | order by TimeGenerated asc",
+        timespan=(datetime(2026, 5, 1, 2, tzinfo=UTC), timedelta(days=7)),
+    )
+    assert [row["DurationMs"] for row in result.tables[0].rows] == [20, 30]
+
+
+def test_more_rows_than_the_limit_is_a_partial_result(serve) -> None:
+    emulator = serve({"loganalytics/AuditLogs": AUDIT_ROWS}, loganalytics_row_limit=5)
+    result = logs_client(emulator).query_workspace(WORKSPACE, "AuditLogs", timespan=None)
+    assert result.status == LogsQueryStatus.PARTIAL
+    assert len(result.partial_data[0].rows) == 5
+    assert result.partial_error.code == "PartialError"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "AuditLogs | summarize count() by OperationName",
+        "AuditLogs | where OperationName contains 'PIM'",
+        "AuditLogs | project TimeGenerated",
+        "union AuditLogs, SigninLogs",
+    ],
+)
+def test_unsupported_kql_is_a_bad_argument_error(serve, query: str) -> None:
+    emulator = serve({"loganalytics/AuditLogs": AUDIT_ROWS})
+    with pytest.raises(HttpResponseError) as caught:
+        logs_client(emulator).query_workspace(WORKSPACE, query, timespan=None)
+    assert caught.value.status_code == 400
+    response = http(emulator).post(
+        f"{emulator.url}/v1/workspaces/{WORKSPACE}/query",
+        json={"query": query},
+        headers={"Authorization": f"Bearer {token(emulator, 'https://api.loganalytics.io/.default')}"},
+    )
+    error = response.json()["error"]
+    assert (error["code"], error["message"]) == ("BadArgumentError", "The request had some invalid properties")
+    assert error["innererror"]["code"] in ("SyntaxError", "SemanticError")
+
+
+def test_unknown_column_and_missing_table(serve) -> None:
+    emulator = serve({"loganalytics/AuditLogs": AUDIT_ROWS})
+    client = logs_client(emulator)
+    with pytest.raises(HttpResponseError, match="Failed to resolve column named 'Nope'"):
+        client.query_workspace(WORKSPACE, 'AuditLogs | where Nope == "x"', timespan=None)
+    empty = client.query_workspace(WORKSPACE, "SigninLogs | take 5", timespan=timedelta(hours=24))
+    assert (empty.tables[0].columns, empty.tables[0].rows) == ([], [])
+
+
+def test_graph_tokens_do_not_open_log_analytics(serve) -> None:
+    emulator = serve({"loganalytics/AuditLogs": AUDIT_ROWS})
+    client = http(emulator)
+    url = f"{emulator.url}/v1/workspaces/{WORKSPACE}/query"
+    response = client.post(url, json={"query": "AuditLogs"}, headers={"Authorization": f"Bearer {token(emulator)}"})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "InvalidTokenError"
+    # The refused request's body was drained: the same keep-alive connection serves the next query.
+    la_token = token(emulator, "https://api.loganalytics.io/.default")
+    response = client.post(url, json={"query": "AuditLogs | take 1"}, headers={"Authorization": f"Bearer {la_token}"})
+    assert len(response.json()["tables"][0]["rows"]) == 1
+    assert client.get(f"{emulator.url}/_emulator/stats").json()["responses_by_status"] == {"401": 1, "200": 3}
+
+
+def test_timespan_forms() -> None:
+    now = datetime(2026, 5, 2, 12, tzinfo=UTC)
+    assert parse_timespan("PT24H", now) == (datetime(2026, 5, 1, 12, tzinfo=UTC), now)
+    assert parse_timespan("PT86400.0S", now) == (datetime(2026, 5, 1, 12, tzinfo=UTC), now)
+    assert parse_timespan("2026-05-01T00:00:00.000Z/P1D", now) == (
+        datetime(2026, 5, 1, tzinfo=UTC),
+        datetime(2026, 5, 2, tzinfo=UTC),
+    )
+    with pytest.raises(QueryError):
+        parse_timespan("P1M", now)
+
+
+def test_kql_plan() -> None:
+    plan = parse_kql('SigninLogs | where UserId == "a\\"b" | sort by TimeGenerated | limit 10;')
+    assert (plan.table, plan.conditions, plan.order, plan.take) == (
+        "SigninLogs",
+        (("UserId", "==", 'a"b'),),
+        (("TimeGenerated", True),),  # KQL sorts descending by default
+        10,
+    )
