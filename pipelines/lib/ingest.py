@@ -17,20 +17,31 @@ import duckdb
 
 from pipelines.lib.config import TenantSettings
 from pipelines.lib.graph.collections import COLLECTIONS, CollectionSpec, LoadMode
-from pipelines.lib.graph.extract import ExtractResult, extract_collection
+from pipelines.lib.graph.extract import ExtractResult, extract_collection, extract_fan_out
 from pipelines.lib.graph.retry import RetryBudget
 from pipelines.lib.graph.transport import GraphHTTPError, GraphTransport
-from pipelines.lib.warehouse.landing import LoadSummary, land_collection, read_watermark, record_coverage
+from pipelines.lib.warehouse.landing import (
+    LoadSummary,
+    land_collection,
+    latest_coverage,
+    latest_snapshot_query,
+    read_watermark,
+    record_coverage,
+)
 from pipelines.lib.warehouse.schema import ensure_raw_table
 
 # Graph's answers when the app lacks a permission or the tenant lacks a licence: not retried, not fatal.
 NOT_GRANTED_STATUS = frozenset({403})
 
 
+class ParentNotLoaded(RuntimeError):
+    """A nested collection was asked for before the collection it hangs from was ever landed."""
+
+
 @dataclass(frozen=True)
 class IngestReport:
     spec: CollectionSpec
-    status: str  # ok, forbidden or unlicensed
+    status: str  # ok, forbidden, unlicensed, or blocked (its parent collection could not be read)
     extracted: ExtractResult
     loaded: LoadSummary | None
     retries: int
@@ -51,27 +62,23 @@ def ingest_collection(
     budget: RetryBudget | None = None,
 ) -> IngestReport:
     started_at = datetime.now(UTC)
+    budget = budget or RetryBudget()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    window_start = None
-    if spec.mode is LoadMode.INCREMENTAL:
-        with duckdb.connect(str(warehouse)) as con:
-            watermark = read_watermark(con, settings.tenant_id, spec.table)
-        window_start = watermark - spec.lookback if watermark else None
+    with duckdb.connect(str(warehouse)) as con:
+        window_start = _window_start(con, settings, spec)
+        parents = _parent_keys(con, settings, spec)
+    if parents is None:
+        return _not_covered(warehouse, settings, spec, "blocked", budget, None, "its parent collection is not readable")
 
     with tempfile.TemporaryDirectory(prefix="pimlens-extract-") as scratch:
         ndjson = Path(scratch) / f"{spec.table}.ndjson"
-        budget = budget or RetryBudget()
         try:
-            extracted = asyncio.run(_extract(settings, spec, ndjson, window_start, budget))
+            extracted = asyncio.run(_extract(settings, spec, ndjson, window_start, parents, budget))
         except GraphHTTPError as error:
             if error.status not in NOT_GRANTED_STATUS:
                 raise
             status = "unlicensed" if "licen" in f"{error.code} {error.message}".lower() else "forbidden"
-            with duckdb.connect(str(warehouse)) as con:
-                # The table exists, empty, so dbt and the gates downstream run and report "unknown".
-                ensure_raw_table(con, spec.table)
-                record_coverage(con, spec, settings.tenant_id, status, http_status=error.status, error_code=error.code)
-            return IngestReport(spec, status, ExtractResult(), None, budget.used, window_start, str(error))
+            return _not_covered(warehouse, settings, spec, status, budget, error, str(error))
         with duckdb.connect(str(warehouse)) as con:
             loaded = land_collection(
                 con,
@@ -86,24 +93,77 @@ def ingest_collection(
     return IngestReport(spec, "ok", extracted, loaded, budget.used, window_start)
 
 
+def ingest_all(
+    tenants: tuple[TenantSettings, ...] | list[TenantSettings],
+    warehouse: Path,
+    specs: tuple[CollectionSpec, ...] = COLLECTIONS,
+) -> list[IngestReport]:
+    """Every collection of every tenant, parents before children: what the ingest assets do, without Dagster."""
+    return [ingest_collection(tenant, spec, warehouse) for tenant in tenants for spec in specs]
+
+
+def _window_start(con: duckdb.DuckDBPyConnection, settings: TenantSettings, spec: CollectionSpec) -> datetime | None:
+    if spec.mode is not LoadMode.INCREMENTAL:
+        return None
+    watermark = read_watermark(con, settings.tenant_id, spec.table)
+    return watermark - spec.lookback if watermark else None
+
+
+def _parent_keys(
+    con: duckdb.DuckDBPyConnection, settings: TenantSettings, spec: CollectionSpec
+) -> list[dict[str, str]] | None:
+    """The placeholders of every child URL, or None when the parent could not be read in its latest run."""
+    if spec.fan_out is None:
+        return [{}]
+    parent = spec.fan_out.parent_table
+    status = latest_coverage(con, settings.tenant_id, parent)
+    if status is None:
+        raise ParentNotLoaded(f"raw.{parent} was never loaded for tenant {settings.name}: materialize it first.")
+    if status != "ok":
+        return None
+    query = f"with parent as ({latest_snapshot_query(parent)}) {spec.fan_out.parent_query}"
+    cursor = con.execute(query, {"tenant": settings.tenant_id})
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _not_covered(
+    warehouse: Path,
+    settings: TenantSettings,
+    spec: CollectionSpec,
+    status: str,
+    budget: RetryBudget,
+    error: GraphHTTPError | None,
+    reason: str,
+) -> IngestReport:
+    with duckdb.connect(str(warehouse)) as con:
+        # The table exists, empty, so dbt and the gates downstream run and report "unknown".
+        ensure_raw_table(con, spec.table)
+        record_coverage(
+            con,
+            spec,
+            settings.tenant_id,
+            status,
+            http_status=error.status if error else None,
+            error_code=error.code if error else None,
+        )
+    return IngestReport(spec, status, ExtractResult(), None, budget.used, None, reason)
+
+
 async def _extract(
     settings: TenantSettings,
     spec: CollectionSpec,
     ndjson: Path,
     window_start: datetime | None,
+    parents: list[dict[str, str]],
     budget: RetryBudget,
 ) -> ExtractResult:
     async with GraphTransport(settings, budget=budget) as transport:
-        result = await extract_collection(transport, spec.first_url(settings.graph_url, since=window_start), ndjson)
+        if spec.fan_out is None:
+            result = await extract_collection(transport, spec.first_url(settings.graph_url, since=window_start), ndjson)
+        else:
+            jobs = [("/".join(keys.values()), spec.first_url(settings.graph_url, keys=keys)) for keys in parents]
+            result = await extract_fan_out(transport, jobs, ndjson)
         result.requests = transport.requests_sent
         result.throttled = transport.throttled_responses
         return result
-
-
-def ingest_all(
-    tenants: tuple[TenantSettings, ...] | list[TenantSettings],
-    warehouse: Path,
-    specs: tuple[CollectionSpec, ...] | None = None,
-) -> list[IngestReport]:
-    """Every collection of every tenant, one after the other: what the ingest assets do, without Dagster."""
-    return [ingest_collection(tenant, spec, warehouse) for tenant in tenants for spec in (specs or COLLECTIONS)]

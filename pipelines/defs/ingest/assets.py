@@ -17,6 +17,8 @@ def graph_collection_asset(spec: CollectionSpec) -> dg.AssetsDefinition:
         kinds={"python", "duckdb"},
         owners=OWNERS,
         pool=DUCKDB_WRITER_POOL,
+        # A nested collection is read per row of its parent, so the parent lands first in the same run.
+        deps=[dg.AssetKey(["raw", spec.fan_out.parent_table])] if spec.fan_out else [],
         metadata={
             "graph_path": f"{spec.api_version}/{spec.path}",
             "permission": spec.permission,

@@ -6,6 +6,7 @@ no translation anywhere.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
@@ -15,6 +16,19 @@ from urllib.parse import quote, urlencode
 class LoadMode(Enum):
     SNAPSHOT = "snapshot"  # the whole collection, kept as one dated snapshot per run
     INCREMENTAL = "incremental"  # an append-only event stream read by a time watermark
+
+
+@dataclass(frozen=True)
+class FanOut:
+    """A nested collection read once per row of a collection landed earlier in the same run.
+
+    ``parent_query`` selects from ``parent`` (the parent table's latest snapshot for the tenant: ``id``,
+    ``parent_key``, ``record``) one column per ``{placeholder}`` in the child's path and parameters. Graph has
+    no "list all" call for these, so enumerating parents is the only complete way to read them.
+    """
+
+    parent_table: str
+    parent_query: str
 
 
 @dataclass(frozen=True)
@@ -29,14 +43,16 @@ class CollectionSpec:
     # For incremental collections: the timestamp property the watermark follows, and the fixed filter.
     time_property: str | None = None
     lookback: timedelta = timedelta(hours=1)
+    fan_out: FanOut | None = None
 
-    def first_url(self, graph_url: str, *, since: datetime | None = None) -> str:
-        params = dict(self.params)
+    def first_url(self, graph_url: str, *, since: datetime | None = None, keys: Mapping[str, str] | None = None) -> str:
+        params = {name: value.format_map(keys or {}) for name, value in self.params.items()}
         if self.mode is LoadMode.INCREMENTAL and since is not None:
             window = f"{self.time_property} ge {since.strftime('%Y-%m-%dT%H:%M:%SZ')}"
             params["$filter"] = f"{params['$filter']} and {window}" if "$filter" in params else window
         query = urlencode(params, quote_via=quote, safe="$'(),/:=")
-        return f"{graph_url}/{self.api_version}/{self.path}" + (f"?{query}" if query else "")
+        path = self.path.format_map({name: quote(value, safe="") for name, value in (keys or {}).items()})
+        return f"{graph_url}/{self.api_version}/{path}" + (f"?{query}" if query else "")
 
 
 USER_FIELDS = (
@@ -44,7 +60,8 @@ USER_FIELDS = (
     "usageLocation,createdDateTime,onPremisesSyncEnabled,onPremisesImmutableId"
 )
 
-COLLECTIONS: tuple[CollectionSpec, ...] = (
+# The collections the headline metrics are built on.
+CORE_COLLECTIONS: tuple[CollectionSpec, ...] = (
     CollectionSpec(
         table="role_definitions",
         api_version="beta",
@@ -127,4 +144,188 @@ COLLECTIONS: tuple[CollectionSpec, ...] = (
     ),
 )
 
+ROLE_ASSIGNABLE_GROUPS = FanOut("groups", "select id from parent where record ->> 'isAssignableToRole' = 'true'")
+ALL_SERVICE_PRINCIPALS = FanOut("service_principals", "select id from parent")
+
+# Every other PIM surface: schedules, requests, the legacy surface, PIM for Groups, apps, reviews and alerts.
+SURFACE_COLLECTIONS: tuple[CollectionSpec, ...] = (
+    CollectionSpec(
+        table="role_assignment_schedules",
+        api_version="v1.0",
+        path="roleManagement/directory/roleAssignmentSchedules",
+        description="Active assignment schedules: who created them and when, and when they expire.",
+        permission="RoleAssignmentSchedule.Read.Directory",
+    ),
+    CollectionSpec(
+        table="role_eligibility_schedules",
+        api_version="v1.0",
+        path="roleManagement/directory/roleEligibilitySchedules",
+        description="Eligibility schedules: who created them and when, and when they expire.",
+        permission="RoleEligibilitySchedule.Read.Directory",
+    ),
+    CollectionSpec(
+        table="role_assignment_schedule_requests",
+        api_version="v1.0",
+        path="roleManagement/directory/roleAssignmentScheduleRequests",
+        description="PIM assignment and activation requests; listing them needs a ReadWrite permission, so a "
+        "read-only deployment records this surface as not covered and relies on the audit log instead.",
+        permission="RoleAssignmentSchedule.ReadWrite.Directory",
+    ),
+    CollectionSpec(
+        table="role_eligibility_schedule_requests",
+        api_version="v1.0",
+        path="roleManagement/directory/roleEligibilityScheduleRequests",
+        description="PIM eligibility requests; listing them needs a ReadWrite permission (see above).",
+        permission="RoleEligibilitySchedule.ReadWrite.Directory",
+    ),
+    CollectionSpec(
+        table="directory_roles",
+        api_version="v1.0",
+        path="directoryRoles",
+        description="The legacy activated directory roles, the anchor of the legacy membership surface.",
+        permission="RoleManagement.Read.Directory",
+    ),
+    CollectionSpec(
+        table="directory_role_members",
+        api_version="v1.0",
+        path="directoryRoles/{id}/members",
+        description="Everyone currently holding each directory role on the legacy surface (no eligibles).",
+        permission="RoleManagement.Read.Directory",
+        fan_out=FanOut("directory_roles", "select id from parent"),
+    ),
+    CollectionSpec(
+        table="group_policy_assignments",
+        api_version="v1.0",
+        path="policies/roleManagementPolicyAssignments",
+        description="PIM for Groups settings (member and owner policies) of each role-assignable group.",
+        permission="RoleManagementPolicy.Read.AzureADGroup",
+        params={"$filter": "scopeId eq '{id}' and scopeType eq 'Group'", "$expand": "policy($expand=rules)"},
+        fan_out=ROLE_ASSIGNABLE_GROUPS,
+    ),
+    CollectionSpec(
+        table="pim_group_eligibility_instances",
+        api_version="v1.0",
+        path="identityGovernance/privilegedAccess/group/eligibilityScheduleInstances",
+        description="PIM for Groups eligibility (member or owner) of each role-assignable group.",
+        permission="PrivilegedEligibilitySchedule.Read.AzureADGroup",
+        params={"$filter": "groupId eq '{id}'"},
+        fan_out=ROLE_ASSIGNABLE_GROUPS,
+    ),
+    CollectionSpec(
+        table="pim_group_assignment_instances",
+        api_version="v1.0",
+        path="identityGovernance/privilegedAccess/group/assignmentScheduleInstances",
+        description="PIM for Groups active membership or ownership of each role-assignable group.",
+        permission="PrivilegedAssignmentSchedule.Read.AzureADGroup",
+        params={"$filter": "groupId eq '{id}'"},
+        fan_out=ROLE_ASSIGNABLE_GROUPS,
+    ),
+    CollectionSpec(
+        table="group_transitive_members",
+        api_version="v1.0",
+        path="groups/{id}/transitiveMembers",
+        description="Everyone inside each role-assignable group, nested groups expanded.",
+        permission="GroupMember.Read.All",
+        params={"$top": "999"},
+        fan_out=ROLE_ASSIGNABLE_GROUPS,
+    ),
+    CollectionSpec(
+        table="administrative_units",
+        api_version="v1.0",
+        path="directory/administrativeUnits",
+        description="Administrative units, the scopes of AU-scoped role assignments.",
+        permission="AdministrativeUnit.Read.All",
+    ),
+    CollectionSpec(
+        table="applications",
+        api_version="v1.0",
+        path="applications",
+        description="App registrations with credential metadata (types and expiry, never values).",
+        permission="Application.Read.All",
+        params={"$select": "id,appId,displayName,createdDateTime,passwordCredentials,keyCredentials", "$top": "999"},
+    ),
+    CollectionSpec(
+        table="application_owners",
+        api_version="v1.0",
+        path="applications/{id}/owners",
+        description="Owners of each app registration: anyone who can add a credential to it.",
+        permission="Application.Read.All",
+        fan_out=FanOut("applications", "select id from parent"),
+    ),
+    CollectionSpec(
+        table="service_principal_owners",
+        api_version="v1.0",
+        path="servicePrincipals/{id}/owners",
+        description="Owners of each service principal.",
+        permission="Application.Read.All",
+        fan_out=ALL_SERVICE_PRINCIPALS,
+    ),
+    CollectionSpec(
+        table="service_principal_app_role_assignments",
+        api_version="v1.0",
+        path="servicePrincipals/{id}/appRoleAssignments",
+        description="Application permissions each service principal holds (Graph's appRoleId GUIDs).",
+        permission="Application.Read.All",
+        fan_out=ALL_SERVICE_PRINCIPALS,
+    ),
+    CollectionSpec(
+        table="oauth2_permission_grants",
+        api_version="v1.0",
+        path="oauth2PermissionGrants",
+        description="Delegated permission grants (admin and user consent).",
+        permission="Directory.Read.All",
+    ),
+    CollectionSpec(
+        table="access_review_definitions",
+        api_version="v1.0",
+        path="identityGovernance/accessReviews/definitions",
+        description="Access review definitions: scope, reviewers, cadence and settings.",
+        permission="AccessReview.Read.All",
+        params={"$top": "100"},
+    ),
+    CollectionSpec(
+        table="access_review_instances",
+        api_version="v1.0",
+        path="identityGovernance/accessReviews/definitions/{id}/instances",
+        description="Each run of each access review.",
+        permission="AccessReview.Read.All",
+        params={"$top": "100"},
+        fan_out=FanOut("access_review_definitions", "select id from parent"),
+    ),
+    CollectionSpec(
+        table="access_review_decisions",
+        api_version="v1.0",
+        path="identityGovernance/accessReviews/definitions/{definition_id}/instances/{id}/decisions",
+        description="Every decision of every review instance: who reviewed whom, the outcome, whether it was applied.",
+        permission="AccessReview.Read.All",
+        params={"$top": "100"},
+        fan_out=FanOut("access_review_instances", "select parent_key as definition_id, id from parent"),
+    ),
+    CollectionSpec(
+        table="pim_alerts",
+        api_version="beta",
+        path="identityGovernance/roleManagementAlerts/alerts",
+        description="Microsoft's own PIM alerts for directory roles, with their incidents.",
+        permission="RoleManagementAlert.Read.Directory",
+        params={"$filter": "scopeId eq '/' and scopeType eq 'DirectoryRole'"},
+    ),
+    CollectionSpec(
+        table="pim_alert_definitions",
+        api_version="beta",
+        path="identityGovernance/roleManagementAlerts/alertDefinitions",
+        description="What each PIM alert means and how severe Microsoft rates it.",
+        permission="RoleManagementAlert.Read.Directory",
+        params={"$filter": "scopeId eq '/' and scopeType eq 'DirectoryRole'"},
+    ),
+    CollectionSpec(
+        table="pim_alert_configurations",
+        api_version="beta",
+        path="identityGovernance/roleManagementAlerts/alertConfigurations",
+        description="The tenant's thresholds for each PIM alert.",
+        permission="RoleManagementAlert.Read.Directory",
+        params={"$filter": "scopeId eq '/' and scopeType eq 'DirectoryRole'"},
+    ),
+)
+
+COLLECTIONS = CORE_COLLECTIONS + SURFACE_COLLECTIONS
 COLLECTIONS_BY_TABLE = {spec.table: spec for spec in COLLECTIONS}

@@ -6,6 +6,8 @@ collection, and an expired page token restarts it from page one with the partial
 
 from __future__ import annotations
 
+import asyncio
+import io
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,6 +43,8 @@ class ExtractResult:
     restarts: int = 0
     requests: int = 0
     throttled: int = 0
+    parents: int = 0
+    parents_skipped: int = 0
     dead_letters: list[DeadLetter] = field(default_factory=list)
 
 
@@ -67,24 +71,80 @@ async def fetch_page(transport: GraphTransport, url: str) -> dict[str, Any]:
             await transport.wait_before_retry(attempt, error)
 
 
-def split_records(items: list[Any], page_number: int, url: str) -> Iterator[bytes | DeadLetter]:
-    """Each item as an NDJSON line ``{"id":..., "record":...}``, or a dead letter saying why it cannot be one."""
+def split_records(
+    items: list[Any], page_number: int, url: str, parent_key: str | None = None
+) -> Iterator[bytes | DeadLetter]:
+    """Each item as an NDJSON line ``{"id", "parent_key", "record"}``, or a dead letter saying why it cannot be."""
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
             reason = "record is not an object" if not isinstance(item, dict) else "record has no string id"
             raw = orjson.dumps(item).decode()
             yield DeadLetter(page_number, redact_query(url), reason, raw)
             continue
-        yield orjson.dumps({"id": item["id"], "record": item})
+        yield orjson.dumps({"id": item["id"], "parent_key": parent_key, "record": item})
 
 
 async def extract_collection(transport: GraphTransport, first_url: str, out_path: Path) -> ExtractResult:
     """Reads every page of a collection into ``out_path``; returns counts for reconciliation."""
+    with out_path.open("w+b") as sink:
+        return await _read_with_restarts(transport, first_url, sink, None)
+
+
+async def extract_fan_out(
+    transport: GraphTransport, jobs: list[tuple[str, str]], out_path: Path, *, concurrency: int = 4
+) -> ExtractResult:
+    """Reads one nested collection per ``(parent_key, url)`` into ``out_path``, a few parents at a time.
+
+    Pages of one parent follow each other, so the parallelism is across parents. A parent deleted since its
+    collection was read answers 404 and is skipped; any other failure fails the whole collection.
+    """
+    semaphore = asyncio.Semaphore(concurrency)
+    parts: dict[str, tuple[ExtractResult, bytes]] = {}
+
+    async def read_parent(parent_key: str, url: str) -> None:
+        async with semaphore:
+            buffer = io.BytesIO()
+            try:
+                part = await _read_with_restarts(transport, url, buffer, parent_key)
+            except GraphHTTPError as error:
+                if error.status != 404:
+                    raise
+                log.info("parent %s vanished since it was read: %s", parent_key, error.code)
+                return
+            parts[parent_key] = (part, buffer.getvalue())
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for parent_key, url in jobs:
+                group.create_task(read_parent(parent_key, url))
+    except ExceptionGroup as failures:
+        # One parent's failure is the collection's; raise it as itself so a 403 is handled like any other.
+        raise failures.exceptions[0] from failures
+
+    result = ExtractResult(parents=len(jobs), parents_skipped=len(jobs) - len(parts))
+    with out_path.open("wb") as sink:
+        for parent_key, _url in jobs:
+            if parent_key not in parts:
+                continue
+            part, data = parts[parent_key]
+            sink.write(data)
+            result.rows += part.rows
+            result.pages += part.pages
+            result.restarts += part.restarts
+            result.dead_letters.extend(part.dead_letters)
+    return result
+
+
+async def _read_with_restarts(
+    transport: GraphTransport, first_url: str, sink: IO[bytes], parent_key: str | None
+) -> ExtractResult:
+    """Every page from ``first_url``; an expired page token throws the partial read away and starts again."""
     restarts = 0
     while True:
         try:
-            with out_path.open("wb") as sink:
-                result = await _read_all_pages(transport, first_url, sink)
+            sink.seek(0)
+            sink.truncate()
+            result = await _read_all_pages(transport, first_url, sink, parent_key)
             result.restarts = restarts
             return result
         except CollectionRestart as error:
@@ -94,13 +154,15 @@ async def extract_collection(transport: GraphTransport, first_url: str, out_path
             log.warning("restarting %s from page 1: %s", redact_query(first_url), error)
 
 
-async def _read_all_pages(transport: GraphTransport, first_url: str, sink: IO[bytes]) -> ExtractResult:
+async def _read_all_pages(
+    transport: GraphTransport, first_url: str, sink: IO[bytes], parent_key: str | None
+) -> ExtractResult:
     result = ExtractResult()
     url: str | None = first_url
     while url:
         body = await fetch_page(transport, url)
         result.pages += 1
-        for line in split_records(body["value"], result.pages, url):
+        for line in split_records(body["value"], result.pages, url, parent_key):
             if isinstance(line, DeadLetter):
                 result.dead_letters.append(line)
                 continue

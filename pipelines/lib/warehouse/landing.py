@@ -54,21 +54,24 @@ def land_collection(
     ensure_raw_table(con, spec.table)
     source = (
         f"read_json('{_sql_path(ndjson_path)}', format='newline_delimited', "
-        f"columns={{'id': 'VARCHAR', 'record': 'JSON'}}, maximum_object_size={MAX_OBJECT_BYTES})"
+        f"columns={{'id': 'VARCHAR', 'parent_key': 'VARCHAR', 'record': 'JSON'}}, "
+        f"maximum_object_size={MAX_OBJECT_BYTES})"
     )
     con.execute("begin transaction")
     try:
         before = _count(con, spec.table, tenant_id)
         if spec.mode is LoadMode.SNAPSHOT:
             con.execute(
-                f"insert into raw.{spec.table} select ?, ?, now(), id, record from {source}",
+                f"insert into raw.{spec.table} by name "
+                f"select ? as tenant_id, ? as load_id, now() as loaded_at, id, record, parent_key from {source}",
                 [tenant_id, load_id],
             )
         else:
             # The look-back window re-reads events already stored; keep the first copy of every id.
             con.execute(
-                f"""insert into raw.{spec.table}
-                select ?, ?, now(), id, record from {source} as incoming
+                f"""insert into raw.{spec.table} by name
+                select ? as tenant_id, ? as load_id, now() as loaded_at, id, record, parent_key
+                from {source} as incoming
                 where not exists (
                     select 1 from raw.{spec.table} as stored where stored.tenant_id = ? and stored.id = incoming.id
                 )
@@ -133,6 +136,23 @@ def record_coverage(
             load_id,
         ],
     )
+
+
+def latest_snapshot_query(table: str) -> str:
+    """SQL for a tenant's latest committed snapshot of ``table``; the tenant id is its one parameter."""
+    return f"""select rows.id, rows.parent_key, rows.record from raw.{table} as rows
+        where rows.tenant_id = $tenant and rows.load_id = (
+            select max(load_id) from meta.loads where tenant_id = $tenant and collection = '{table}'
+        )"""
+
+
+def latest_coverage(con: duckdb.DuckDBPyConnection, tenant_id: str, collection: str) -> str | None:
+    ensure_meta(con)
+    row = con.execute(
+        "select status from meta.coverage where tenant_id = ? and collection = ? order by checked_at desc limit 1",
+        [tenant_id, collection],
+    ).fetchone()
+    return row[0] if row else None
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str, tenant_id: str) -> int:

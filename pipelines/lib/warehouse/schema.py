@@ -68,12 +68,14 @@ def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """The raw table of a collection; ``parent_key`` names the parent row a nested collection was read under."""
     con.execute(
         f"""create table if not exists raw.{table} (
             tenant_id varchar not null,
             load_id varchar not null,
             loaded_at timestamptz not null,
             id varchar not null,
-            record json not null
+            record json not null,
+            parent_key varchar
         )"""
     )

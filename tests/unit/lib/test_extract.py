@@ -35,7 +35,7 @@ def test_records_keep_unknown_fields_untouched(tmp_path: Path) -> None:
     record = {"id": "a", "brandNewField": {"nested": [1, "x", None]}, "state": "unknownFutureValue"}
     run(ScriptedTransport({FIRST: [page([record])]}), tmp_path / "out.ndjson")
     (line,) = (tmp_path / "out.ndjson").read_bytes().splitlines()
-    assert orjson.loads(line) == {"id": "a", "record": record}
+    assert orjson.loads(line) == {"id": "a", "parent_key": None, "record": record}
 
 
 def test_throttled_and_truncated_pages_are_fetched_again(tmp_path: Path) -> None:
@@ -86,3 +86,35 @@ def test_permission_errors_are_not_retried(tmp_path: Path) -> None:
     with pytest.raises(GraphHTTPError, match="403"):
         run(transport, tmp_path / "out.ndjson")
     assert transport.calls == [FIRST]
+
+
+def test_fan_out_reads_every_parent_and_keys_rows_by_parent(tmp_path: Path) -> None:
+    from pipelines.lib.graph.extract import extract_fan_out
+
+    g1, g2, gone = (
+        "https://g/v1.0/groups/g1/members",
+        "https://g/v1.0/groups/g2/members",
+        "https://g/v1.0/groups/x/members",
+    )
+    transport = ScriptedTransport(
+        {
+            g1: [page([{"id": "u1"}], g1 + "?$skiptoken=2")],
+            g1 + "?$skiptoken=2": [page([{"id": "u2"}])],
+            g2: [TransientError("HTTP 503"), page([{"id": "u1"}])],
+            gone: [GraphHTTPError(404, "Request_ResourceNotFound", "gone", gone)],
+        }
+    )
+    out = tmp_path / "out.ndjson"
+    result = asyncio.run(extract_fan_out(transport, [("g1", g1), ("g2", g2), ("x", gone)], out))  # type: ignore[arg-type]
+    lines = [orjson.loads(line) for line in out.read_bytes().splitlines()]
+    assert [(line["parent_key"], line["id"]) for line in lines] == [("g1", "u1"), ("g1", "u2"), ("g2", "u1")]
+    assert (result.rows, result.pages, result.parents, result.parents_skipped) == (3, 3, 3, 1)
+
+
+def test_fan_out_fails_whole_when_one_parent_is_forbidden(tmp_path: Path) -> None:
+    from pipelines.lib.graph.extract import extract_fan_out
+
+    url = "https://g/v1.0/groups/g1/members"
+    transport = ScriptedTransport({url: [GraphHTTPError(403, "Authorization_RequestDenied", "no", url)]})
+    with pytest.raises(GraphHTTPError, match="403"):
+        asyncio.run(extract_fan_out(transport, [("g1", url)], tmp_path / "out.ndjson"))  # type: ignore[arg-type]
