@@ -13,6 +13,8 @@ tenants:                                  # relative paths are relative to this 
     client_secret_env: PIMLENS_CLIENT_SECRET      # or certificate_path: reader.pem
     # graph_url, authority_url, log_analytics_url default to Microsoft's public cloud
     # ca_bundle: only for a TLS-inspecting proxy or the emulator
+    # log_analytics_workspace_id: where AuditLogs and SigninLogs are streamed; without it they are "not_configured"
+    # history_days: 30                        # how far back a first run reads Log Analytics
 ```
 """
 
@@ -41,6 +43,8 @@ TENANT_KEYS = {
     "authority_url",
     "log_analytics_url",
     "ca_bundle",
+    "log_analytics_workspace_id",
+    "history_days",
 }
 TOP_KEYS = {"tenants"}
 WAREHOUSE_ENV = "PIMLENS_WAREHOUSE"
@@ -61,6 +65,9 @@ class TenantSettings:
     authority_url: str = AUTHORITY_URL
     log_analytics_url: str = LOG_ANALYTICS_URL
     ca_bundle: Path | None = None
+    log_analytics_workspace_id: str | None = None
+    # How far back a first run reads event logs that keep more than Graph's 30 days (Log Analytics).
+    history_days: int = 30
 
     @property
     def is_custom_authority(self) -> bool:
@@ -129,8 +136,16 @@ def _tenant(path: Path, index: int, entry: Any, env: Mapping[str, str]) -> Tenan
         if not url.startswith("https://"):
             raise ConfigError(f"{path}: {where}.{key} must be an https:// URL, got {url!r}.")
         urls[key] = url
+    history_days = entry.get("history_days", 30)
+    if not isinstance(history_days, int) or isinstance(history_days, bool) or not 1 <= history_days <= 3650:
+        raise ConfigError(f"{path}: {where}.history_days must be a whole number of days from 1 to 3650.")
+    workspace = entry.get("log_analytics_workspace_id")
+    if workspace is not None and (not isinstance(workspace, str) or not workspace.strip()):
+        raise ConfigError(f"{path}: {where}.log_analytics_workspace_id must be the workspace id (a string).")
     return TenantSettings(
         name=entry["name"],
+        log_analytics_workspace_id=workspace,
+        history_days=history_days,
         tenant_id=entry["tenant_id"],
         client_id=entry["client_id"],
         client_secret=secret,

@@ -10,16 +10,18 @@ import asyncio
 import tempfile
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+from azure.core.exceptions import HttpResponseError
 
 from pipelines.lib.config import TenantSettings
-from pipelines.lib.graph.collections import COLLECTIONS, CollectionSpec, LoadMode
+from pipelines.lib.graph.collections import COLLECTIONS, CollectionSpec, LoadMode, Source
 from pipelines.lib.graph.extract import ExtractResult, extract_collection, extract_fan_out
 from pipelines.lib.graph.retry import RetryBudget
 from pipelines.lib.graph.transport import GraphHTTPError, GraphTransport
+from pipelines.lib.loganalytics import LogTable, extract_log_table, make_logs_client
 from pipelines.lib.warehouse.landing import (
     LoadSummary,
     land_collection,
@@ -41,7 +43,8 @@ class ParentNotLoaded(RuntimeError):
 @dataclass(frozen=True)
 class IngestReport:
     spec: CollectionSpec
-    status: str  # ok, forbidden, unlicensed, or blocked (its parent collection could not be read)
+    # ok, forbidden, unlicensed, blocked (its parent could not be read) or not_configured (no workspace given)
+    status: str
     extracted: ExtractResult
     loaded: LoadSummary | None
     retries: int
@@ -68,17 +71,32 @@ def ingest_collection(
         window_start = _window_start(con, settings, spec)
         parents = _parent_keys(con, settings, spec)
     if parents is None:
-        return _not_covered(warehouse, settings, spec, "blocked", budget, None, "its parent collection is not readable")
+        return _not_covered(
+            warehouse, settings, spec, "blocked", budget, None, None, "its parent collection is not readable"
+        )
+
+    if spec.source is Source.LOG_ANALYTICS and not settings.log_analytics_workspace_id:
+        return _not_covered(
+            warehouse, settings, spec, "not_configured", budget, None, None, "no log_analytics_workspace_id configured"
+        )
 
     with tempfile.TemporaryDirectory(prefix="pimlens-extract-") as scratch:
         ndjson = Path(scratch) / f"{spec.table}.ndjson"
         try:
-            extracted = asyncio.run(_extract(settings, spec, ndjson, window_start, parents, budget))
+            if spec.source is Source.LOG_ANALYTICS:
+                extracted = _extract_log_analytics(settings, spec, ndjson, window_start, started_at, budget)
+            else:
+                extracted = asyncio.run(_extract(settings, spec, ndjson, window_start, parents, budget))
         except GraphHTTPError as error:
             if error.status not in NOT_GRANTED_STATUS:
                 raise
             status = "unlicensed" if "licen" in f"{error.code} {error.message}".lower() else "forbidden"
-            return _not_covered(warehouse, settings, spec, status, budget, error, str(error))
+            return _not_covered(warehouse, settings, spec, status, budget, error.status, error.code, str(error))
+        except HttpResponseError as error:
+            if error.status_code not in NOT_GRANTED_STATUS:
+                raise
+            code = error.error.code if error.error else None
+            return _not_covered(warehouse, settings, spec, "forbidden", budget, error.status_code, code, str(error))
         with duckdb.connect(str(warehouse)) as con:
             loaded = land_collection(
                 con,
@@ -133,7 +151,8 @@ def _not_covered(
     spec: CollectionSpec,
     status: str,
     budget: RetryBudget,
-    error: GraphHTTPError | None,
+    http_status: int | None,
+    error_code: str | None,
     reason: str,
 ) -> IngestReport:
     with duckdb.connect(str(warehouse)) as con:
@@ -144,10 +163,32 @@ def _not_covered(
             spec,
             settings.tenant_id,
             status,
-            http_status=error.status if error else None,
-            error_code=error.code if error else None,
+            http_status=http_status,
+            error_code=error_code,
         )
     return IngestReport(spec, status, ExtractResult(), None, budget.used, None, reason)
+
+
+def _extract_log_analytics(
+    settings: TenantSettings,
+    spec: CollectionSpec,
+    ndjson: Path,
+    window_start: datetime | None,
+    now: datetime,
+    budget: RetryBudget,
+) -> ExtractResult:
+    start = window_start or (now - timedelta(days=settings.history_days))
+    client = make_logs_client(settings)
+    with client:
+        return extract_log_table(
+            client,
+            settings.log_analytics_workspace_id or "",
+            LogTable(spec.path, spec.kql_where),
+            start,
+            now,
+            ndjson,
+            budget=budget,
+        )
 
 
 async def _extract(

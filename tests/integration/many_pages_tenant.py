@@ -10,7 +10,9 @@ TENANT_ID = "22222222-3333-4444-8555-666666666666"
 GA = "62e90394-69f5-4237-9190-012177145e10"
 
 
-def write_many_pages_tenant(root: Path, *, users: int = 2300, eligible: int = 350, audits: int = 2600) -> Path:
+def write_many_pages_tenant(
+    root: Path, *, users: int = 2300, eligible: int = 350, audits: int = 2600, signins: int = 900
+) -> Path:
     def write(path: str, rows: list[dict]) -> None:
         file = root / path
         file.parent.mkdir(parents=True, exist_ok=True)
@@ -59,6 +61,20 @@ def write_many_pages_tenant(root: Path, *, users: int = 2300, eligible: int = 35
                 "additionalDetails": [],
             }
             for i in range(audits)
+        ],
+    )
+    write(
+        "loganalytics/SigninLogs.json",
+        [
+            {
+                "Id": f"signin-{i:05d}",
+                "TimeGenerated": (start + timedelta(minutes=13 * i)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                "UserId": f"user-{i % users:05d}",
+                "ResultType": "0",
+                "AuthenticationRequirement": "multiFactorAuthentication",
+                "LocationDetails": {"city": "Amsterdam", "countryOrRegion": "NL"},
+            }
+            for i in range(signins)
         ],
     )
     return root

@@ -13,6 +13,11 @@ from enum import Enum
 from urllib.parse import quote, urlencode
 
 
+class Source(Enum):
+    GRAPH = "graph"
+    LOG_ANALYTICS = "log_analytics"
+
+
 class LoadMode(Enum):
     SNAPSHOT = "snapshot"  # the whole collection, kept as one dated snapshot per run
     INCREMENTAL = "incremental"  # an append-only event stream read by a time watermark
@@ -44,6 +49,9 @@ class CollectionSpec:
     time_property: str | None = None
     lookback: timedelta = timedelta(hours=1)
     fan_out: FanOut | None = None
+    source: Source = Source.GRAPH
+    # Log Analytics only: a KQL filter added to every query of the table.
+    kql_where: str = ""
 
     def first_url(self, graph_url: str, *, since: datetime | None = None, keys: Mapping[str, str] | None = None) -> str:
         params = {name: value.format_map(keys or {}) for name, value in self.params.items()}
@@ -327,5 +335,30 @@ SURFACE_COLLECTIONS: tuple[CollectionSpec, ...] = (
     ),
 )
 
-COLLECTIONS = CORE_COLLECTIONS + SURFACE_COLLECTIONS
+# Log Analytics keeps what Graph forgets after 30 days, and has the sign-ins. Read by TimeGenerated windows.
+LOG_ANALYTICS_COLLECTIONS: tuple[CollectionSpec, ...] = (
+    CollectionSpec(
+        table="la_audit_logs",
+        api_version="loganalytics",
+        path="AuditLogs",
+        description="PIM audit events from the Log Analytics workspace, for history older than Graph keeps.",
+        permission="Log Analytics Reader on the workspace",
+        mode=LoadMode.INCREMENTAL,
+        time_property="TimeGenerated",
+        source=Source.LOG_ANALYTICS,
+        kql_where='LoggedByService == "PIM"',
+    ),
+    CollectionSpec(
+        table="la_signin_logs",
+        api_version="loganalytics",
+        path="SigninLogs",
+        description="Interactive sign-ins, for after-hours and MFA analytics and stale privileged accounts.",
+        permission="Log Analytics Reader on the workspace",
+        mode=LoadMode.INCREMENTAL,
+        time_property="TimeGenerated",
+        source=Source.LOG_ANALYTICS,
+    ),
+)
+
+COLLECTIONS = CORE_COLLECTIONS + SURFACE_COLLECTIONS + LOG_ANALYTICS_COLLECTIONS
 COLLECTIONS_BY_TABLE = {spec.table: spec for spec in COLLECTIONS}
