@@ -17,14 +17,16 @@ def test_metrics_of_a_handwritten_tenant_match_its_hand_computed_values(serve_te
     run = run_pipeline(emulator)
     assert run.result.success
     expected = load_json(TENANT / "expected_metrics.json")
-    assert run.metrics(load_json(TENANT / "tenant.json")["tenantId"]) == expected
+    measured = run.metrics(load_json(TENANT / "tenant.json")["tenantId"])
+    # Every metric worked out by hand for this tenant; metrics added since are covered by the generated tenants.
+    assert {name: measured.get(name) for name in expected} == expected
 
 
 def test_missing_collections_are_empty_and_unknown_fields_pass_through(serve_tenant, run_pipeline) -> None:
     run = run_pipeline(serve_tenant(TENANT))
     with duckdb.connect(str(run.warehouse), read_only=True) as con:
         loads = dict(con.execute("select collection, rows_received from meta.loads").fetchall())
-        assert loads["groups"] == 0  # no groups.json: an empty collection, loaded as such
+        assert loads["administrative_units"] == 0  # no file: an empty collection, loaded as such
         assert loads["users"] == 5
         kept = con.execute(
             "select record -> 'someFieldGraphAddsTomorrow' from raw.role_definitions "
@@ -35,3 +37,26 @@ def test_missing_collections_are_empty_and_unknown_fields_pass_through(serve_ten
             "select principal_id, access_state from marts.fct_role_access where principal_id = 'u6'"
         ).fetchall()
         assert states == [("u6", "outside_pim")]
+
+
+def test_nested_surfaces_are_read_per_parent(serve_tenant, run_pipeline) -> None:
+    run = run_pipeline(serve_tenant(TENANT))
+    with duckdb.connect(str(run.warehouse), read_only=True) as con:
+        # PIM for Groups is read for role-assignable groups only: g2's eligibility is never asked for.
+        assert con.execute(
+            "select group_id, principal_id, group_access from staging.stg_graph__pim_group_eligibility_instances"
+        ).fetchall() == [("g1", "u3", "member")]
+        assert con.execute(
+            "select group_id, member_id, member_type from staging.stg_graph__group_transitive_members order by 2"
+        ).fetchall() == [("g1", "u3", "user"), ("g1", "u5", "user")]
+        assert con.execute(
+            "select review_definition_id, review_instance_id, decision from staging.stg_graph__access_review_decisions "
+            "order by decision"
+        ).fetchall() == [("d1", "i1", "Approve"), ("d1", "i1", "Deny")]
+        assert con.execute(
+            "select service_principal_id, app_role_id from staging.stg_graph__service_principal_app_role_assignments"
+        ).fetchall() == [("sp1", "9e3f62cf-ca93-4989-b6ce-bf83c28f9fe8")]
+        assert con.execute("select alert_kind, is_active from staging.stg_graph__pim_alerts").fetchall() == [
+            ("RolesAssignedOutsidePimAlert", True)
+        ]
+        assert con.execute("select count(*) from staging.stg_loganalytics__signin_logs").fetchone() == (3,)
