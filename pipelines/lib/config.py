@@ -15,6 +15,7 @@ tenants:                                  # relative paths are relative to this 
     # ca_bundle: only for a TLS-inspecting proxy or the emulator
     # log_analytics_workspace_id: where AuditLogs and SigninLogs are streamed; without it they are "not_configured"
     # history_days: 30                        # how far back a first run reads Log Analytics
+    # azure_subscriptions: [subscription ids]  # Azure RBAC and PIM for Azure resources; needs Reader there
 ```
 """
 
@@ -31,6 +32,7 @@ import yaml
 GRAPH_URL = "https://graph.microsoft.com"
 AUTHORITY_URL = "https://login.microsoftonline.com"
 LOG_ANALYTICS_URL = "https://api.loganalytics.io"
+MANAGEMENT_URL = "https://management.azure.com"
 CONFIG_ENV = "PIMLENS_CONFIG"
 
 TENANT_KEYS = {
@@ -45,6 +47,8 @@ TENANT_KEYS = {
     "ca_bundle",
     "log_analytics_workspace_id",
     "history_days",
+    "management_url",
+    "azure_subscriptions",
 }
 TOP_KEYS = {"tenants"}
 WAREHOUSE_ENV = "PIMLENS_WAREHOUSE"
@@ -68,6 +72,8 @@ class TenantSettings:
     log_analytics_workspace_id: str | None = None
     # How far back a first run reads event logs that keep more than Graph's 30 days (Log Analytics).
     history_days: int = 30
+    management_url: str = MANAGEMENT_URL
+    azure_subscriptions: tuple[str, ...] = ()
 
     @property
     def is_custom_authority(self) -> bool:
@@ -131,6 +137,7 @@ def _tenant(path: Path, index: int, entry: Any, env: Mapping[str, str]) -> Tenan
         ("graph_url", GRAPH_URL),
         ("authority_url", AUTHORITY_URL),
         ("log_analytics_url", LOG_ANALYTICS_URL),
+        ("management_url", MANAGEMENT_URL),
     ):
         url = str(entry.get(key) or default).rstrip("/")
         if not url.startswith("https://"):
@@ -142,8 +149,12 @@ def _tenant(path: Path, index: int, entry: Any, env: Mapping[str, str]) -> Tenan
     workspace = entry.get("log_analytics_workspace_id")
     if workspace is not None and (not isinstance(workspace, str) or not workspace.strip()):
         raise ConfigError(f"{path}: {where}.log_analytics_workspace_id must be the workspace id (a string).")
+    subscriptions = entry.get("azure_subscriptions", [])
+    if not isinstance(subscriptions, list) or not all(isinstance(s, str) and s for s in subscriptions):
+        raise ConfigError(f"{path}: {where}.azure_subscriptions must be a list of subscription ids.")
     return TenantSettings(
         name=entry["name"],
+        azure_subscriptions=tuple(subscriptions),
         log_analytics_workspace_id=workspace,
         history_days=history_days,
         tenant_id=entry["tenant_id"],

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 from azure.core.exceptions import HttpResponseError
 
+from pipelines.lib.arm.transport import ArmTransport
 from pipelines.lib.config import TenantSettings
 from pipelines.lib.graph.collections import COLLECTIONS, CollectionSpec, LoadMode, Source
 from pipelines.lib.graph.extract import ExtractResult, extract_collection, extract_fan_out
@@ -75,10 +76,9 @@ def ingest_collection(
             warehouse, settings, spec, "blocked", budget, None, None, "its parent collection is not readable"
         )
 
-    if spec.source is Source.LOG_ANALYTICS and not settings.log_analytics_workspace_id:
-        return _not_covered(
-            warehouse, settings, spec, "not_configured", budget, None, None, "no log_analytics_workspace_id configured"
-        )
+    unconfigured = _missing_configuration(settings, spec)
+    if unconfigured:
+        return _not_covered(warehouse, settings, spec, "not_configured", budget, None, None, unconfigured)
 
     with tempfile.TemporaryDirectory(prefix="pimlens-extract-") as scratch:
         ndjson = Path(scratch) / f"{spec.table}.ndjson"
@@ -127,10 +127,20 @@ def _window_start(con: duckdb.DuckDBPyConnection, settings: TenantSettings, spec
     return watermark - spec.lookback if watermark else None
 
 
+def _missing_configuration(settings: TenantSettings, spec: CollectionSpec) -> str | None:
+    if spec.source is Source.LOG_ANALYTICS and not settings.log_analytics_workspace_id:
+        return "no log_analytics_workspace_id configured"
+    if spec.source is Source.ARM and not settings.azure_subscriptions:
+        return "no azure_subscriptions configured"
+    return None
+
+
 def _parent_keys(
     con: duckdb.DuckDBPyConnection, settings: TenantSettings, spec: CollectionSpec
 ) -> list[dict[str, str]] | None:
     """The placeholders of every child URL, or None when the parent could not be read in its latest run."""
+    if spec.source is Source.ARM:
+        return [{"subscription": subscription} for subscription in settings.azure_subscriptions]
     if spec.fan_out is None:
         return [{}]
     parent = spec.fan_out.parent_table
@@ -199,11 +209,15 @@ async def _extract(
     parents: list[dict[str, str]],
     budget: RetryBudget,
 ) -> ExtractResult:
-    async with GraphTransport(settings, budget=budget) as transport:
-        if spec.fan_out is None:
-            result = await extract_collection(transport, spec.first_url(settings.graph_url, since=window_start), ndjson)
+    is_arm = spec.source is Source.ARM
+    base_url = settings.management_url if is_arm else settings.graph_url
+    async with (
+        ArmTransport(settings, budget=budget) if is_arm else GraphTransport(settings, budget=budget) as transport
+    ):
+        if spec.fan_out is None and not is_arm:
+            result = await extract_collection(transport, spec.first_url(base_url, since=window_start), ndjson)
         else:
-            jobs = [("/".join(keys.values()), spec.first_url(settings.graph_url, keys=keys)) for keys in parents]
+            jobs = [("/".join(keys.values()), spec.first_url(base_url, keys=keys)) for keys in parents]
             result = await extract_fan_out(transport, jobs, ndjson)
         result.requests = transport.requests_sent
         result.throttled = transport.throttled_responses

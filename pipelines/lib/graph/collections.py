@@ -16,6 +16,7 @@ from urllib.parse import quote, urlencode
 class Source(Enum):
     GRAPH = "graph"
     LOG_ANALYTICS = "log_analytics"
+    ARM = "arm"  # read once per configured Azure subscription
 
 
 class LoadMode(Enum):
@@ -53,14 +54,15 @@ class CollectionSpec:
     # Log Analytics only: a KQL filter added to every query of the table.
     kql_where: str = ""
 
-    def first_url(self, graph_url: str, *, since: datetime | None = None, keys: Mapping[str, str] | None = None) -> str:
+    def first_url(self, base_url: str, *, since: datetime | None = None, keys: Mapping[str, str] | None = None) -> str:
         params = {name: value.format_map(keys or {}) for name, value in self.params.items()}
         if self.mode is LoadMode.INCREMENTAL and since is not None:
             window = f"{self.time_property} ge {since.strftime('%Y-%m-%dT%H:%M:%SZ')}"
             params["$filter"] = f"{params['$filter']} and {window}" if "$filter" in params else window
         query = urlencode(params, quote_via=quote, safe="$'(),/:=")
         path = self.path.format_map({name: quote(value, safe="") for name, value in (keys or {}).items()})
-        return f"{graph_url}/{self.api_version}/{path}" + (f"?{query}" if query else "")
+        base = f"{base_url}/{self.api_version}" if self.api_version else base_url
+        return f"{base}/{path}" + (f"?{query}" if query else "")
 
 
 USER_FIELDS = (
@@ -360,5 +362,49 @@ LOG_ANALYTICS_COLLECTIONS: tuple[CollectionSpec, ...] = (
     ),
 )
 
-COLLECTIONS = CORE_COLLECTIONS + SURFACE_COLLECTIONS + LOG_ANALYTICS_COLLECTIONS
+
+def _arm(table: str, resource: str, api_version: str, description: str) -> CollectionSpec:
+    return CollectionSpec(
+        table=table,
+        api_version="",
+        path=f"subscriptions/{{subscription}}/providers/Microsoft.Authorization/{resource}",
+        description=description,
+        permission="Reader (Microsoft.Authorization/*/read) on each subscription",
+        params={"api-version": api_version, "$filter": "atScope()"},
+        source=Source.ARM,
+    )
+
+
+# Azure RBAC and PIM for Azure resources, per subscription, through azure-core's pipeline.
+ARM_COLLECTIONS: tuple[CollectionSpec, ...] = (
+    _arm(
+        "arm_role_eligibility_schedule_instances",
+        "roleEligibilityScheduleInstances",
+        "2020-10-01",
+        "Eligible Azure role assignments (PIM for Azure resources) at or below each subscription.",
+    ),
+    _arm(
+        "arm_role_assignment_schedule_instances",
+        "roleAssignmentScheduleInstances",
+        "2020-10-01",
+        "Active Azure role assignments managed by PIM, assigned or activated.",
+    ),
+    _arm(
+        "arm_role_assignments",
+        "roleAssignments",
+        "2022-04-01",
+        "Every Azure RBAC role assignment, PIM-managed or not.",
+    ),
+    CollectionSpec(
+        table="arm_role_management_policies",
+        api_version="",
+        path="subscriptions/{subscription}/providers/Microsoft.Authorization/roleManagementPolicies",
+        description="PIM settings of each Azure role at each subscription.",
+        permission="Reader (Microsoft.Authorization/*/read) on each subscription",
+        params={"api-version": "2020-10-01"},
+        source=Source.ARM,
+    ),
+)
+
+COLLECTIONS = CORE_COLLECTIONS + SURFACE_COLLECTIONS + LOG_ANALYTICS_COLLECTIONS + ARM_COLLECTIONS
 COLLECTIONS_BY_TABLE = {spec.table: spec for spec in COLLECTIONS}

@@ -169,5 +169,6 @@ async def _read_all_pages(
             sink.write(line)
             sink.write(b"\n")
             result.rows += 1
-        url = body.get("@odata.nextLink")
+        # Graph pages with @odata.nextLink, Azure Resource Manager with nextLink.
+        url = body.get("@odata.nextLink") or body.get("nextLink")
     return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from urllib.parse import urlsplit
@@ -41,7 +42,7 @@ THROTTLE_PRIORITY = {"x-ms-throttle-priority": "Low"}
 @dataclass(frozen=True)
 class Response:
     status: int
-    headers: httpx.Headers
+    headers: Mapping[str, str]
     content: bytes
     url: str
 
@@ -80,14 +81,39 @@ def make_credential(settings: TenantSettings) -> AsyncTokenCredential:
     return ClientSecretCredential(settings.tenant_id, settings.client_id, settings.client_secret, **options)
 
 
-class GraphTransport:
-    """One authenticated HTTP client for a run; ``get`` returns raw bytes and owns the retry loop."""
+class RetryingTransport:
+    """What every transport shares: counting requests, classifying answers, and waiting before a retry."""
 
-    def __init__(self, settings: TenantSettings, *, budget: RetryBudget | None = None) -> None:
-        self.settings = settings
+    def __init__(self, budget: RetryBudget | None) -> None:
         self.budget = budget or RetryBudget()
         self.throttled_responses = 0
         self.requests_sent = 0
+
+    def checked(self, status: int, headers: Mapping[str, str], content: bytes, url: str) -> Response:
+        """The response if it succeeded; TransientError for what a retry can fix, GraphHTTPError otherwise."""
+        if status in RETRYABLE_STATUS:
+            if status == 429:
+                self.throttled_responses += 1
+            raise TransientError(
+                f"HTTP {status} from {redact_query(url)}", parse_retry_after(headers.get("Retry-After"))
+            )
+        if status >= 400:
+            code, message = graph_error(content)
+            raise GraphHTTPError(status, code, message, redact_query(url))
+        return Response(status, headers, content, url)
+
+    async def wait_before_retry(self, attempt: int, error: TransientError) -> None:
+        wait = self.budget.next_wait(attempt, error.retry_after, str(error))
+        log.info("retrying in %.1fs after %s", wait, error)
+        await asyncio.sleep(wait)
+
+
+class GraphTransport(RetryingTransport):
+    """One authenticated HTTP client for a run; ``get_once`` returns raw bytes, the caller owns the retry loop."""
+
+    def __init__(self, settings: TenantSettings, *, budget: RetryBudget | None = None) -> None:
+        super().__init__(budget)
+        self.settings = settings
         self._credential = make_credential(settings)
         verify: ssl.SSLContext | bool = (
             ssl.create_default_context(cafile=str(settings.ca_bundle)) if settings.ca_bundle else True
@@ -124,22 +150,7 @@ class GraphTransport:
             native: httpx.Response = await self._adapter.send_primitive_async(info, "bytes", {})
         except (httpx.TransportError, httpx.DecodingError) as error:
             raise TransientError(f"{type(error).__name__}: {error}") from error
-        if native.status_code in RETRYABLE_STATUS:
-            if native.status_code == 429:
-                self.throttled_responses += 1
-            raise TransientError(
-                f"HTTP {native.status_code} from {redact_query(url)}",
-                parse_retry_after(native.headers.get("Retry-After")),
-            )
-        if native.status_code >= 400:
-            code, message = graph_error(native.content)
-            raise GraphHTTPError(native.status_code, code, message, redact_query(url))
-        return Response(native.status_code, native.headers, native.content, url)
-
-    async def wait_before_retry(self, attempt: int, error: TransientError) -> None:
-        wait = self.budget.next_wait(attempt, error.retry_after, str(error))
-        log.info("retrying in %.1fs after %s", wait, error)
-        await asyncio.sleep(wait)
+        return self.checked(native.status_code, native.headers, native.content, url)
 
 
 def graph_error(body: bytes) -> tuple[str, str]:

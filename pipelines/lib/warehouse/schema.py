@@ -69,6 +69,7 @@ def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """The raw table of a collection; ``parent_key`` names the parent row a nested collection was read under."""
+    ensure_meta(con)
     con.execute(
         f"""create table if not exists raw.{table} (
             tenant_id varchar not null,
