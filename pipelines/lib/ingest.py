@@ -1,7 +1,8 @@
-"""Reads one collection from a tenant and lands it: the whole of an ingest asset, without Dagster.
+"""Reads collections from a tenant and lands them: the whole of the ingest assets, without Dagster.
 
-The DuckDB file is opened only around the short reads and the landing transaction, never across network
-waits, so the single-writer lock is held for as little time as possible.
+One event loop and one authenticated transport per source serve every collection of a tenant in a run, so a
+token is fetched once, not once per collection. The DuckDB file is opened only around the short reads and the
+landing transaction, never across network waits, so the single-writer lock is held as briefly as possible.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import uuid
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,10 +23,11 @@ from pipelines.lib.config import TenantSettings
 from pipelines.lib.graph.collections import COLLECTIONS, CollectionSpec, LoadMode, Source
 from pipelines.lib.graph.extract import ExtractResult, extract_collection, extract_fan_out
 from pipelines.lib.graph.retry import RetryBudget
-from pipelines.lib.graph.transport import GraphHTTPError, GraphTransport
+from pipelines.lib.graph.transport import GraphHTTPError, GraphTransport, RetryingTransport
 from pipelines.lib.loganalytics import LogTable, extract_log_table, make_logs_client
 from pipelines.lib.warehouse.landing import (
     LoadSummary,
+    connect_for_landing,
     land_collection,
     latest_coverage,
     latest_snapshot_query,
@@ -44,7 +47,7 @@ class ParentNotLoaded(RuntimeError):
 @dataclass(frozen=True)
 class IngestReport:
     spec: CollectionSpec
-    # ok, forbidden, unlicensed, blocked (its parent could not be read) or not_configured (no workspace given)
+    # ok, forbidden, unlicensed, blocked (its parent could not be read) or not_configured (nothing to read from)
     status: str
     extracted: ExtractResult
     loaded: LoadSummary | None
@@ -59,26 +62,61 @@ def new_load_id(spec: CollectionSpec, started_at: datetime) -> str:
 
 
 def ingest_collection(
-    settings: TenantSettings,
-    spec: CollectionSpec,
-    warehouse: Path,
-    *,
-    budget: RetryBudget | None = None,
+    settings: TenantSettings, spec: CollectionSpec, warehouse: Path, *, budget: RetryBudget | None = None
 ) -> IngestReport:
-    started_at = datetime.now(UTC)
-    budget = budget or RetryBudget()
+    """One collection of one tenant: what one ingest asset does."""
+    (report,) = asyncio.run(_ingest_tenant(settings, (spec,), warehouse, budget or RetryBudget()))
+    return report
+
+
+def ingest_all(
+    tenants: tuple[TenantSettings, ...] | list[TenantSettings],
+    warehouse: Path,
+    specs: tuple[CollectionSpec, ...] = COLLECTIONS,
+) -> list[IngestReport]:
+    """Every collection of every tenant, parents before children, with one retry budget per tenant."""
+    reports: list[IngestReport] = []
+    for tenant in tenants:
+        reports += asyncio.run(_ingest_tenant(tenant, specs, warehouse, RetryBudget()))
+    return reports
+
+
+class _TenantSession:
+    """The transports of one tenant, opened when first needed and shared by its collections."""
+
+    def __init__(self, settings: TenantSettings, budget: RetryBudget, stack: AsyncExitStack) -> None:
+        self.settings = settings
+        self.budget = budget
+        self._stack = stack
+        self._transports: dict[Source, RetryingTransport] = {}
+
+    async def transport(self, source: Source) -> RetryingTransport:
+        if source not in self._transports:
+            kind = ArmTransport if source is Source.ARM else GraphTransport
+            self._transports[source] = await self._stack.enter_async_context(kind(self.settings, budget=self.budget))
+        return self._transports[source]
+
+
+async def _ingest_tenant(
+    settings: TenantSettings, specs: tuple[CollectionSpec, ...], warehouse: Path, budget: RetryBudget
+) -> list[IngestReport]:
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(warehouse)) as con:
+    async with AsyncExitStack() as stack:
+        session = _TenantSession(settings, budget, stack)
+        return [await _ingest(session, spec, warehouse) for spec in specs]
+
+
+async def _ingest(session: _TenantSession, spec: CollectionSpec, warehouse: Path) -> IngestReport:
+    settings, budget = session.settings, session.budget
+    started_at = datetime.now(UTC)
+    with connect_for_landing(warehouse) as con:
         window_start = _window_start(con, settings, spec)
         parents = _parent_keys(con, settings, spec)
     if parents is None:
-        return _not_covered(
-            warehouse, settings, spec, "blocked", budget, None, None, "its parent collection is not readable"
-        )
-
+        return _not_covered(warehouse, settings, spec, "blocked", budget, reason="its parent collection is unreadable")
     unconfigured = _missing_configuration(settings, spec)
     if unconfigured:
-        return _not_covered(warehouse, settings, spec, "not_configured", budget, None, None, unconfigured)
+        return _not_covered(warehouse, settings, spec, "not_configured", budget, reason=unconfigured)
 
     with tempfile.TemporaryDirectory(prefix="pimlens-extract-") as scratch:
         ndjson = Path(scratch) / f"{spec.table}.ndjson"
@@ -86,7 +124,7 @@ def ingest_collection(
             if spec.source is Source.LOG_ANALYTICS:
                 extracted = _extract_log_analytics(settings, spec, ndjson, window_start, started_at, budget)
             else:
-                extracted = asyncio.run(_extract(settings, spec, ndjson, window_start, parents, budget))
+                extracted = await _extract(session, spec, ndjson, window_start, parents)
         except GraphHTTPError as error:
             if error.status not in NOT_GRANTED_STATUS:
                 raise
@@ -97,7 +135,7 @@ def ingest_collection(
                 raise
             code = error.error.code if error.error else None
             return _not_covered(warehouse, settings, spec, "forbidden", budget, error.status_code, code, str(error))
-        with duckdb.connect(str(warehouse)) as con:
+        with connect_for_landing(warehouse) as con:
             loaded = land_collection(
                 con,
                 spec,
@@ -109,15 +147,6 @@ def ingest_collection(
                 window_start=window_start,
             )
     return IngestReport(spec, "ok", extracted, loaded, budget.used, window_start)
-
-
-def ingest_all(
-    tenants: tuple[TenantSettings, ...] | list[TenantSettings],
-    warehouse: Path,
-    specs: tuple[CollectionSpec, ...] = COLLECTIONS,
-) -> list[IngestReport]:
-    """Every collection of every tenant, parents before children: what the ingest assets do, without Dagster."""
-    return [ingest_collection(tenant, spec, warehouse) for tenant in tenants for spec in specs]
 
 
 def _window_start(con: duckdb.DuckDBPyConnection, settings: TenantSettings, spec: CollectionSpec) -> datetime | None:
@@ -161,21 +190,14 @@ def _not_covered(
     spec: CollectionSpec,
     status: str,
     budget: RetryBudget,
-    http_status: int | None,
-    error_code: str | None,
-    reason: str,
+    http_status: int | None = None,
+    error_code: str | None = None,
+    reason: str | None = None,
 ) -> IngestReport:
-    with duckdb.connect(str(warehouse)) as con:
+    with connect_for_landing(warehouse) as con:
         # The table exists, empty, so dbt and the gates downstream run and report "unknown".
         ensure_raw_table(con, spec.table)
-        record_coverage(
-            con,
-            spec,
-            settings.tenant_id,
-            status,
-            http_status=http_status,
-            error_code=error_code,
-        )
+        record_coverage(con, spec, settings.tenant_id, status, http_status=http_status, error_code=error_code)
     return IngestReport(spec, status, ExtractResult(), None, budget.used, None, reason)
 
 
@@ -188,8 +210,7 @@ def _extract_log_analytics(
     budget: RetryBudget,
 ) -> ExtractResult:
     start = window_start or (now - timedelta(days=settings.history_days))
-    client = make_logs_client(settings)
-    with client:
+    with make_logs_client(settings) as client:
         return extract_log_table(
             client,
             settings.log_analytics_workspace_id or "",
@@ -202,23 +223,20 @@ def _extract_log_analytics(
 
 
 async def _extract(
-    settings: TenantSettings,
+    session: _TenantSession,
     spec: CollectionSpec,
     ndjson: Path,
     window_start: datetime | None,
     parents: list[dict[str, str]],
-    budget: RetryBudget,
 ) -> ExtractResult:
-    is_arm = spec.source is Source.ARM
-    base_url = settings.management_url if is_arm else settings.graph_url
-    async with (
-        ArmTransport(settings, budget=budget) if is_arm else GraphTransport(settings, budget=budget) as transport
-    ):
-        if spec.fan_out is None and not is_arm:
-            result = await extract_collection(transport, spec.first_url(base_url, since=window_start), ndjson)
-        else:
-            jobs = [("/".join(keys.values()), spec.first_url(base_url, keys=keys)) for keys in parents]
-            result = await extract_fan_out(transport, jobs, ndjson)
-        result.requests = transport.requests_sent
-        result.throttled = transport.throttled_responses
-        return result
+    transport = await session.transport(spec.source)
+    base_url = session.settings.management_url if spec.source is Source.ARM else session.settings.graph_url
+    requests_before, throttled_before = transport.requests_sent, transport.throttled_responses
+    if spec.fan_out is None and spec.source is not Source.ARM:
+        result = await extract_collection(transport, spec.first_url(base_url, since=window_start), ndjson)
+    else:
+        jobs = [("/".join(keys.values()), spec.first_url(base_url, keys=keys)) for keys in parents]
+        result = await extract_fan_out(transport, jobs, ndjson)
+    result.requests = transport.requests_sent - requests_before
+    result.throttled = transport.throttled_responses - throttled_before
+    return result

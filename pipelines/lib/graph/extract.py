@@ -95,43 +95,40 @@ async def extract_fan_out(
 ) -> ExtractResult:
     """Reads one nested collection per ``(parent_key, url)`` into ``out_path``, a few parents at a time.
 
-    Pages of one parent follow each other, so the parallelism is across parents. A parent deleted since its
+    Pages of one parent follow each other, so the parallelism is across parents. Each parent is written out as
+    soon as it is read whole, so memory holds at most ``concurrency`` parents. A parent deleted since its
     collection was read answers 404 and is skipped; any other failure fails the whole collection.
     """
     semaphore = asyncio.Semaphore(concurrency)
-    parts: dict[str, tuple[ExtractResult, bytes]] = {}
+    result = ExtractResult(parents=len(jobs))
 
-    async def read_parent(parent_key: str, url: str) -> None:
-        async with semaphore:
-            buffer = io.BytesIO()
-            try:
-                part = await _read_with_restarts(transport, url, buffer, parent_key)
-            except GraphHTTPError as error:
-                if error.status != 404:
-                    raise
-                log.info("parent %s vanished since it was read: %s", parent_key, error.code)
-                return
-            parts[parent_key] = (part, buffer.getvalue())
-
-    try:
-        async with asyncio.TaskGroup() as group:
-            for parent_key, url in jobs:
-                group.create_task(read_parent(parent_key, url))
-    except ExceptionGroup as failures:
-        # One parent's failure is the collection's; raise it as itself so a 403 is handled like any other.
-        raise failures.exceptions[0] from failures
-
-    result = ExtractResult(parents=len(jobs), parents_skipped=len(jobs) - len(parts))
     with out_path.open("wb") as sink:
-        for parent_key, _url in jobs:
-            if parent_key not in parts:
-                continue
-            part, data = parts[parent_key]
-            sink.write(data)
-            result.rows += part.rows
-            result.pages += part.pages
-            result.restarts += part.restarts
-            result.dead_letters.extend(part.dead_letters)
+
+        async def read_parent(parent_key: str, url: str) -> None:
+            async with semaphore:
+                buffer = io.BytesIO()
+                try:
+                    part = await _read_with_restarts(transport, url, buffer, parent_key)
+                except GraphHTTPError as error:
+                    if error.status != 404:
+                        raise
+                    log.info("parent %s vanished since it was read: %s", parent_key, error.code)
+                    result.parents_skipped += 1
+                    return
+                # One event loop thread: this write and these sums never interleave with another parent's.
+                sink.write(buffer.getvalue())
+                result.rows += part.rows
+                result.pages += part.pages
+                result.restarts += part.restarts
+                result.dead_letters.extend(part.dead_letters)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for parent_key, url in jobs:
+                    group.create_task(read_parent(parent_key, url))
+        except ExceptionGroup as failures:
+            # One parent's failure is the collection's; raise it as itself so a 403 is handled like any other.
+            raise failures.exceptions[0] from failures
     return result
 
 

@@ -21,6 +21,15 @@ from pipelines.lib.warehouse.schema import ensure_meta, ensure_raw_table
 MAX_OBJECT_BYTES = 64 * 1024 * 1024
 
 
+# The extractor's DuckDB stays small: it only appends files it has on disk, so spilling beats growing. Insertion
+# order of raw rows means nothing, and keeping it costs memory on large loads.
+LANDING_SETTINGS = {"memory_limit": "256MB", "preserve_insertion_order": False}
+
+
+def connect_for_landing(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(warehouse), config=dict(LANDING_SETTINGS))
+
+
 @dataclass(frozen=True)
 class LoadSummary:
     load_id: str
