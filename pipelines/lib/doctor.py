@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from azure.core.exceptions import ClientAuthenticationError
 
 from pipelines.lib.config import TenantSettings
-from pipelines.lib.graph.collections import COLLECTIONS, CollectionSpec
+from pipelines.lib.graph.collections import COLLECTIONS, CollectionSpec, Source
 from pipelines.lib.graph.extract import fetch_page
 from pipelines.lib.graph.retry import RetryBudget
 from pipelines.lib.graph.transport import GraphHTTPError, GraphTransport
@@ -29,8 +29,9 @@ async def _probe(settings: TenantSettings) -> list[Finding]:
     findings = []
     async with GraphTransport(settings, budget=RetryBudget(per_request=3, per_run=30)) as transport:
         # A nested collection is read once per parent row: probing it needs rows, so the run reports it instead.
+        # Log Analytics and Azure Resource Manager are probed by the run too, when they are configured.
         for spec in COLLECTIONS:
-            if spec.fan_out is None:
+            if spec.fan_out is None and spec.source is Source.GRAPH:
                 findings.append(await _probe_one(transport, settings, spec))
     return findings
 

@@ -6,14 +6,16 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.lib.graph.collections import COLLECTIONS, LoadMode
+from pipelines.lib.graph.collections import COLLECTIONS, CollectionSpec, LoadMode
 
 
-def landed_fingerprint(warehouse: Path) -> dict[str, tuple[int, int, str]]:
+def landed_fingerprint(
+    warehouse: Path, specs: tuple[CollectionSpec, ...] = COLLECTIONS
+) -> dict[str, tuple[int, int, str]]:
     """Per raw table: rows, distinct ids and a hash of (id, record) over the latest snapshot or the whole stream."""
     fingerprint = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        for spec in COLLECTIONS:
+        for spec in specs:
             where = ""
             if spec.mode is LoadMode.SNAPSHOT:
                 where = (
@@ -28,12 +30,12 @@ def landed_fingerprint(warehouse: Path) -> dict[str, tuple[int, int, str]]:
     return fingerprint
 
 
-def orphan_rows(warehouse: Path) -> int:
+def orphan_rows(warehouse: Path, specs: tuple[CollectionSpec, ...] = COLLECTIONS) -> int:
     """Raw rows whose load has no manifest row: a load that was not committed whole."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return sum(
             con.execute(
                 f"select count(*) from raw.{spec.table} where load_id not in (select load_id from meta.loads)"
             ).fetchone()[0]
-            for spec in COLLECTIONS
+            for spec in specs
         )

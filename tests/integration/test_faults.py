@@ -13,6 +13,7 @@ import pytest
 
 from pipelines.emulator import EmulatorOptions, FaultPlan
 from pipelines.lib.config import TenantSettings
+from pipelines.lib.graph.collections import COLLECTIONS_BY_TABLE, CORE_COLLECTIONS
 from pipelines.lib.ingest import ingest_all
 
 from .many_pages_tenant import write_many_pages_tenant
@@ -20,6 +21,9 @@ from .reconcile import landed_fingerprint, orphan_rows
 
 pytestmark = pytest.mark.slow
 
+# Faults do not care which collection they hit: the core collections (paged, incremental and snapshot) and one
+# nested collection read per parent cover every code path.
+SPECS = (*CORE_COLLECTIONS, COLLECTIONS_BY_TABLE["group_transitive_members"])
 # Every Retry-After and rate window is a hundredth of the real one, so storms pass in seconds.
 SCALE = 0.01
 FAULTS = {
@@ -61,8 +65,8 @@ def clean_fingerprint(tenant_dir: Path, tmp_path_factory: pytest.TempPathFactory
     work = tmp_path_factory.mktemp("clean")
     options = EmulatorOptions(retry_after_scale=SCALE)
     with start_emulator(tenant_dir, state_dir=work / "emulator", options=options) as emulator:
-        ingest_all([settings_for(emulator, options)], work / "w.duckdb")
-    fingerprint = landed_fingerprint(work / "w.duckdb")
+        ingest_all([settings_for(emulator, options)], work / "w.duckdb", SPECS)
+    fingerprint = landed_fingerprint(work / "w.duckdb", SPECS)
     assert fingerprint["users"][:2] == (2300, 2300)
     assert fingerprint["directory_audits"][:2] == (2600, 2600)
     return fingerprint
@@ -73,10 +77,10 @@ def test_raw_tables_equal_a_clean_run_under(fault, tenant_dir, clean_fingerprint
     options = EmulatorOptions(retry_after_scale=SCALE, faults=FAULTS[fault])
     emulator = serve_tenant(tenant_dir, options)
     warehouse = tmp_path / "w.duckdb"
-    ingest_all([settings_for(emulator, options)], warehouse)
+    ingest_all([settings_for(emulator, options)], warehouse, SPECS)
 
-    assert landed_fingerprint(warehouse) == clean_fingerprint
-    assert orphan_rows(warehouse) == 0
+    assert landed_fingerprint(warehouse, SPECS) == clean_fingerprint
+    assert orphan_rows(warehouse, SPECS) == 0
     stats = emulator.stats()
     assert stats["retry_after_violations"] == 0
     assert sum(stats["faults"].values()) > 0, "the fault was never injected, so the test proved nothing"
