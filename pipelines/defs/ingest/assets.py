@@ -1,68 +1,89 @@
-"""One asset per Graph collection: ``raw.<table>`` in DuckDB, for every tenant in the configuration."""
+"""The raw layer: one asset per collection (``raw.<table>`` in DuckDB), read for every configured tenant.
 
+The collections are one multi-asset so that a run reads them all in one step with one token and one event loop
+per tenant; it can still be subset, so any one collection can be materialized on its own.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 
 from pipelines.defs.resources import DUCKDB_WRITER_POOL, OWNERS, PimlensSource, Warehouse
 from pipelines.lib.graph.collections import COLLECTIONS, CollectionSpec
-from pipelines.lib.ingest import ingest_collection
+from pipelines.lib.ingest import IngestReport, ingest_all
+
+SPECS_BY_KEY = {dg.AssetKey(["raw", spec.table]): spec for spec in COLLECTIONS}
 
 
-def graph_collection_asset(spec: CollectionSpec) -> dg.AssetsDefinition:
-    @dg.asset(
+def asset_spec(spec: CollectionSpec) -> dg.AssetSpec:
+    return dg.AssetSpec(
         key=["raw", spec.table],
         description=spec.description,
         group_name="ingest",
         kinds={"python", "duckdb"},
         owners=OWNERS,
-        pool=DUCKDB_WRITER_POOL,
-        # A nested collection is read per row of its parent, so the parent lands first in the same run.
+        # A nested collection is read per row of its parent, so the parent lands first.
         deps=[dg.AssetKey(["raw", spec.fan_out.parent_table])] if spec.fan_out else [],
         metadata={
-            "graph_path": f"{spec.api_version}/{spec.path}",
+            "source": spec.source.value,
+            "path": f"{spec.api_version}/{spec.path}".lstrip("/"),
             "permission": spec.permission,
             "load_mode": spec.mode.value,
         },
     )
-    def _collection(
-        context: dg.AssetExecutionContext, pimlens: PimlensSource, warehouse: Warehouse
-    ) -> dg.MaterializeResult:
-        config = pimlens.load()
-        per_tenant: dict[str, dict[str, object]] = {}
-        for tenant in config.tenants:
-            report = ingest_collection(tenant, spec, Path(warehouse.path))
-            per_tenant[tenant.name] = {
-                "coverage": report.status,
-                "rows_received": report.extracted.rows,
-                "rows_inserted": report.loaded.rows_inserted if report.loaded else 0,
-                "pages": report.extracted.pages,
-                "requests": report.extracted.requests,
-                "throttled": report.extracted.throttled,
-                "dead_letters": len(report.extracted.dead_letters),
-            }
-            if report.status != "ok":
-                context.log.warning(
-                    f"{tenant.name}: {spec.table} not readable ({report.error}); grant {spec.permission}. "
-                    "Metrics that depend on it read as unknown."
-                )
-            if report.extracted.dead_letters:
-                context.log.warning(
-                    f"{tenant.name}: {len(report.extracted.dead_letters)} records of {spec.table} could not be "
-                    "read and went to raw.dead_letter"
-                )
-        return dg.MaterializeResult(
-            metadata={
-                "rows_received": sum(int(t["rows_received"]) for t in per_tenant.values()),
-                "rows_inserted": sum(int(t["rows_inserted"]) for t in per_tenant.values()),
-                "dead_letters": sum(int(t["dead_letters"]) for t in per_tenant.values()),
-                "tenants_not_covered": [name for name, t in per_tenant.items() if t["coverage"] != "ok"],
-                "per_tenant": per_tenant,
-            }
+
+
+@dg.multi_asset(
+    name="raw_collections",
+    specs=[asset_spec(spec) for spec in COLLECTIONS],
+    can_subset=True,
+    pool=DUCKDB_WRITER_POOL,
+)
+def raw_collections(
+    context: dg.AssetExecutionContext, pimlens: PimlensSource, warehouse: Warehouse
+) -> Iterator[dg.MaterializeResult]:
+    selected = tuple(spec for key, spec in SPECS_BY_KEY.items() if key in context.selected_asset_keys)
+    reports: dict[str, list[tuple[str, IngestReport]]] = defaultdict(list)
+    for tenant in pimlens.load().tenants:
+        for report in ingest_all([tenant], Path(warehouse.path), selected):
+            reports[report.spec.table].append((tenant.name, report))
+            _log_gaps(context, tenant.name, report)
+    for spec in selected:
+        yield dg.MaterializeResult(asset_key=["raw", spec.table], metadata=_summary(reports[spec.table]))
+
+
+def _log_gaps(context: dg.AssetExecutionContext, tenant: str, report: IngestReport) -> None:
+    if report.status != "ok":
+        context.log.warning(
+            f"{tenant}: {report.spec.table} {report.status} ({report.error}); needs {report.spec.permission}. "
+            "Metrics that depend on it read as unknown."
+        )
+    if report.extracted.dead_letters:
+        context.log.warning(
+            f"{tenant}: {len(report.extracted.dead_letters)} records of {report.spec.table} could not be read "
+            "and went to raw.dead_letter"
         )
 
-    _collection.__name__ = f"raw_{spec.table}"
-    return _collection
 
-
-defs = dg.Definitions(assets=[graph_collection_asset(spec) for spec in COLLECTIONS])
+def _summary(reports: list[tuple[str, IngestReport]]) -> dict[str, object]:
+    per_tenant = {
+        name: {
+            "coverage": report.status,
+            "rows_received": report.extracted.rows,
+            "rows_inserted": report.loaded.rows_inserted if report.loaded else 0,
+            "pages": report.extracted.pages,
+            "requests": report.extracted.requests,
+            "throttled": report.extracted.throttled,
+            "dead_letters": len(report.extracted.dead_letters),
+        }
+        for name, report in reports
+    }
+    return {
+        "rows_received": sum(t["rows_received"] for t in per_tenant.values()),
+        "rows_inserted": sum(t["rows_inserted"] for t in per_tenant.values()),
+        "dead_letters": sum(t["dead_letters"] for t in per_tenant.values()),
+        "tenants_not_covered": [name for name, t in per_tenant.items() if t["coverage"] != "ok"],
+        "per_tenant": per_tenant,
+    }
