@@ -21,6 +21,9 @@ from pipelines.lib.graph.transport import GraphHTTPError, GraphTransport, Transi
 log = logging.getLogger(__name__)
 
 MAX_RESTARTS = 3
+# DuckDB's read_json reads objects up to this size with a buffer twice as large, within the landing connection's
+# memory limit. Graph records are kilobytes; a larger one is dead-lettered rather than failing the whole load.
+MAX_RECORD_BYTES = 16 * 1024 * 1024
 EXPIRED_PAGE_TOKEN = "Directory_ExpiredPageToken"
 
 
@@ -81,7 +84,13 @@ def split_records(
             raw = orjson.dumps(item).decode()
             yield DeadLetter(page_number, redact_query(url), reason, raw)
             continue
-        yield orjson.dumps({"id": item["id"], "parent_key": parent_key, "record": item})
+        line = orjson.dumps({"id": item["id"], "parent_key": parent_key, "record": item})
+        if len(line) >= MAX_RECORD_BYTES:
+            yield DeadLetter(
+                page_number, redact_query(url), f"record of {len(line)} bytes is too large", line[:4096].decode()
+            )
+            continue
+        yield line
 
 
 async def extract_collection(transport: GraphTransport, first_url: str, out_path: Path) -> ExtractResult:

@@ -13,13 +13,8 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lib.graph.collections import CollectionSpec, LoadMode
-from pipelines.lib.graph.extract import ExtractResult
+from pipelines.lib.graph.extract import MAX_RECORD_BYTES, ExtractResult
 from pipelines.lib.warehouse.schema import ensure_meta, ensure_raw_table
-
-# Graph objects stay far below this; the guard is raised from DuckDB's 16 MB default so that a large but
-# valid record lands instead of failing the whole load.
-MAX_OBJECT_BYTES = 64 * 1024 * 1024
-
 
 # The extractor's DuckDB stays small: it only appends files it has on disk, so spilling beats growing. Insertion
 # order of raw rows means nothing, and keeping it costs memory on large loads.
@@ -64,7 +59,7 @@ def land_collection(
     source = (
         f"read_json('{_sql_path(ndjson_path)}', format='newline_delimited', "
         f"columns={{'id': 'VARCHAR', 'parent_key': 'VARCHAR', 'record': 'JSON'}}, "
-        f"maximum_object_size={MAX_OBJECT_BYTES})"
+        f"maximum_object_size={MAX_RECORD_BYTES})"
     )
     con.execute("begin transaction")
     try:

@@ -118,3 +118,14 @@ def test_fan_out_fails_whole_when_one_parent_is_forbidden(tmp_path: Path) -> Non
     transport = ScriptedTransport({url: [GraphHTTPError(403, "Authorization_RequestDenied", "no", url)]})
     with pytest.raises(GraphHTTPError, match="403"):
         asyncio.run(extract_fan_out(transport, [("g1", url)], tmp_path / "out.ndjson"))  # type: ignore[arg-type]
+
+
+def test_a_record_too_large_to_land_is_dead_lettered_not_fatal(tmp_path: Path, monkeypatch) -> None:
+    from pipelines.lib.graph import extract
+
+    monkeypatch.setattr(extract, "MAX_RECORD_BYTES", 200)
+    huge = {"id": "big", "blob": "x" * 500}
+    result = run(ScriptedTransport({FIRST: [page([{"id": "a"}, huge])]}), tmp_path / "out.ndjson")
+    assert ids_in(tmp_path / "out.ndjson") == ["a"]
+    (dead,) = result.dead_letters
+    assert dead.error.startswith("record of ") and dead.error.endswith("bytes is too large")
