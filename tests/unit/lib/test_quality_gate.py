@@ -59,3 +59,21 @@ def test_a_suite_without_its_pimlens_block_is_rejected(tmp_path: Path) -> None:
     path.write_text('{"name": "x", "expectations": [{"type": "expect_column_to_exist", "kwargs": {"column": "a"}}]}')
     with pytest.raises(SuiteFileError, match=r"meta\.pimlens is missing"):
         read_suite_file(path)
+
+
+def test_audit_ids_are_unique_per_tenant_not_across_tenants() -> None:
+    suite = read_suite_file(paths.EXPECTATIONS_DIR / "raw.directory_audits.json")
+    rows = pd.DataFrame(
+        {
+            "tenant_id": ["t1", "t2", "t1"],
+            "load_id": ["l1", "l2", "l1"],
+            "id": ["PIM_1", "PIM_1", "PIM_2"],
+            "activity_date_time": ["2026-01-01T00:00:00Z", "2026-01-01T00:00:00.5Z", "2026-01-02T00:00:00+01:00"],
+            "activity_display_name": ["x", "x", "y"],
+            "logged_by_service": ["PIM", "PIM", "PIM"],
+        }
+    )
+    assert validate(suite, rows).passed
+    duplicated = pd.concat([rows, rows.iloc[[2]]], ignore_index=True)
+    (failure,) = validate(suite, duplicated).failures
+    assert failure.expectation_type == "expect_compound_columns_to_be_unique"
