@@ -38,10 +38,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_emulate(args: argparse.Namespace) -> int:
-    from pipelines.emulator import EmulatorOptions, start_emulator
+    from pipelines.emulator import EmulatorOptions, TenantFormatError, start_emulator
 
     options = EmulatorOptions(enforce_rate_limits=not args.no_rate_limits)
-    emulator = start_emulator(args.tenant, state_dir=args.state_dir, port=args.port, options=options)
+    try:
+        emulator = start_emulator(args.tenant, state_dir=args.state_dir, port=args.port, options=options)
+    except TenantFormatError as error:
+        print(f"pimlens emulate: {error}", file=sys.stderr)
+        return 2
     ready = {
         "url": emulator.url,
         "ca_file": str(emulator.ca_file),
@@ -85,7 +89,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with emulator_process(tenant_dir, paths.EMULATOR_STATE_DIR) as emulator:
         print(f"Emulator listening at {emulator.url}")
         config_file = write_demo_config(paths.VAR_DIR / "demo" / "pimlens.yaml", emulator)
-        run_refresh_job(pipeline_environment(config_file, warehouse, emulator))
+        run_log = paths.VAR_DIR / "demo" / "dagster-run.log"
+        print(f"Running the refresh_warehouse job in Dagster (its log: {run_log}) ...", flush=True)
+        run_refresh_job(pipeline_environment(config_file, warehouse, emulator, tenant_dir / "design.yaml"), run_log)
     measured = read_headline_metrics(warehouse).get(truth.tenant_id, {})
     rows = compare_with_truth(measured, truth.metrics)
     print()
@@ -113,7 +119,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     dagster = str(Path(sys.executable).with_name("dagster"))
     with emulator_process(paths.DEMO_TENANT_DIR, paths.EMULATOR_STATE_DIR) as emulator:
         config_file = write_demo_config(paths.VAR_DIR / "demo" / "pimlens.yaml", emulator)
-        env = pipeline_environment(config_file, warehouse, emulator)
+        env = pipeline_environment(config_file, warehouse, emulator, paths.DEMO_TENANT_DIR / "design.yaml")
         command = [dagster, "dev", "-m", "pipelines.definitions", "--host", "127.0.0.1", "--port", str(args.port)]
         try:
             return subprocess.run(command, env=env, cwd=paths.REPO_ROOT, check=False).returncode

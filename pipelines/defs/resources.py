@@ -11,6 +11,7 @@ from dagster_dbt import DbtCliResource
 
 from pipelines.defs.dbt.project import dbt_project
 from pipelines.lib.config import CONFIG_ENV, WAREHOUSE_ENV, PimlensConfig, load_config
+from pipelines.lib.design import DESIGN_ENV, Design, load_design
 
 # Every asset that writes the DuckDB file takes a slot of this pool; dagster.yaml limits it to one, because
 # DuckDB admits a single writer process.
@@ -27,6 +28,15 @@ class PimlensSource(dg.ConfigurableResource):
         return load_config(Path(self.config_file))
 
 
+class ProgrammeDesign(dg.ConfigurableResource):
+    """The programme design file the warehouse compares the tenant with (design/default.yaml documents it)."""
+
+    design_file: str
+
+    def load(self) -> Design:
+        return load_design(Path(self.design_file))
+
+
 class Warehouse(dg.ConfigurableResource):
     """The DuckDB warehouse file."""
 
@@ -40,6 +50,7 @@ defs = dg.Definitions(
     resources={
         "pimlens": PimlensSource(config_file=dg.EnvVar(CONFIG_ENV)),
         "warehouse": Warehouse(path=dg.EnvVar(WAREHOUSE_ENV)),
+        "design": ProgrammeDesign(design_file=dg.EnvVar(DESIGN_ENV)),
         # dbt from this interpreter's environment, so a run works without the virtualenv on PATH.
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
     },

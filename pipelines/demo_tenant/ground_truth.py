@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pipelines.demo_tenant import catalog, programme
 from pipelines.demo_tenant.clock import iso
 from pipelines.demo_tenant.history import iter_activation_requests
 from pipelines.demo_tenant.model import AssignmentKind, Decision, TenantModel
@@ -35,6 +36,13 @@ METRIC_IDS = (
     "activation_requests",
     "approval_rate",
     "median_approval_latency_seconds",
+    "global_admins",
+    "global_admin_share",
+    "privileged_guests",
+    "privileged_synced_accounts",
+    "tier0_roles_without_approval",
+    "role_compliance_failures",
+    "alerts_raised",
 )
 
 Metric = int | float | None
@@ -48,6 +56,8 @@ class GroundTruth:
     size: str
     as_of: str
     metrics: Mapping[str, Metric]
+    alerts: tuple[dict[str, str | None], ...] = ()
+    compliance_failures: tuple[dict[str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -56,6 +66,8 @@ class GroundTruth:
             "size": self.size,
             "asOf": self.as_of,
             "metrics": dict(self.metrics),
+            "alerts": list(self.alerts),
+            "compliance_failures": list(self.compliance_failures),
         }
 
 
@@ -82,7 +94,8 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
 
     requests = approved = denied = 0
     latencies: list[int] = []
-    for request in iter_activation_requests(model):
+    history = list(iter_activation_requests(model))
+    for request in history:
         requests += 1
         if request.decision is None:
             continue
@@ -104,5 +117,29 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
         "approval_rate": approved / (approved + denied) if approved + denied else None,
         "median_approval_latency_seconds": statistics.median(latencies) / 1000 if latencies else None,
     }
+    users = {u.id: u for u in model.users}
+    global_admins = {principal for principal, role, *_ in rows if role == catalog.GLOBAL_ADMINISTRATOR}
+    policies = {p.role_id: p for p in model.policies}
+    failures = programme.compliance_failures(model)
+    alerts = programme.expected_alerts(model, history, principals)
+    metrics |= {
+        "global_admins": len(global_admins),
+        "global_admin_share": len(global_admins) / len(principals) if principals else None,
+        "privileged_guests": sum(1 for p in principals if p in users and users[p].user_type == "Guest"),
+        "privileged_synced_accounts": sum(1 for p in principals if p in users and users[p].synced),
+        "tier0_roles_without_approval": sum(
+            1 for role in model.roles if role.tier == 0 and not policies[role.id].approval_required
+        ),
+        "role_compliance_failures": len(failures),
+        "alerts_raised": len(alerts),
+    }
     tenant = model.tenant
-    return GroundTruth(tenant.id, tenant.seed, tenant.size, iso(tenant.as_of), metrics)
+    return GroundTruth(
+        tenant.id,
+        tenant.seed,
+        tenant.size,
+        iso(tenant.as_of),
+        metrics,
+        tuple(alert.to_json() for alert in alerts),
+        tuple(failures),
+    )

@@ -12,7 +12,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from pipelines.demo_tenant import catalog
+from pipelines.demo_tenant import catalog, programme
 from pipelines.demo_tenant.catalog import APPLICATION_ADMINISTRATOR, GLOBAL_ADMINISTRATOR
 from pipelines.demo_tenant.clock import DAY, HOUR, MINUTE, SECOND, Instant
 from pipelines.demo_tenant.directory import DirectoryBuilder, make_tenant, weighted_choice, weighted_sample
@@ -101,8 +101,10 @@ class _Simulation:
         self._group_holdings([g for g in groups if g.is_assignable_to_role])
         self._service_principal_holdings(service_principals[1:])  # not Microsoft Graph's own
         self._outside_pim_for_people(list(people.admin_accounts.values()))
+        self._plant_break_glass_use()
 
-        self.policies = self._policies()
+        tiers = {role.id: role.tier for role in self.roles}
+        self.policies = programme.plant_compliance_failures(self._policies(), tiers)
         self.policy_by_role = {policy.role_id: policy for policy in self.policies}
         eligibilities, assignments, events = self._materialize()
         eligibilities, activated = self._plan(eligibilities)
@@ -303,6 +305,17 @@ class _Simulation:
             in_window = index == 0 or rng.random() < 0.5
             if free:
                 self._hold_active(account.id, PrincipalType.USER, free[0], _OUTSIDE_PIM, in_window)
+
+    def _plant_break_glass_use(self) -> None:
+        """Someone signed in as break-glass made an outside-PIM assignment during the year, whatever the seed:
+        the break-glass alert must have something to find. Spends no randomness."""
+        logged = [h for h in self.holdings if h.state == _OUTSIDE_PIM and h.in_window]
+        break_glass = {account.id for account in self.break_glass}
+        if not logged or any(h.created_by in break_glass for h in logged):
+            return
+        first = next((h for h in logged if h.principal_id not in break_glass), None)
+        if first is not None:
+            first.created_by = self.break_glass[0].id
 
     def _hold_active(
         self, principal_id: str, principal_type: PrincipalType, role_id: str, state: str, in_window: bool

@@ -8,14 +8,17 @@ error messages useful.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import orjson
+import yaml
 
-from pipelines.demo_tenant import wire
+from pipelines.demo_tenant import programme, wire
 from pipelines.demo_tenant.ground_truth import GroundTruth
 from pipelines.demo_tenant.model import AssignmentKind, TenantModel
+from pipelines.demo_tenant.surfaces import Surfaces, with_app_roles
 
 DIRECTORY = "v1.0/roleManagement/directory"
 
@@ -44,6 +47,7 @@ def write_tenant(root: Path, model: TenantModel, truth: GroundTruth) -> dict[str
     users = {u.id: u for u in model.users}
     roles = {r.id: r for r in model.roles}
     counts: dict[str, int] = {}
+    surfaces = Surfaces(model)  # the other PIM surfaces; group policies join the policy files below
 
     def collection(relative: str, items: Iterable[dict[str, Any]]) -> None:
         counts[relative] = write_array(root / relative, items)
@@ -52,17 +56,26 @@ def write_tenant(root: Path, model: TenantModel, truth: GroundTruth) -> dict[str
     collection("v1.0/organization.json", [wire.organization(model)])
     collection("v1.0/users.json", map(wire.user, model.users))
     collection("v1.0/groups.json", map(wire.group, model.groups))
-    collection("v1.0/servicePrincipals.json", map(wire.service_principal, model.service_principals))
+    collection(
+        "v1.0/servicePrincipals.json",
+        (with_app_roles(wire.service_principal(sp), sp) for sp in model.service_principals),
+    )
     collection("v1.0/directory/administrativeUnits.json", map(wire.administrative_unit, model.administrative_units))
     collection(
         "beta/roleManagement/directory/roleDefinitions.json", (wire.role_definition(r, beta=True) for r in model.roles)
     )
     collection(f"{DIRECTORY}/roleDefinitions.json", (wire.role_definition(r, beta=False) for r in model.roles))
 
-    collection("v1.0/policies/roleManagementPolicyAssignments.json", map(wire.policy_assignment, model.policies))
+    collection(
+        "v1.0/policies/roleManagementPolicyAssignments.json",
+        chain(map(wire.policy_assignment, model.policies), surfaces.group_policy_assignments()),
+    )
     collection(
         "v1.0/policies/roleManagementPolicies.json",
-        (wire.policy(p, roles[p.role_id], users[p.last_modified_by]) for p in model.policies),
+        chain(
+            (wire.policy(p, roles[p.role_id], users[p.last_modified_by]) for p in model.policies),
+            surfaces.group_policies(),
+        ),
     )
     for p in model.policies:
         collection(f"v1.0/policies/roleManagementPolicies/{p.id}/rules.json", wire.policy_rules(p, users))
@@ -77,5 +90,9 @@ def write_tenant(root: Path, model: TenantModel, truth: GroundTruth) -> dict[str
     )
     collection(f"{DIRECTORY}/roleAssignments.json", map(wire.role_assignment, model.assignments))
     collection("v1.0/auditLogs/directoryAudits.json", wire.AuditLog(model).events())
+    surfaces.write(collection)
     write_object(root / "ground_truth.json", truth.to_json())
+    (root / "design.yaml").write_text(
+        yaml.safe_dump(programme.design_document(model), sort_keys=False), encoding="utf-8"
+    )
     return counts

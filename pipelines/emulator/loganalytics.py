@@ -15,11 +15,14 @@ azure-monitor-query turns into a LogsQueryPartialResult.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import operator
 import re
 import threading
 import uuid
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,7 +30,7 @@ from typing import Any
 import orjson
 
 from pipelines.emulator.odata import parse_instant
-from pipelines.emulator.store import TenantStore
+from pipelines.emulator.store import Collection, TenantStore, register_profiler
 
 ROW_LIMIT = 500_000
 TIME_COLUMN = "TimeGenerated"
@@ -50,12 +53,91 @@ def error_body(code: str, message: str, inner: tuple[str, str] | None = None) ->
     return {"error": error}
 
 
+class _Profile:
+    """What the emulator needs to know of a table without holding its rows (store.register_profiler).
+
+    Fed every row once, while the store indexes the file: the distinct (keys, value types) shapes of the rows,
+    which give the columns (union of keys, first-seen order) and their inferred types exactly as a pass over
+    parsed rows would; which time-like string columns hold a value that is not an instant; and each row's
+    TimeGenerated as epoch microseconds (MISSING when absent or not an instant).
+    """
+
+    def __init__(self) -> None:
+        self.shapes: dict[tuple[tuple[str, ...], tuple[type, ...]], None] = {}
+        self.not_instants: set[str] = set()
+        self.times = array("q")
+        self._time_like: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def add(self, record: dict[str, Any]) -> None:
+        keys = tuple(record)
+        shape = (keys, tuple(map(type, record.values())))
+        if shape not in self.shapes:
+            self.shapes[shape] = None
+        time_like = self._time_like.get(keys)
+        if time_like is None:
+            time_like = self._time_like[keys] = tuple(k for k in keys if _is_time_like(k) and k != TIME_COLUMN)
+        for name in time_like:
+            if name not in self.not_instants:
+                value = record[name]
+                if isinstance(value, str) and parse_instant(value) is None:
+                    self.not_instants.add(name)
+        value = record.get(TIME_COLUMN)
+        micros = _micros(value)
+        if micros == MISSING and isinstance(value, str):
+            self.not_instants.add(TIME_COLUMN)
+        self.times.append(micros)
+
+    def columns(self) -> tuple[list[str], list[str]]:
+        kinds: dict[str, set[type]] = {}
+        for keys, types in self.shapes:
+            for key, kind in zip(keys, types, strict=True):
+                kinds.setdefault(key, set()).add(kind)
+        names = list(kinds)
+        return names, [_type_of(name, kinds[name] - {type(None)}, name not in self.not_instants) for name in names]
+
+
+register_profiler("loganalytics", _Profile)
+
+
 @dataclass
 class _Table:
+    """A table served lean: rows stay in the store (memory-mapped lines) and are parsed per query.
+
+    `times` is the TimeGenerated of every row that has one, ascending; `order[k]` is the row of `times[k]`
+    (rows with equal times keep file order). `order` is None when the file is already in time order with every
+    row timed, the generator's layout: then entry k is row k.
+    """
+
     columns: list[str]
     types: list[str]
-    rows: list[list[Any]]  # wire-ready: dynamic values already JSON text
-    instants: list[datetime | None]  # TimeGenerated of each row, parsed once for time filters
+    source: Collection
+    times: array
+    order: array | None
+
+    def row(self, index: int) -> list[Any]:
+        """Row `index`, wire-ready: dynamic values as JSON text."""
+        record = self.source.record(index)
+        return [_wire_value(record.get(name), kind) for name, kind in zip(self.columns, self.types, strict=True)]
+
+    def timed_rows(self, lo: int, hi: int) -> Sequence[int]:
+        """The rows of entries lo..hi of `times`, in time order."""
+        return range(lo, hi) if self.order is None else self.order[lo:hi]
+
+
+def _build_table(source: Collection) -> _Table:
+    profile = source.profile
+    if not isinstance(profile, _Profile):  # a hand-written (pretty-printed) file: small, profile it now
+        profile = _Profile()
+        for record in source.records():
+            profile.add(record)
+    columns, types = profile.columns()
+    times = profile.times
+    if TIME_COLUMN not in columns:
+        return _Table(columns, types, source, array("q"), None)
+    if MISSING not in times and all(itertools.starmap(operator.le, itertools.pairwise(times))):
+        return _Table(columns, types, source, times, None)
+    order = array("q", sorted((i for i, t in enumerate(times) if t != MISSING), key=times.__getitem__))
+    return _Table(columns, types, source, array("q", (times[i] for i in order)), order)
 
 
 class LogAnalytics:
@@ -66,28 +148,67 @@ class LogAnalytics:
         self._lock = threading.Lock()
 
     def query(self, body: Any, now: datetime | None = None) -> tuple[dict[str, Any], str, int]:
-        """Run a request body; return the response, the table's collection key and the rows returned."""
+        """Run a request body; return the response, the table's collection key and the rows returned.
+
+        Only the rows inside the time window (the timespan and any TimeGenerated bounds in `where`, found by
+        bisection on the table's time index) are parsed; the other `where` clauses are applied to those. Rows
+        are collected only up to `take` or one past the row limit, unless an `order by` other than
+        TimeGenerated asc needs them all.
+        """
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
             raise QueryError("SyntaxError", "The request body must be a JSON object with a 'query' string.")
         window = parse_timespan(body.get("timespan"), now or datetime.now(UTC))
         plan = parse_kql(body["query"])
         table = self._table(plan.table)
-        indexes = range(len(table.rows))
-        if window is not None and TIME_COLUMN in table.columns:
-            start, end = window
-            indexes = [i for i in indexes if (t := table.instants[i]) is not None and start <= t < end]
+
+        # Check every clause first, so an unknown column is a 400 whatever the data.
+        tests: list[tuple[int, Callable[[Any], bool]]] = []
+        bounds: list[tuple[str, int]] = []  # TimeGenerated comparisons the time index answers
         for column, op, literal in plan.conditions:
             position = _column(table, column, "where")
-            if position is not None:
-                test = _condition(table.types[position], op, literal)
-                indexes = [i for i in indexes if test(table.rows[i][position])]
-        for column, descending in reversed(plan.order):
+            if position is None:
+                continue
+            test = _condition(table.types[position], op, literal)
+            if column == TIME_COLUMN and isinstance(literal, datetime) and op in _BISECT:
+                bounds.append((op, _micros_of(literal)))
+            else:
+                tests.append((position, test))
+        keys = []
+        for column, descending in plan.order:
             position = _column(table, column, "order")
             if position is not None:
-                indexes = _sorted(indexes, table, position, descending)
-        if plan.take is not None:
-            indexes = list(indexes)[: plan.take]
-        rows = [table.rows[i] for i in indexes]
+                keys.append((position, descending))
+
+        if window is not None and TIME_COLUMN in table.columns:
+            bounds += [(">=", _micros_of(window[0])), ("<", _micros_of(window[1]))]
+        presorted = not keys
+        if bounds:
+            lo, hi = 0, len(table.times)
+            for op, micros in bounds:
+                lo, hi = _BISECT[op](table.times, micros, lo, hi)
+            candidates: Iterable[int] = table.timed_rows(lo, hi) if hi > lo else ()
+            by_time = keys == [(table.columns.index(TIME_COLUMN), False)]
+            if not by_time and table.order is not None:
+                # File order, as a scan gives: the result without `order by`, and the tie order of a sort.
+                candidates = sorted(candidates)
+            presorted = not keys or by_time
+        else:
+            candidates = range(len(table.source))
+
+        wanted = self.row_limit + 1 if plan.take is None else min(plan.take, self.row_limit + 1)
+        rows: list[list[Any]] = []
+        if wanted > 0:
+            for index in candidates:
+                row = table.row(index)
+                if all(test(row[position]) for position, test in tests):
+                    rows.append(row)
+                    if presorted and len(rows) >= wanted:
+                        break
+        if not presorted:
+            for position, descending in reversed(keys):
+                rows = _sorted(rows, table.types[position], position, descending)
+            rows = rows[:wanted]
+
         response: dict[str, Any] = {
             "tables": [
                 {
@@ -124,7 +245,7 @@ class LogAnalytics:
         with self._lock:
             table = self._tables.get(name)
             if table is None:
-                table = _build_table(list(self.store.collection(f"loganalytics/{name}").records()))
+                table = _build_table(self.store.collection(f"loganalytics/{name}"))
                 self._tables[name] = table
         return table
 
@@ -138,37 +259,53 @@ def _column(table: _Table, column: str, stage: str) -> int | None:
     return table.columns.index(column)
 
 
-def _build_table(records: list[dict[str, Any]]) -> _Table:
-    columns: dict[str, None] = {}
-    for record in records:
-        for key in record:
-            columns.setdefault(key)
-    names = list(columns)
-    types = [_infer_type(name, [r.get(name) for r in records]) for name in names]
-    rows = [
-        [_wire_value(record.get(name), kind) for name, kind in zip(names, types, strict=True)] for record in records
-    ]
-    instants = [parse_instant(r.get(TIME_COLUMN)) for r in records] if TIME_COLUMN in columns else []
-    return _Table(names, types, rows, instants)
+# -- time index --------------------------------------------------------------------------------------------
+
+MISSING = -(1 << 63)  # no TimeGenerated, or not an instant
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
-def _infer_type(name: str, values: list[Any]) -> str:
-    present = [v for v in values if v is not None]
-    if not present:
+def _micros_of(instant: datetime) -> int:
+    return (instant - _EPOCH) // _MICROSECOND
+
+
+def _micros(value: Any) -> int:
+    instant = parse_instant(value)
+    return MISSING if instant is None else _micros_of(instant)
+
+
+# Narrow [lo, hi) of the ascending `times` to the entries that satisfy `time <op> micros`.
+_BISECT: dict[str, Callable[[array, int, int, int], tuple[int, int]]] = {
+    ">=": lambda t, m, lo, hi: (max(lo, bisect.bisect_left(t, m, lo, hi)), hi),
+    ">": lambda t, m, lo, hi: (max(lo, bisect.bisect_right(t, m, lo, hi)), hi),
+    "<": lambda t, m, lo, hi: (lo, min(hi, bisect.bisect_left(t, m, lo, hi))),
+    "<=": lambda t, m, lo, hi: (lo, min(hi, bisect.bisect_right(t, m, lo, hi))),
+    "==": lambda t, m, lo, hi: (bisect.bisect_left(t, m, lo, hi), bisect.bisect_right(t, m, lo, hi)),
+}
+
+
+# -- types -------------------------------------------------------------------------------------------------
+
+
+def _is_time_like(name: str) -> bool:
+    return name == TIME_COLUMN or name.endswith(("DateTime", "Time", "TimeUtc"))
+
+
+def _type_of(name: str, kinds: set[type], all_instants: bool) -> str:
+    """The column type Log Analytics would report for values of these Python types (None excluded)."""
+    if not kinds:
         return "string"
-    if all(isinstance(v, dict | list) for v in present):
+    if kinds <= {dict, list}:
         return "dynamic"
-    if all(isinstance(v, bool) for v in present):
+    if kinds == {bool}:
         return "bool"
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+    if kinds == {int}:
         return "long"
-    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+    if kinds <= {int, float}:
         return "real"
-    if all(isinstance(v, str) for v in present):
-        time_like = name == TIME_COLUMN or name.endswith(("DateTime", "Time", "TimeUtc"))
-        if time_like and all(parse_instant(v) is not None for v in present):
-            return "datetime"
-        return "string"
+    if kinds == {str}:
+        return "datetime" if _is_time_like(name) and all_instants else "string"
     # Mixed scalar types: Log Analytics would hold such a column as dynamic.
     return "dynamic"
 
@@ -180,14 +317,14 @@ def _wire_value(value: Any, kind: str) -> Any:
     return value
 
 
-def _sorted(indexes: Any, table: _Table, position: int, descending: bool) -> list[int]:
-    parse = parse_instant if table.types[position] == "datetime" else None
-    keyed = [(i, parse(table.rows[i][position]) if parse else table.rows[i][position]) for i in indexes]
+def _sorted(rows: list[list[Any]], kind: str, position: int, descending: bool) -> list[list[Any]]:
+    """A stable sort of `rows` by one column; KQL puts nulls first when ascending and last when descending."""
+    parse = parse_instant if kind == "datetime" else None
+    keyed = [(row, parse(row[position]) if parse else row[position]) for row in rows]
     present = [pair for pair in keyed if pair[1] is not None]
-    missing = [i for i, key in keyed if key is None]
+    missing = [row for row, key in keyed if key is None]
     present.sort(key=lambda pair: pair[1], reverse=descending)
-    ordered = [i for i, _ in present]
-    # KQL puts nulls first when ascending and last when descending.
+    ordered = [row for row, _ in present]
     return ordered + missing if descending else missing + ordered
 
 

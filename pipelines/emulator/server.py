@@ -25,7 +25,16 @@ from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
-from pipelines.emulator.auth import GRAPH, LOG_ANALYTICS, AuthError, TokenIssuer, aad_error_body, openid_configuration
+from pipelines.emulator.arm import ARM_READ_PERMISSION, ArmError, ArmService, ArmTarget, resolve_target
+from pipelines.emulator.auth import (
+    ARM,
+    GRAPH,
+    LOG_ANALYTICS,
+    AuthError,
+    TokenIssuer,
+    aad_error_body,
+    openid_configuration,
+)
 from pipelines.emulator.certs import ensure_certificates
 from pipelines.emulator.faults import FaultInjector, FaultPlan, retry_after
 from pipelines.emulator.graph import GraphService
@@ -102,6 +111,7 @@ class _App:
         )
         self.graph = GraphService(store)
         self.loganalytics = LogAnalytics(store, row_limit=options.loganalytics_row_limit)
+        self.arm = ArmService(store)
         self.issuer = TokenIssuer(
             client_id=options.client_id,
             client_secret=options.client_secret,
@@ -214,6 +224,8 @@ class _Router:
                 ex.graph_error(405, "Request_BadRequest", "The emulator serves read-only Graph: use GET.")
                 return
             self._graph(ex, segments[0], segments[1:])
+        elif (target := resolve_target(segments)) is not None:
+            self._arm(ex, target)
         elif len(segments) == 4 and segments[:2] == ["v1", "workspaces"] and segments[3] == "query":
             if method != "POST":
                 ex.json(405, error_body("BadArgumentError", "Use POST with a JSON body."))
@@ -444,6 +456,54 @@ class _Router:
         if verdict.used_fraction >= 0.8:
             headers["x-ms-throttle-limit-percentage"] = f"{verdict.used_fraction:.1f}"
         return headers
+
+    # -- Azure Resource Manager ------------------------------------------------------------------------
+
+    def _arm(self, ex: _Exchange, target: ArmTarget) -> None:
+        app = self.app
+        self._latency()
+        if ex.handler.command != "GET":
+            ex.json(405, ArmError(405, "MethodNotAllowed", "The emulator serves read-only ARM: use GET.").body())
+            return
+        token, why = app.issuer.check(ex.handler.headers.get("Authorization"), ARM)
+        if token is None:
+            challenge = 'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token"'
+            ex.json(
+                401, ArmError(401, "InvalidAuthenticationToken", why).body(), headers={"WWW-Authenticate": challenge}
+            )
+            return
+        query = parse_qsl(ex.query, keep_blank_values=True)
+        if not dict(query).get("api-version"):
+            message = "The api-version query parameter (?api-version=) is required for all requests."
+            ex.json(400, ArmError(400, "MissingApiVersionParameter", message).body())
+            return
+        granted = app.options.granted_permissions
+        if granted is not None and ARM_READ_PERMISSION not in granted:
+            message = (
+                f"The client '{token.app_id}' with object id '{token.app_id}' does not have authorization to perform "
+                f"action 'Microsoft.Authorization/{target.collection}/read' over scope '{target.scope}' or the "
+                "scope is invalid. If access was recently granted, please refresh your credentials."
+            )
+            ex.json(403, ArmError(403, "AuthorizationFailed", message).body())
+            return
+        fault_scope = "fault:" + target.key
+        app.stats.check_window(token.app_id, (fault_scope,), ex.path)
+        request_key = f"GET {ex.handler.path}"
+        if not self._before(ex, token.app_id, fault_scope, request_key, graph=False):
+            return
+
+        def inject_empty() -> bool:
+            hit = app.injector.hits("empty_page", app.injector.plan.empty_page_rate, request_key)
+            if hit:
+                app.stats.fault("empty_page")
+            return hit
+
+        try:
+            body, rows = app.arm.page(target, query, ex.base_url, inject_empty=inject_empty)
+        except ArmError as exc:
+            ex.json(exc.status, exc.body())
+            return
+        self._send_page(ex, body, request_key, collection=target.key, rows=rows, content_type=JSON)
 
     # -- Log Analytics ---------------------------------------------------------------------------------
 

@@ -10,6 +10,12 @@ emulator at once with its name, line and column) or on first use. How a file is 
 - any other layout (a hand-written, pretty-printed file): parsed as a whole and kept as Python objects.
 
 Records are parsed again only when a query needs their values ($filter, $orderby, $select, $expand).
+
+A service that needs a summary of a big collection (Log Analytics: column types, the TimeGenerated of each
+row) registers a profiler for a top folder (`register_profiler`); it sees every record of the indexing pass,
+so the file is parsed once, and its result is kept as the collection's `profile`. The pages of the mapping
+are dropped from the process as the pass goes (they stay in the page cache), so indexing a 3.5 GB file does
+not leave 3.5 GB resident.
 """
 
 from __future__ import annotations
@@ -18,18 +24,36 @@ import json
 import mmap
 import threading
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
 # Folders that hold collections, one JSON array per file. Everything else in the tenant directory
 # (tenant.json, ground_truth.json, notes) is not served as a collection.
-COLLECTION_ROOTS = ("v1.0", "beta", "loganalytics")
+COLLECTION_ROOTS = ("v1.0", "beta", "loganalytics", "arm")
 
 # Used when neither tenant.json nor v1.0/organization.json names the tenant.
 FALLBACK_TENANT_ID = "00000000-0000-4000-8000-000000000000"
+
+
+# Indexing drops the pages it has read from the mapping every this many bytes.
+_DROP_EVERY = 256 << 20
+
+
+class RecordProfiler(Protocol):
+    """Sees every record of a collection once, while the store indexes the file."""
+
+    def add(self, record: dict[str, Any]) -> None: ...
+
+
+_PROFILERS: dict[str, Callable[[], RecordProfiler]] = {}
+
+
+def register_profiler(root: str, factory: Callable[[], RecordProfiler]) -> None:
+    """Profile every collection under the top folder `root` (e.g. "loganalytics") as it is indexed."""
+    _PROFILERS[root] = factory
 
 
 class TenantFormatError(ValueError):
@@ -46,6 +70,9 @@ class TenantFormatError(ValueError):
 
 class Collection:
     """The records of one collection file. Shared by every request: nothing may mutate what it returns."""
+
+    # What the registered profiler saw of every record, when the file was indexed line by line; else None.
+    profile: RecordProfiler | None = None
 
     def __len__(self) -> int:
         raise NotImplementedError
@@ -85,19 +112,31 @@ class ParsedCollection(Collection):
 class LineCollection(Collection):
     """Records kept on disk: a memory-mapped file and the byte range of each record in it."""
 
-    def __init__(self, mapped: mmap.mmap, starts: array, ends: array):
+    def __init__(self, mapped: mmap.mmap, starts: array, ends: array, profile: RecordProfiler | None = None):
         self._mapped = mapped
         self._starts = starts
         self._ends = ends
+        self.profile = profile
+        self._read = 0  # bytes read since the mapping's pages were last dropped (approximate under threads)
 
     def __len__(self) -> int:
         return len(self._starts)
 
+    def _slice(self, index: int) -> bytes:
+        start, end = self._starts[index], self._ends[index]
+        self._read += end - start
+        if self._read >= _DROP_EVERY:
+            # Serving a big file touches all of it; let go of what was read (it stays in the page cache), so
+            # the emulator's RSS does not grow to the size of the tenant. The bytes are already copied out.
+            self._read = 0
+            _drop_pages(self._mapped, 0, len(self._mapped))
+        return self._mapped[start:end]
+
     def item(self, index: int) -> Any:
-        return orjson.Fragment(self._mapped[self._starts[index] : self._ends[index]])
+        return orjson.Fragment(self._slice(index))
 
     def record(self, index: int) -> dict[str, Any]:
-        return orjson.loads(self._mapped[self._starts[index] : self._ends[index]])
+        return orjson.loads(self._slice(index))
 
     def close(self) -> None:
         self._mapped.close()
@@ -159,7 +198,7 @@ class TenantStore:
             cached = self._cache.get(key)
             if cached is None:
                 path = self.path_for(key.split("/"))
-                cached = _load(path) if path.is_file() else EMPTY
+                cached = _load(path, _PROFILERS.get(key.split("/", 1)[0])) if path.is_file() else EMPTY
                 self._cache[key] = cached
             return cached
 
@@ -190,24 +229,39 @@ class TenantStore:
         return FALLBACK_TENANT_ID
 
 
-def _load(path: Path) -> Collection:
+def _load(path: Path, profiler: Callable[[], RecordProfiler] | None = None) -> Collection:
     with path.open("rb") as handle:
         try:
             mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         except ValueError:  # an empty file cannot be mapped; the whole-document parse reports it
             return ParsedCollection(_read_array(path))
+    profile = profiler() if profiler is not None else None
     try:
-        offsets = _index_lines(mapped, path)
+        offsets = _index_lines(mapped, path, profile.add if profile is not None else None)
     except TenantFormatError:
         mapped.close()
         raise
     if offsets is None:
         mapped.close()
-        return ParsedCollection(_read_array(path))
-    return LineCollection(mapped, *offsets)
+        return ParsedCollection(_read_array(path))  # no profile: its user reads the (small) parsed records
+    return LineCollection(mapped, *offsets, profile=profile)
 
 
-def _index_lines(mapped: mmap.mmap, path: Path) -> tuple[array, array] | None:
+def _drop_pages(mapped: mmap.mmap, start: int, end: int) -> int:
+    """Release the mapped pages of [start, end) from the process (not from the page cache); return where the
+    next drop starts. Reading them again just maps them again."""
+    start -= start % mmap.PAGESIZE
+    if end < len(mapped):
+        end -= end % mmap.PAGESIZE  # a partial last page is dropped only at the end of the file
+    end = min(end, len(mapped))
+    if end > start and hasattr(mapped, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
+        mapped.madvise(mmap.MADV_DONTNEED, start, end - start)
+    return max(start, end)
+
+
+def _index_lines(
+    mapped: mmap.mmap, path: Path, visit: Callable[[dict[str, Any]], None] | None = None
+) -> tuple[array, array] | None:
     """Byte ranges of the records of a one-record-per-line array, each parsed once to check it.
 
     None when the file has any other layout (or is broken): the whole-document parse then reads it, and
@@ -216,7 +270,10 @@ def _index_lines(mapped: mmap.mmap, path: Path) -> tuple[array, array] | None:
     starts, ends = array("q"), array("q")
     position, line_number, size = 0, 0, len(mapped)
     opened = closed = comma_owed = False
+    dropped = 0
     while position < size:
+        if position - dropped >= _DROP_EVERY:
+            dropped = _drop_pages(mapped, dropped, position)
         newline = mapped.find(b"\n", position)
         end = size if newline < 0 else newline
         line = mapped[position:end]
@@ -248,9 +305,12 @@ def _index_lines(mapped: mmap.mmap, path: Path) -> tuple[array, array] | None:
                         line=line_number,
                         column=lead + 1,
                     )
+                if visit is not None:
+                    visit(value)
                 starts.append(position + lead)
                 ends.append(position + lead + len(body))
         position = end + 1
+    _drop_pages(mapped, dropped, size)
     return (starts, ends) if closed else None
 
 

@@ -20,8 +20,10 @@ import yaml
 
 from pipelines.lib import paths
 from pipelines.lib.config import CONFIG_ENV, WAREHOUSE_ENV
+from pipelines.lib.design import DESIGN_ENV
 
 DEMO_CLIENT_SECRET_ENV = "PIMLENS_DEMO_CLIENT_SECRET"
+DEMO_WORKSPACE_ID = "00000000-0000-4000-8000-0000000000aa"
 STARTUP_TIMEOUT_SECONDS = 60
 
 
@@ -83,6 +85,9 @@ def write_demo_config(path: Path, emulator: EmulatorHandle, *, name: str = "demo
                 "authority_url": emulator.url,
                 "log_analytics_url": emulator.url,
                 "ca_bundle": str(emulator.ca_file),
+                # The emulator answers for any workspace id; the demo tenant's history spans a year.
+                "log_analytics_workspace_id": DEMO_WORKSPACE_ID,
+                "history_days": 400,
             }
         ]
     }
@@ -90,11 +95,19 @@ def write_demo_config(path: Path, emulator: EmulatorHandle, *, name: str = "demo
     return path
 
 
-def pipeline_environment(config_file: Path, warehouse: Path, emulator: EmulatorHandle | None) -> dict[str, str]:
-    """The environment a Dagster process needs: where the config and warehouse are, and Dagster's home."""
+def pipeline_environment(
+    config_file: Path, warehouse: Path, emulator: EmulatorHandle | None, design_file: Path | None = None
+) -> dict[str, str]:
+    """The environment a Dagster process needs: where the config, design and warehouse are, and Dagster's home.
+
+    The design is `design_file` if given, else whatever PIMLENS_DESIGN already says, else design/default.yaml.
+    """
     env = dict(os.environ)
     env[CONFIG_ENV] = str(config_file)
     env[WAREHOUSE_ENV] = str(warehouse)
+    if design_file is not None:
+        env[DESIGN_ENV] = str(design_file)
+    env.setdefault(DESIGN_ENV, str(paths.DEFAULT_DESIGN_FILE))
     env["DAGSTER_HOME"] = str(paths.DAGSTER_HOME)
     env["PIMLENS_DAGSTER_STORAGE"] = str(paths.DAGSTER_STORAGE_DIR)
     if emulator is not None:
@@ -102,11 +115,21 @@ def pipeline_environment(config_file: Path, warehouse: Path, emulator: EmulatorH
     return env
 
 
-def run_refresh_job(env: dict[str, str]) -> None:
-    """One real Dagster run of the refresh job, recorded in the instance so the UI shows it afterwards."""
+def run_refresh_job(env: dict[str, str], log_file: Path) -> None:
+    """One real Dagster run of the refresh job, recorded in the instance so the UI shows it afterwards.
+
+    Dagster's event log goes to ``log_file``; on failure its last lines are printed, with the file's path.
+    """
     paths.DAGSTER_STORAGE_DIR.mkdir(parents=True, exist_ok=True)
+    log_file.parent.mkdir(parents=True, exist_ok=True)
     dagster = str(Path(sys.executable).with_name("dagster"))
     command = [dagster, "job", "execute", "-m", "pipelines.definitions", "-j", "refresh_warehouse"]
-    completed = subprocess.run(command, env=env, cwd=paths.REPO_ROOT, check=False)
+    with log_file.open("wb") as log:
+        completed = subprocess.run(command, env=env, cwd=paths.REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
     if completed.returncode != 0:
-        raise RuntimeError(f"the Dagster run failed (exit code {completed.returncode}); its log is above")
+        tail = log_file.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]
+        raise RuntimeError(
+            "the Dagster run failed (exit code {}); the end of its log follows, all of it is in {}\n{}".format(
+                completed.returncode, log_file, "\n".join(tail)
+            )
+        )

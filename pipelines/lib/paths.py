@@ -10,6 +10,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+DEFAULT_DESIGN_FILE = REPO_ROOT / "design" / "default.yaml"
 
 # Local, ignored by git: the demo tenant, the emulator's CA, the warehouse and Dagster's own storage.
 VAR_DIR = REPO_ROOT / "var"

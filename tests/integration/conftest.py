@@ -16,6 +16,7 @@ from pipelines.emulator import EmulatorOptions, RunningEmulator, start_emulator
 from pipelines.lib import paths
 from pipelines.lib.config import CONFIG_ENV, WAREHOUSE_ENV
 from pipelines.lib.demo_session import DEMO_CLIENT_SECRET_ENV, EmulatorHandle, write_demo_config
+from pipelines.lib.design import DESIGN_ENV
 from pipelines.lib.warehouse.metrics import read_headline_metrics
 
 
@@ -61,7 +62,14 @@ def serve_tenant(tmp_path: Path) -> Iterator:
 def run_pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Runs the refresh job in process against an emulator, with the same resources a deployment uses."""
 
-    def _run(emulator: RunningEmulator, *, options: EmulatorOptions | None = None, raise_on_error: bool = True):
+    def _run(
+        emulator: RunningEmulator,
+        *,
+        options: EmulatorOptions | None = None,
+        raise_on_error: bool = True,
+        design: Path | None = None,
+    ):
+        """`design` (the PIMLENS_DESIGN file) defaults to design/default.yaml."""
         opts = options or EmulatorOptions()
         handle = EmulatorHandle(emulator.url, emulator.ca_file, emulator.tenant_id, opts.client_id, opts.client_secret)
         warehouse = tmp_path / "warehouse.duckdb"
@@ -69,6 +77,7 @@ def run_pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setenv(CONFIG_ENV, str(config))
         monkeypatch.setenv(WAREHOUSE_ENV, str(warehouse))
         monkeypatch.setenv(DEMO_CLIENT_SECRET_ENV, opts.client_secret)
+        monkeypatch.setenv(DESIGN_ENV, str(design or paths.DEFAULT_DESIGN_FILE))
         from pipelines.definitions import defs
 
         job = defs().resolve_job_def("refresh_warehouse")

@@ -1,36 +1,152 @@
-"""The whole path on a generated tenant: every headline metric must equal the generator's ground truth."""
+"""The whole path on generated tenants: every headline metric, the alert set and the compliance-failure set
+must equal the generator's ground truth, on three seeds of size S and one of size M."""
 
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.demo_tenant import generate_tenant
+from pipelines.demo_tenant import GroundTruth, generate_tenant
+from pipelines.emulator import EmulatorOptions, start_emulator
+from pipelines.lib import paths
+from pipelines.lib.config import CONFIG_ENV, WAREHOUSE_ENV
+from pipelines.lib.demo_session import DEMO_CLIENT_SECRET_ENV, EmulatorHandle, write_demo_config
+from pipelines.lib.design import DESIGN_ENV
+from pipelines.lib.warehouse.metrics import read_headline_metrics
 
 pytestmark = pytest.mark.slow
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
+TENANTS = [("S", 7), ("S", 11), ("S", 23), ("M", 7)]
+ALERT_RULES = {
+    "after_hours_activation",
+    "repeated_activation",
+    "assignment_outside_pim",
+    "too_many_global_admins",
+    "no_mfa_on_activation",
+    "stale_eligibility",
+    "break_glass_used",
+}
 
 
-def test_headline_metrics_equal_ground_truth(tmp_path: Path, serve_tenant, run_pipeline) -> None:
-    truth = generate_tenant(tmp_path / "tenant", size="S", seed=7, as_of=AS_OF)
-    run = run_pipeline(serve_tenant(tmp_path / "tenant"))
-    assert run.result.success
-    assert run.metrics(truth.tenant_id) == truth.metrics
+@dataclass
+class DemoRun:
+    truth: GroundTruth
+    tenant_dir: Path
+    warehouse: Path
+    success: bool
+
+    def query(self, sql: str) -> list[tuple]:
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module", params=TENANTS, ids=[f"{size}-seed{seed}" for size, seed in TENANTS])
+def demo_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
+    """One generated tenant and one real pipeline run against it, shared by every assertion below."""
+    size, seed = request.param
+    root = tmp_path_factory.mktemp(f"{size}-{seed}")
+    truth = generate_tenant(root / "tenant", size=size, seed=seed, as_of=AS_OF)
+    emulator = start_emulator(root / "tenant", state_dir=root / "emulator")
+    options = EmulatorOptions()
+    try:
+        handle = EmulatorHandle(
+            emulator.url, emulator.ca_file, emulator.tenant_id, options.client_id, options.client_secret
+        )
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv(CONFIG_ENV, str(write_demo_config(root / "pimlens.yaml", handle)))
+            env.setenv(WAREHOUSE_ENV, str(root / "warehouse.duckdb"))
+            env.setenv(DEMO_CLIENT_SECRET_ENV, options.client_secret)
+            env.setenv(DESIGN_ENV, str(root / "tenant" / "design.yaml"))
+            from pipelines.definitions import defs
+
+            job = defs().resolve_job_def("refresh_warehouse")
+            with dg.DagsterInstance.ephemeral() as instance:
+                result = job.execute_in_process(instance=instance, raise_on_error=False)
+        yield DemoRun(truth, root / "tenant", root / "warehouse.duckdb", result.success)
+    finally:
+        emulator.stop()
+
+
+def test_the_run_succeeds(demo_run: DemoRun) -> None:
+    assert demo_run.success
+
+
+def test_headline_metrics_equal_ground_truth(demo_run: DemoRun) -> None:
+    assert read_headline_metrics(demo_run.warehouse)[demo_run.truth.tenant_id] == demo_run.truth.metrics
+
+
+def test_alerts_equal_the_planted_ones(demo_run: DemoRun) -> None:
+    found = Counter(demo_run.query("select alert_rule, principal_id, role_definition_id from marts.fct_alerts"))
+    expected = Counter((a["rule"], a["principal_id"], a["role_definition_id"]) for a in demo_run.truth.alerts)
+    assert found == expected
+    assert {rule for rule, *_ in expected} == ALERT_RULES  # each kind planted at least once
+
+
+def test_compliance_failures_equal_the_planted_ones(demo_run: DemoRun) -> None:
+    found = sorted(
+        demo_run.query(
+            "select role_definition_id, compliance_rule from marts.fct_role_compliance where is_failure order by 1, 2"
+        )
+    )
+    expected = sorted((f["role_definition_id"], f["rule"]) for f in demo_run.truth.compliance_failures)
+    assert found == expected
+    assert {rule for _, rule in expected} == {
+        "approval_required",
+        "min_approvers",
+        "mfa_on_activation",
+        "justification_required",
+        "ticket_required",
+        "max_activation",
+        "permanent_eligibility_allowed",
+        "min_activation_notification_recipients",
+    }
+
+
+def analyst_queries() -> list[str]:
+    """The two one-query answers of docs/metrics.md, in the order the document gives them."""
+    text = (paths.REPO_ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
+    section = text.split("## Two questions, one query each", 1)[1]
+    return [block.split("```", 1)[0] for block in section.split("```sql")[1:]]
+
+
+def test_the_documented_analyst_queries_answer_on_the_demo_warehouse(demo_run: DemoRun) -> None:
+    standing_removed, tier0_without_approval = analyst_queries()
+    [(tenant_id, _, at_baseline, _, now, removed)] = demo_run.query(standing_removed)
+    metrics = demo_run.truth.metrics
+    # One run, one snapshot: nothing removed yet, and "now" is today's standing access.
+    assert (tenant_id, at_baseline, now, removed) == (
+        demo_run.truth.tenant_id,
+        metrics["standing_privileged_access"],
+        metrics["standing_privileged_access"],
+        0,
+    )
+    roles = demo_run.query(tier0_without_approval)
+    assert len(roles) == metrics["tier0_roles_without_approval"] >= 1
 
 
 def test_rerunning_changes_no_history_and_no_metric(tmp_path: Path, serve_tenant, run_pipeline) -> None:
     truth = generate_tenant(tmp_path / "tenant", size="S", seed=7, as_of=AS_OF)
     emulator = serve_tenant(tmp_path / "tenant")
-    first = run_pipeline(emulator)
+    design = tmp_path / "tenant" / "design.yaml"
+    first = run_pipeline(emulator, design=design)
     with duckdb.connect(str(first.warehouse), read_only=True) as con:
         audits_after_first = con.execute("select count(*), count(distinct id) from raw.directory_audits").fetchone()
-    second = run_pipeline(emulator)
+        alerts_after_first = con.execute("select alert_id, first_seen_at from marts.fct_alerts order by 1").fetchall()
+    second = run_pipeline(emulator, design=design)
     with duckdb.connect(str(second.warehouse), read_only=True) as con:
         assert con.execute("select count(*), count(distinct id) from raw.directory_audits").fetchone() == (
             audits_after_first
         )
         # Snapshots are history: two runs, two dated snapshots of each state collection.
         assert con.execute("select count(*) from meta.loads where collection = 'users'").fetchone()[0] == 2
+        # Alerts are raised once: the second run (incremental) keeps every id and its first-seen time.
+        assert con.execute("select alert_id, first_seen_at from marts.fct_alerts order by 1").fetchall() == (
+            alerts_after_first
+        )
     assert second.metrics(truth.tenant_id) == truth.metrics

@@ -27,8 +27,13 @@ def test_a_removed_eligibility_gets_a_valid_to_and_leaves_the_daily_trend(tmp_pa
             where access_state = 'eligible' order by instance_id"""
         ).fetchall()
         assert versions == [("e1-e", False), ("e2-e", True), ("e3-e", True)]
-        today = con.execute(
-            """select access_count from marts.fct_access_daily
-            where snapshot_date = current_date and access_state = 'eligible' and is_privileged_role"""
+        history = con.execute(
+            """select principal_id, role_name, is_current from marts.fct_role_access_history
+            where access_state = 'eligible' and is_privileged_role order by principal_id"""
         ).fetchall()
-        assert today == [(1,)]  # u2's Security Administrator; u1's Global Administrator eligibility ended today
+        assert history == [("u1", "Global Administrator", False), ("u2", "Security Administrator", True)]
+        today = con.execute(
+            """select sum(eligible_access) from marts.fct_privileged_access_daily
+            where snapshot_date = current_date"""
+        ).fetchone()
+        assert today == (1,)  # u2's Security Administrator; u1's Global Administrator eligibility ended today

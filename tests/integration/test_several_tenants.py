@@ -10,7 +10,9 @@ import pytest
 import yaml
 
 from pipelines.emulator import EmulatorOptions
+from pipelines.lib import paths
 from pipelines.lib.config import CONFIG_ENV, WAREHOUSE_ENV
+from pipelines.lib.design import DESIGN_ENV
 from pipelines.lib.warehouse.metrics import read_headline_metrics
 
 from .conftest import load_json
@@ -52,6 +54,7 @@ def test_each_tenant_gets_its_own_metrics(tmp_path, serve_tenant, monkeypatch) -
     monkeypatch.setenv(CONFIG_ENV, str(tmp_path / "pimlens.yaml"))
     monkeypatch.setenv(WAREHOUSE_ENV, str(tmp_path / "w.duckdb"))
     monkeypatch.setenv("PIMLENS_TEST_SECRET", options.client_secret)
+    monkeypatch.setenv(DESIGN_ENV, str(paths.DEFAULT_DESIGN_FILE))
     from pipelines.definitions import defs
 
     with dg.DagsterInstance.ephemeral() as instance:

@@ -7,7 +7,20 @@ import dagster as dg
 from pipelines.defs.resources import DUCKDB_WRITER_POOL, OWNERS, Warehouse
 from pipelines.lib.warehouse.export import export_marts
 
-MARTS = ["dim_roles", "fct_role_access", "fct_activation_requests", "fct_headline_metrics"]
+MARTS = [
+    "dim_roles",
+    "fct_role_access",
+    "fct_activation_requests",
+    "fct_headline_metrics",
+    "dim_role_classification",
+    "fct_role_compliance",
+    "fct_alerts",
+    "fct_privileged_access_daily",
+    "fct_activation_justifications",
+    "fct_activations_monthly",
+    "fct_privileged_service_principals",
+    "fct_role_access_history",
+]
 
 
 @dg.asset(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,26 @@ DEACTIVATION_STEPS = {
     "Remove member from role completed (PIM deactivate)": "completed",
 }
 OUTSIDE_PIM = "Add member to role outside of PIM (permanent)"
+
+# Files of the other PIM surfaces (pipelines/demo_tenant/surfaces), checked in test_surfaces.py.
+SURFACE_PATTERNS = (
+    "v1.0/roleManagement/directory/role*Schedules.json",
+    "v1.0/roleManagement/directory/role*ScheduleRequests.json",
+    "v1.0/directoryRoles.json",
+    "v1.0/directoryRoles/*/members.json",
+    "v1.0/identityGovernance/**/*.json",
+    "v1.0/groups/*/transitiveMembers.json",
+    "v1.0/applications.json",
+    "v1.0/applications/*/owners.json",
+    "v1.0/servicePrincipals/*/*.json",
+    "v1.0/oauth2PermissionGrants.json",
+    "beta/identityGovernance/**/*.json",
+)
+
+
+def is_surface(root: Path, path: Path) -> bool:
+    relative = path.relative_to(root).as_posix()
+    return any(fnmatchcase(relative, pattern) for pattern in SURFACE_PATTERNS)
 
 
 def millis(text: str) -> int:
@@ -98,6 +119,7 @@ class Tenant:
         policy_role = {
             a["policyId"]: a["roleDefinitionId"]
             for a in self.collection("v1.0/policies/roleManagementPolicyAssignments.json")
+            if a["scopeType"] == "DirectoryRole"
         }
         roles: dict[str, list[str]] = {}
         for policy_id, role_id in policy_role.items():

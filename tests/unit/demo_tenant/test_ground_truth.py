@@ -23,8 +23,8 @@ STANDING = ("active_permanent", "active_time_bound", "outside_pim")
 
 def documented_metric_ids() -> list[str]:
     text = (paths.REPO_ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
-    table = text.split("## Headline metrics", 1)[1]
-    return re.findall(r"^\| `([a-z_]+)` \|", table, flags=re.MULTILINE)
+    table = text.split("## Headline metrics", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\| `([a-z0-9_]+)` \|", table, flags=re.MULTILINE)
 
 
 def recount(tenant: Tenant) -> dict[str, Any]:
@@ -76,7 +76,7 @@ def recount(tenant: Tenant) -> dict[str, Any]:
 
 def test_ground_truth_names_every_documented_metric() -> None:
     assert list(METRIC_IDS) == documented_metric_ids()
-    assert len(METRIC_IDS) == 11
+    assert len(METRIC_IDS) == 18
 
 
 def test_ground_truth_file_matches_what_generate_returned(tenant: Tenant) -> None:
@@ -88,7 +88,8 @@ def test_ground_truth_file_matches_what_generate_returned(tenant: Tenant) -> Non
 
 
 def test_ground_truth_equals_a_recount_from_the_files(tenant: Tenant) -> None:
-    assert dict(tenant.truth.metrics) == recount(tenant)
+    recounted = recount(tenant)  # the first eleven metrics; test_programme.py checks the rest
+    assert {name: tenant.truth.metrics[name] for name in recounted} == recounted
 
 
 def test_ground_truth_values_are_plausible_for_size_s(tenant: Tenant) -> None:

@@ -1,5 +1,6 @@
 """Log Analytics through the real azure-monitor-query LogsQueryClient."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -8,9 +9,10 @@ from azure.identity import ClientSecretCredential
 from azure.monitor.query import LogsQueryClient, LogsQueryStatus
 
 from pipelines.emulator import RunningEmulator
-from pipelines.emulator.loganalytics import QueryError, parse_kql, parse_timespan
+from pipelines.emulator.loganalytics import LogAnalytics, QueryError, parse_kql, parse_timespan
+from pipelines.emulator.store import TenantStore
 
-from .conftest import http, token
+from .conftest import http, token, write_tenant
 
 WORKSPACE = "11111111-2222-3333-4444-555555555555"
 AUDIT_ROWS = [
@@ -149,3 +151,106 @@ def test_kql_plan() -> None:
         (("TimeGenerated", True),),  # KQL sorts descending by default
         10,
     )
+
+
+# -- the time-window index ---------------------------------------------------------------------------------
+
+# Out of time order on purpose (the index then keeps a sorted permutation), with equal times, a row with no
+# TimeGenerated and one whose TimeGenerated is not an instant.
+SHUFFLED_ROWS = [
+    {"TimeGenerated": "2026-05-01T12:00:00Z", "Id": "c", "Service": "PIM", "Extra": {"k": 1}},
+    {"TimeGenerated": "2026-05-01T00:00:00Z", "Id": "a", "Service": "PIM"},
+    {"Id": "untimed", "Service": "PIM"},
+    {"TimeGenerated": "2026-05-02T00:00:00Z", "Id": "d", "Service": "Core"},
+    {"TimeGenerated": "2026-05-01T06:00:00.000001Z", "Id": "b", "Service": "Core", "Count": 3},
+    {"TimeGenerated": "2026-05-01T12:00:00Z", "Id": "c2", "Service": "Core"},
+    {"TimeGenerated": "2026-05-02T23:59:59.999999Z", "Id": "e", "Service": "PIM"},
+]
+
+
+def _la(tmp_path, rows, **kwargs) -> LogAnalytics:
+    return LogAnalytics(TenantStore(write_tenant(tmp_path, {"loganalytics/T": rows})), **kwargs)
+
+
+def _ids(la: LogAnalytics, query: str, timespan: str | None = None) -> list[str]:
+    response, _, count = la.query({"query": query, "timespan": timespan})
+    table = response["tables"][0]
+    position = [c["name"] for c in table["columns"]].index("Id")
+    assert count == len(table["rows"])
+    return [row[position] for row in table["rows"]]
+
+
+def test_time_index_keeps_columns_and_types(tmp_path) -> None:
+    la = _la(tmp_path, SHUFFLED_ROWS)
+    response, _, _ = la.query({"query": "T | take 0"})
+    columns = [(c["name"], c["type"]) for c in response["tables"][0]["columns"]]
+    assert columns == [
+        ("TimeGenerated", "datetime"),
+        ("Id", "string"),
+        ("Service", "string"),
+        ("Extra", "dynamic"),
+        ("Count", "long"),
+    ]
+    pretty = _la(tmp_path / "pretty", json.dumps(SHUFFLED_ROWS, indent=2))  # parsed whole, not line-indexed
+    assert pretty.query({"query": "T | take 0"})[0] == response
+
+
+def test_adjacent_windows_return_every_timed_row_exactly_once(tmp_path) -> None:
+    la = _la(tmp_path, SHUFFLED_ROWS)
+    seen: list[str] = []
+    for hours in range(0, 72, 6):
+        start = datetime(2026, 4, 30, 12, tzinfo=UTC) + timedelta(hours=hours)
+        end = start + timedelta(hours=6)
+        window = f"TimeGenerated >= datetime({start.isoformat()}) and TimeGenerated < datetime({end.isoformat()})"
+        seen += _ids(
+            la, f"T | where {window} | order by TimeGenerated asc", timespan=f"{start.isoformat()}/{end.isoformat()}"
+        )
+    assert seen == ["a", "b", "c", "c2", "d", "e"]  # time order, equal times in file order; no untimed row
+
+
+def test_window_boundaries_are_inclusive_start_exclusive_end(tmp_path) -> None:
+    la = _la(tmp_path, SHUFFLED_ROWS)
+    asc = " | order by TimeGenerated asc"
+    noon, next_day = "datetime(2026-05-01T12:00:00Z)", "datetime(2026-05-02)"
+    assert _ids(la, f"T | where TimeGenerated >= {noon} and TimeGenerated < {next_day}{asc}") == ["c", "c2"]
+    assert _ids(la, f"T | where TimeGenerated > {noon} and TimeGenerated <= {next_day}{asc}") == ["d"]
+    assert _ids(la, f"T | where TimeGenerated == {noon}{asc}") == ["c", "c2"]
+    assert _ids(la, f"T | where TimeGenerated != {noon}{asc}") == ["a", "b", "d", "e"]
+    # The timespan is [start, end) too, and one microsecond matters.
+    assert _ids(la, "T" + asc, timespan="2026-05-01T06:00:00.000001Z/2026-05-01T12:00:00Z") == ["b"]
+    assert _ids(la, "T" + asc, timespan="2026-05-01T06:00:00.000002Z/2026-05-01T12:00:00.000001Z") == ["c", "c2"]
+    # Without a time bound every row is scanned, the untimed one included (first when ascending).
+    assert _ids(la, "T" + asc) == ["untimed", "a", "b", "c", "c2", "d", "e"]
+
+
+def test_other_where_clauses_order_and_take_apply_inside_the_window(tmp_path) -> None:
+    la = _la(tmp_path, SHUFFLED_ROWS)
+    span = "2026-05-01T00:00:00Z/2026-05-03T00:00:00Z"
+    assert _ids(la, 'T | where Service == "PIM" | order by TimeGenerated asc', span) == ["a", "c", "e"]
+    assert _ids(la, 'T | where Service != "PIM" | order by TimeGenerated desc', span) == ["d", "c2", "b"]
+    assert _ids(la, "T | where Count >= 3", span) == ["b"]
+    assert _ids(la, 'T | where Service == "Core"', span) == ["d", "b", "c2"]  # no order: file order
+    assert _ids(la, "T | order by TimeGenerated asc | take 2", span) == ["a", "b"]
+    assert _ids(la, "T | order by Service asc, TimeGenerated desc | take 3", span) == ["d", "c2", "b"]
+    with pytest.raises(QueryError, match="Failed to resolve column named 'Nope'"):
+        la.query({"query": 'T | where Nope == "x"', "timespan": "2030-01-01T00:00:00Z/P1D"})  # empty window
+
+
+def test_partial_result_inside_a_window(tmp_path) -> None:
+    la = _la(tmp_path, SHUFFLED_ROWS, row_limit=2)
+    span = "2026-05-01T00:00:00Z/2026-05-03T00:00:00Z"
+    response, _, count = la.query({"query": "T | order by TimeGenerated asc", "timespan": span})
+    assert count == 2 and "error" in response
+    assert [row[1] for row in response["tables"][0]["rows"]] == ["a", "b"]
+    response, _, count = la.query({"query": 'T | where Service == "PIM" | take 2', "timespan": span})
+    assert count == 2 and "error" not in response  # take within the limit: whole
+    response, _, count = la.query({"query": "T | order by TimeGenerated asc", "timespan": "2026-05-01T00:00:00Z/PT12H"})
+    assert count == 2 and "error" not in response  # exactly the limit: whole
+
+
+def test_a_time_that_is_not_an_instant_makes_the_column_a_string(tmp_path) -> None:
+    la = _la(tmp_path, [*SHUFFLED_ROWS, {"TimeGenerated": "yesterday", "Id": "bad"}])
+    response, _, _ = la.query({"query": "T | take 0"})
+    assert response["tables"][0]["columns"][0] == {"name": "TimeGenerated", "type": "string"}
+    # The timespan still filters by instant, as the service would; the bad value is in no window.
+    assert _ids(la, "T", timespan="2026-05-01T00:00:00Z/P1D") == ["c", "a", "b", "c2"]

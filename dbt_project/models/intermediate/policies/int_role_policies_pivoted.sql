@@ -53,7 +53,29 @@ pivoted as (
                 and not cast(policy_rule ->> 'isExpirationRequired' as boolean)
             ),
             false
-        ) as is_permanent_eligibility_allowed
+        ) as is_permanent_eligibility_allowed,
+        -- Approvers of the first stage, counted only where approval is switched on.
+        coalesce(
+            max(
+                case
+                    when
+                        rule_name = 'Approval_EndUser_Assignment'
+                        and cast(policy_rule ->> '$.setting.isApprovalRequired' as boolean)
+                        then json_array_length(policy_rule -> '$.setting.approvalStages[0].primaryApprovers')
+                end
+            ),
+            0
+        ) as approver_count,
+        -- Extra recipients of the "role activated" mail to admins (Notification_Admin_EndUser_Assignment).
+        coalesce(
+            max(
+                case
+                    when rule_name = 'Notification_Admin_EndUser_Assignment'
+                        then json_array_length(policy_rule -> 'notificationRecipients')
+                end
+            ),
+            0
+        ) as activation_notification_recipient_count
     from rules
     group by tenant_id, role_definition_id
 )

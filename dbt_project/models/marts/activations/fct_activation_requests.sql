@@ -1,8 +1,29 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='activation_request_id',
+        incremental_strategy='delete+insert',
+    )
+}}
+-- depends_on: {{ ref('stg_graph__directory_audits') }}
+-- Incremental: a run rebuilds only the requests with an audit event in the last 7 days before the newest request
+-- already built (a request's lifecycle ends within about three days: approval window plus longest activation),
+-- so a daily run with 1 % new events does not refold the whole year.
 with
 
 requests as (
     select * from {{ ref('int_activation_requests_joined') }}
 ),
+
+{% if is_incremental() %}
+    touched as (
+        select distinct
+            audits.tenant_id,
+            audits.request_id
+        from {{ ref('stg_graph__directory_audits') }} as audits
+        where audits.activity_at > (select max(built.requested_at) - interval 7 day from {{ this }} as built)
+    ),
+{% endif %}
 
 roles as (
     select * from {{ ref('dim_roles') }}
@@ -33,6 +54,12 @@ final as (
         on
             requests.tenant_id = roles.tenant_id
             and requests.role_definition_id = roles.role_definition_id
+    {% if is_incremental() %}
+        inner join touched
+            on
+                requests.tenant_id = touched.tenant_id
+                and requests.request_id = touched.request_id
+    {% endif %}
     where requests.requested_at is not null
 )
 

@@ -18,6 +18,22 @@ metric_sources as (
     select * from {{ ref('metric_sources') }}
 ),
 
+roles as (
+    select * from {{ ref('dim_roles') }}
+),
+
+users as (
+    select * from {{ ref('stg_graph__users') }}
+),
+
+compliance as (
+    select * from {{ ref('fct_role_compliance') }}
+),
+
+alerts as (
+    select * from {{ ref('fct_alerts') }}
+),
+
 tenants as (
     select distinct tenant_id from coverage
 ),
@@ -78,6 +94,55 @@ request_counts as (
     group by tenants.tenant_id
 ),
 
+-- Assessment: Global Administrators (rules 1 and 3), guests and synced accounts among privileged principals.
+assessment_counts as (
+    select
+        tenants.tenant_id,
+        count(distinct privileged_access.principal_id) filter (
+            where roles.template_id = '62e90394-69f5-4237-9190-012177145e10'
+        ) as global_admins,
+        count(distinct privileged_access.principal_id) filter (where users.user_type = 'Guest') as privileged_guests,
+        count(distinct privileged_access.principal_id) filter (
+            where users.is_synced_from_on_premises
+        ) as privileged_synced_accounts
+    from tenants
+    left join privileged_access
+        on tenants.tenant_id = privileged_access.tenant_id
+    left join roles
+        on
+            privileged_access.tenant_id = roles.tenant_id
+            and privileged_access.role_definition_id = roles.role_definition_id
+    left join users
+        on
+            privileged_access.tenant_id = users.tenant_id
+            and privileged_access.principal_id = users.user_id
+    group by tenants.tenant_id
+),
+
+compliance_counts as (
+    select
+        tenants.tenant_id,
+        count(distinct compliance.role_definition_id) filter (
+            where compliance.tier = 'tier0' and compliance.compliance_rule = 'approval_required'
+            and compliance.actual_value = 'false'
+        ) as tier0_roles_without_approval,
+        count(compliance.role_compliance_id) filter (where compliance.is_failure) as role_compliance_failures
+    from tenants
+    left join compliance
+        on tenants.tenant_id = compliance.tenant_id
+    group by tenants.tenant_id
+),
+
+alert_counts as (
+    select
+        tenants.tenant_id,
+        count(alerts.alert_id) as alerts_raised
+    from tenants
+    left join alerts
+        on tenants.tenant_id = alerts.tenant_id
+    group by tenants.tenant_id
+),
+
 metrics as (
     select
         state_counts.tenant_id,
@@ -93,12 +158,25 @@ metrics as (
             as eligible_only_principal_share,
         request_counts.activation_requests,
         request_counts.approved / nullif(request_counts.decided, 0) as approval_rate,
-        request_counts.median_approval_latency_ms / 1000 as median_approval_latency_seconds
+        request_counts.median_approval_latency_ms / 1000 as median_approval_latency_seconds,
+        assessment_counts.global_admins,
+        assessment_counts.global_admins / nullif(principal_counts.privileged_principals, 0) as global_admin_share,
+        assessment_counts.privileged_guests,
+        assessment_counts.privileged_synced_accounts,
+        compliance_counts.tier0_roles_without_approval,
+        compliance_counts.role_compliance_failures,
+        alert_counts.alerts_raised
     from state_counts
     inner join principal_counts
         on state_counts.tenant_id = principal_counts.tenant_id
     inner join request_counts
         on state_counts.tenant_id = request_counts.tenant_id
+    inner join assessment_counts
+        on state_counts.tenant_id = assessment_counts.tenant_id
+    inner join compliance_counts
+        on state_counts.tenant_id = compliance_counts.tenant_id
+    inner join alert_counts
+        on state_counts.tenant_id = alert_counts.tenant_id
 ),
 
 unpivoted as (
@@ -114,6 +192,13 @@ unpivoted as (
         'activation_requests',
         'approval_rate',
         'median_approval_latency_seconds',
+        'global_admins',
+        'global_admin_share',
+        'privileged_guests',
+        'privileged_synced_accounts',
+        'tier0_roles_without_approval',
+        'role_compliance_failures',
+        'alerts_raised',
     ] %}
         select
             tenant_id,

@@ -1,0 +1,1 @@
+"""The extraction benchmark: python -m bench.extract.run"""

@@ -1,0 +1,18 @@
+{#- Every day's last committed load of a snapshot collection per tenant, with the day as snapshot_date (UTC):
+    the history behind the daily marts. A day without a run has no snapshot. -#}
+{% macro daily_snapshots(table_name) -%}
+    select
+        raw_rows.*,
+        daily.snapshot_date
+    from {{ source('raw', table_name) }} as raw_rows
+    inner join (
+        select
+            tenant_id,
+            cast(timezone('UTC', committed_at) as date) as snapshot_date,
+            arg_max(load_id, committed_at) as load_id
+        from {{ source('meta', 'loads') }}
+        where collection = '{{ table_name }}'
+        group by all
+    ) as daily
+        on raw_rows.tenant_id = daily.tenant_id and raw_rows.load_id = daily.load_id
+{%- endmacro %}

@@ -1,0 +1,373 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='alert_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+-- Alert events, each raised once: an alert keeps the id and the first_seen_at of the run that first raised it.
+-- Rules, thresholds and severities are in docs/metrics.md; thresholds come from the design file.
+with
+
+requests as (
+    select * from {{ ref('fct_activation_requests') }}
+),
+
+access as (
+    select * from {{ ref('fct_role_access') }}
+),
+
+role_tiers as (
+    select * from {{ ref('int_role_tiers_resolved') }}
+),
+
+policies as (
+    select * from {{ ref('int_role_policies_pivoted') }}
+),
+
+roles as (
+    select * from {{ ref('dim_roles') }}
+),
+
+users as (
+    select * from {{ ref('stg_graph__users') }}
+),
+
+audits as (
+    select * from {{ ref('stg_graph__directory_audits') }}
+),
+
+business_hours as (
+    select * from {{ ref('stg_design__business_hours') }}
+),
+
+time_zones as (
+    select * from {{ ref('stg_design__business_time_zones') }}
+),
+
+thresholds as (
+    select * from {{ ref('stg_design__alert_thresholds') }}
+),
+
+break_glass_accounts as (
+    select * from {{ ref('stg_design__break_glass_accounts') }}
+),
+
+break_glass_users as (
+    select
+        users.tenant_id,
+        users.user_id
+    from users
+    inner join break_glass_accounts
+        on lower(users.user_principal_name) = break_glass_accounts.user_principal_name
+),
+
+-- Event alerts are recomputed only from three days before the newest event alert already raised (full refresh:
+-- all of them); older ones stay as raised. The activations read reach further back by twice the repeated-
+-- activation window, so a run of activations that straddles the cut is still counted whole.
+since as (
+    {% if is_incremental() %}
+        select coalesce(max(raised.event_at), timestamptz '1970-01-01 00:00:00+00') - interval 3 day as emit_after
+        from {{ this }} as raised
+    {% else %}
+        select timestamptz '1970-01-01 00:00:00+00' as emit_after
+    {% endif %}
+),
+
+-- Successful activations: the role became active.
+activations as (
+    select requests.*
+    from requests
+    cross join since
+    cross join thresholds
+    where
+        requests.activated_at is not null
+        and requests.activated_at
+        > since.emit_after - 2 * to_seconds(thresholds.repeated_activation_window_seconds)
+),
+
+-- The instant a tenant is evaluated at: its latest PIM audit event, so a frozen or replayed tenant is judged
+-- at its own time rather than at the time of the run.
+evaluated_at as (
+    select
+        tenant_id,
+        max(activity_at) as evaluated_at
+    from audits
+    group by tenant_id
+),
+
+-- Each activation in the local time of its user: the zone of their usage location, else the design's default.
+activations_local as (
+    select
+        activations.*,
+        coalesce(time_zones.time_zone, business_hours.default_time_zone) as time_zone,
+        timezone(coalesce(time_zones.time_zone, business_hours.default_time_zone), activations.activated_at)
+            as local_at
+    from activations
+    cross join business_hours
+    left join users
+        on
+            activations.tenant_id = users.tenant_id
+            and activations.principal_id = users.user_id
+    left join time_zones
+        on users.usage_location = time_zones.usage_location
+),
+
+after_hours as (
+    select
+        activations_local.tenant_id,
+        'after_hours_activation' as alert_rule,
+        'medium' as severity,
+        activations_local.principal_id,
+        activations_local.role_definition_id,
+        activations_local.request_id as subject_id,
+        activations_local.activated_at as event_at,
+        'activated at ' || strftime(activations_local.local_at, '%a %H:%M') || ' ' || activations_local.time_zone
+        || ', outside ' || left(cast(business_hours.start_time as varchar), 5) || '-'
+        || left(cast(business_hours.end_time as varchar), 5) as evidence
+    from activations_local
+    cross join business_hours
+    cross join since
+    where
+        activations_local.activated_at > since.emit_after
+        and (
+            not list_contains(business_hours.iso_weekdays, isodow(activations_local.local_at))
+            or cast(activations_local.local_at as time) < business_hours.start_time
+            or cast(activations_local.local_at as time) >= business_hours.end_time
+        )
+),
+
+activation_windows as (
+    select
+        activations.tenant_id,
+        activations.principal_id,
+        activations.role_definition_id,
+        activations.request_id,
+        activations.activated_at,
+        count(*) as activations_in_window
+    from activations
+    cross join thresholds
+    inner join activations as earlier
+        on
+            activations.tenant_id = earlier.tenant_id
+            and activations.principal_id = earlier.principal_id
+            and activations.role_definition_id = earlier.role_definition_id
+            and activations.activated_at >= earlier.activated_at
+            and earlier.activated_at
+            >= activations.activated_at - to_seconds(thresholds.repeated_activation_window_seconds)
+    group by all
+),
+
+-- Raised when the count in the window reaches the threshold, not again while it stays there.
+repeated as (
+    select
+        activation_windows.tenant_id,
+        'repeated_activation' as alert_rule,
+        'medium' as severity,
+        activation_windows.principal_id,
+        activation_windows.role_definition_id,
+        activation_windows.request_id as subject_id,
+        activation_windows.activated_at as event_at,
+        activation_windows.activations_in_window || ' activations within '
+        || thresholds.repeated_activation_window_seconds || ' s' as evidence
+    from activation_windows
+    cross join thresholds
+    cross join since
+    qualify
+        activation_windows.activated_at > since.emit_after
+        and activation_windows.activations_in_window >= thresholds.repeated_activation_count
+        and coalesce(
+            lag(activation_windows.activations_in_window) over (
+                partition by
+                    activation_windows.tenant_id, activation_windows.principal_id, activation_windows.role_definition_id
+                order by activation_windows.activated_at
+            ),
+            0
+        ) < thresholds.repeated_activation_count
+),
+
+outside_pim as (
+    select
+        tenant_id,
+        'assignment_outside_pim' as alert_rule,
+        'high' as severity,
+        principal_id,
+        role_definition_id,
+        access_id as subject_id,
+        cast(null as timestamptz) as event_at,
+        'roleAssignment with no PIM schedule at scope ' || directory_scope_id as evidence
+    from access
+    where access_state = 'outside_pim'
+),
+
+global_admin_counts as (
+    select
+        access.tenant_id,
+        count(distinct access.principal_id) filter (where roles.template_id = '62e90394-69f5-4237-9190-012177145e10')
+            as global_admins,
+        any_value(access.role_definition_id) filter (where roles.template_id = '62e90394-69f5-4237-9190-012177145e10')
+            as global_admin_role_id,
+        count(distinct access.principal_id) filter (where access.is_privileged_role) as privileged_principals
+    from access
+    inner join roles
+        on
+            access.tenant_id = roles.tenant_id
+            and access.role_definition_id = roles.role_definition_id
+    group by access.tenant_id
+),
+
+too_many_global_admins as (
+    select
+        global_admin_counts.tenant_id,
+        'too_many_global_admins' as alert_rule,
+        'low' as severity,
+        cast(null as varchar) as principal_id,
+        global_admin_counts.global_admin_role_id as role_definition_id,
+        'tenant' as subject_id,
+        cast(null as timestamptz) as event_at,
+        global_admin_counts.global_admins || ' Global Administrators, '
+        || round(100.0 * global_admin_counts.global_admins / global_admin_counts.privileged_principals, 1)
+        || ' % of privileged principals' as evidence
+    from global_admin_counts
+    cross join thresholds
+    where
+        global_admin_counts.global_admins > thresholds.too_many_global_admins_count
+        and global_admin_counts.global_admins / nullif(global_admin_counts.privileged_principals, 0)
+        > thresholds.too_many_global_admins_share
+),
+
+no_mfa as (
+    select
+        role_tiers.tenant_id,
+        'no_mfa_on_activation' as alert_rule,
+        'medium' as severity,
+        cast(null as varchar) as principal_id,
+        role_tiers.role_definition_id,
+        role_tiers.role_definition_id as subject_id,
+        cast(null as timestamptz) as event_at,
+        role_tiers.tier || ' role activates without MFA or an authentication context' as evidence
+    from role_tiers
+    inner join policies
+        on
+            role_tiers.tenant_id = policies.tenant_id
+            and role_tiers.role_definition_id = policies.role_definition_id
+    where
+        role_tiers.tier in ('tier0', 'tier1')
+        and not policies.is_mfa_required_on_activation
+),
+
+stale as (
+    select
+        access.tenant_id,
+        'stale_eligibility' as alert_rule,
+        'low' as severity,
+        access.principal_id,
+        access.role_definition_id,
+        access.access_id as subject_id,
+        cast(null as timestamptz) as event_at,
+        'eligible since ' || strftime(access.start_at, '%Y-%m-%d') || ', no activation in '
+        || thresholds.stale_eligibility_days || ' days before ' || strftime(evaluated_at.evaluated_at, '%Y-%m-%d')
+            as evidence
+    from access
+    inner join evaluated_at
+        on access.tenant_id = evaluated_at.tenant_id
+    cross join thresholds
+    where
+        access.access_state = 'eligible'
+        and access.principal_type = 'user'
+        and access.start_at <= evaluated_at.evaluated_at - to_days(thresholds.stale_eligibility_days)
+        and not exists (
+            select 1
+            from break_glass_users
+            where
+                break_glass_users.tenant_id = access.tenant_id
+                and break_glass_users.user_id = access.principal_id
+        )
+        and not exists (
+            -- every activation, not only the recent ones the event alerts look at
+            select 1
+            from requests
+            where
+                requests.tenant_id = access.tenant_id
+                and requests.principal_id = access.principal_id
+                and requests.role_definition_id = access.role_definition_id
+                and requests.activated_at > evaluated_at.evaluated_at - to_days(thresholds.stale_eligibility_days)
+        )
+),
+
+break_glass_used as (
+    select
+        audits.tenant_id,
+        'break_glass_used' as alert_rule,
+        'high' as severity,
+        audits.initiated_by_user_id as principal_id,
+        audits.role_definition_id,
+        audits.audit_event_id as subject_id,
+        audits.activity_at as event_at,
+        'break-glass account did: ' || audits.activity_display_name as evidence
+    from audits
+    inner join break_glass_users
+        on
+            audits.tenant_id = break_glass_users.tenant_id
+            and audits.initiated_by_user_id = break_glass_users.user_id
+    cross join since
+    where audits.activity_at > since.emit_after
+),
+
+unioned as (
+    select * from after_hours
+    union all
+    select * from repeated
+    union all
+    select * from outside_pim
+    union all
+    select * from too_many_global_admins
+    union all
+    select * from no_mfa
+    union all
+    select * from stale
+    union all
+    select * from break_glass_used
+),
+
+-- Alerts raised by earlier runs keep their first_seen_at; on a full refresh there are none.
+previous as (
+    {% if is_incremental() %}
+        select
+            alert_id,
+            first_seen_at
+        from {{ this }}
+    {% else %}
+        select
+            cast(null as varchar) as alert_id,
+            cast(null as timestamptz) as first_seen_at
+        where false
+    {% endif %}
+),
+
+keyed as (
+    select
+        md5(concat_ws('|', tenant_id, alert_rule, subject_id)) as alert_id,
+        *
+    from unioned
+),
+
+final as (
+    select
+        keyed.alert_id,
+        keyed.tenant_id,
+        keyed.alert_rule,
+        keyed.severity,
+        keyed.principal_id,
+        keyed.role_definition_id,
+        keyed.subject_id,
+        keyed.evidence,
+        keyed.event_at,
+        coalesce(previous.first_seen_at, keyed.event_at, now()) as first_seen_at
+    from keyed
+    left join previous
+        on keyed.alert_id = previous.alert_id
+)
+
+select * from final

@@ -1,0 +1,118 @@
+-- A justification quality score per activation request, 0 to 100, with the rubric of docs/metrics.md: start at
+-- 100 and take off for an empty or very short text, generic words only, the same text used by several people,
+-- and a missing ticket reference where the role's tier requires a ticket. Reads the (incremental) request fact,
+-- so a daily run does not refold the audit log.
+with
+
+requests as (
+    select * from {{ ref('fct_activation_requests') }}
+),
+
+role_tiers as (
+    select * from {{ ref('int_role_tiers_resolved') }}
+),
+
+requirements as (
+    select * from {{ ref('stg_design__tier_requirements') }}
+),
+
+generic_words as (
+    select * from {{ ref('generic_justification_words') }}
+),
+
+normalized as (
+    select
+        activation_request_id,
+        tenant_id,
+        request_id,
+        principal_id,
+        role_definition_id,
+        coalesce(justification, '') as justification,
+        trim(regexp_replace(lower(coalesce(justification, '')), '[^a-z0-9/]+', ' ', 'g')) as normalized_text
+    from requests
+),
+
+-- Words of each text that are not generic; a text with none says nothing about the task.
+specific_words as (
+    select
+        texts.normalized_text,
+        count(*) filter (where generic_words.word is null) as specific_word_count
+    from (select distinct normalized.normalized_text from normalized) as texts
+    cross join unnest(string_split(texts.normalized_text, ' ')) as words (word)
+    left join generic_words
+        on words.word = generic_words.word
+    where words.word != ''
+    group by texts.normalized_text
+),
+
+reuse as (
+    select
+        tenant_id,
+        normalized_text,
+        count(distinct principal_id) as principals_using_text
+    from normalized
+    where normalized_text != ''
+    group by tenant_id, normalized_text
+),
+
+flagged as (
+    select
+        normalized.activation_request_id,
+        normalized.tenant_id,
+        normalized.request_id,
+        normalized.justification,
+        length(trim(normalized.justification)) < 10 as is_empty_or_short,
+        coalesce(specific_words.specific_word_count, 0) = 0 as is_generic,
+        coalesce(reuse.principals_using_text, 0) >= 3 as is_reused_across_users,
+        coalesce(requirements.is_ticket_required, false)
+        and not regexp_matches(normalized.justification, '(?i)\b([a-z]{2,}-\d+|(chg|inc|ritm|req|sr|task)\d+)\b')
+            as is_ticket_missing
+    from normalized
+    left join specific_words
+        on normalized.normalized_text = specific_words.normalized_text
+    left join reuse
+        on
+            normalized.tenant_id = reuse.tenant_id
+            and normalized.normalized_text = reuse.normalized_text
+    left join role_tiers
+        on
+            normalized.tenant_id = role_tiers.tenant_id
+            and normalized.role_definition_id = role_tiers.role_definition_id
+    left join requirements
+        on role_tiers.tier = requirements.tier
+),
+
+scored as (
+    select
+        *,
+        greatest(
+            0,
+            100
+            - case when is_empty_or_short then 60 else 0 end
+            - case when is_generic then 30 else 0 end
+            - case when is_reused_across_users then 20 else 0 end
+            - case when is_ticket_missing then 30 else 0 end
+        ) as justification_score
+    from flagged
+),
+
+final as (
+    select
+        activation_request_id,
+        tenant_id,
+        request_id,
+        justification,
+        justification_score,
+        case
+            when justification_score >= 70 then 'good'
+            when justification_score >= 40 then 'weak'
+            else 'poor'
+        end as justification_quality,
+        is_empty_or_short,
+        is_generic,
+        is_reused_across_users,
+        is_ticket_missing
+    from scored
+)
+
+select * from final

@@ -1,0 +1,57 @@
+-- Activation monitoring per tenant, month (of the request, UTC) and role: volume, outcomes, approval rates and
+-- latency percentiles, self-approval and justification quality.
+with
+
+requests as (
+    select * from {{ ref('fct_activation_requests') }}
+),
+
+justifications as (
+    select * from {{ ref('fct_activation_justifications') }}
+),
+
+joined as (
+    select
+        requests.*,
+        justifications.justification_score,
+        cast(date_trunc('month', timezone('UTC', requests.requested_at)) as date) as activation_month
+    from requests
+    left join justifications
+        on requests.activation_request_id = justifications.activation_request_id
+),
+
+monthly as (
+    select
+        tenant_id,
+        activation_month,
+        role_definition_id,
+        any_value(role_name) as role_name,
+        count(*) as activation_requests,
+        count(distinct principal_id) as requestors,
+        count(*) filter (where outcome = 'activated') as activations,
+        count(*) filter (where outcome = 'denied') as denials,
+        count(*) filter (where outcome = 'canceled') as cancellations,
+        count(*) filter (where outcome = 'expired') as approval_timeouts,
+        count(*) filter (where outcome = 'failed') as failures,
+        count(*) filter (where approval_decision = 'approved') as approvals,
+        count(*) filter (where approval_decision is not null) as decisions,
+        count(*) filter (where decided_by_user_id = principal_id) as self_approvals,
+        quantile_cont(approval_latency_ms, 0.5) filter (where approval_decision is not null) / 1000
+            as approval_latency_p50_seconds,
+        quantile_cont(approval_latency_ms, 0.9) filter (where approval_decision is not null) / 1000
+            as approval_latency_p90_seconds,
+        avg(justification_score) as mean_justification_score
+    from joined
+    group by tenant_id, activation_month, role_definition_id
+),
+
+final as (
+    select
+        md5(concat_ws('|', tenant_id, activation_month, role_definition_id)) as activations_monthly_id,
+        *,
+        approvals / nullif(decisions, 0) as approval_rate,
+        denials / nullif(decisions, 0) as denial_rate
+    from monthly
+)
+
+select * from final

@@ -1,0 +1,22 @@
+-- Assignment schedule instances as of each day a run saw them (one snapshot per tenant and day).
+with
+
+source as (
+    {{ daily_snapshots('role_assignment_schedule_instances') }}
+),
+
+renamed as (
+    select
+        tenant_id,
+        snapshot_date,
+        id as assignment_instance_id,
+        record ->> 'principalId' as principal_id,
+        record ->> 'roleDefinitionId' as role_definition_id,
+        coalesce(record ->> 'directoryScopeId', '/') as directory_scope_id,
+        record ->> 'assignmentType' as assignment_type,
+        record ->> 'roleAssignmentOriginId' as role_assignment_origin_id,
+        cast(record ->> 'endDateTime' as timestamptz) as end_at
+    from source
+)
+
+select * from renamed

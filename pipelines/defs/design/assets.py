@@ -1,0 +1,33 @@
+"""The programme design as tables of schema ``design``: what the compliance matrix and the alerts compare with."""
+
+import dagster as dg
+
+from pipelines.defs.resources import DUCKDB_WRITER_POOL, OWNERS, ProgrammeDesign, Warehouse
+from pipelines.lib.warehouse.design_tables import write_design
+
+
+@dg.asset(
+    key=["design", "programme"],
+    group_name="design",
+    kinds={"yaml", "duckdb"},
+    owners=OWNERS,
+    pool=DUCKDB_WRITER_POOL,
+)
+def programme_design(design: ProgrammeDesign, warehouse: Warehouse) -> dg.MaterializeResult:
+    """The validated design file (PIMLENS_DESIGN) written as design.tier_requirements, design.role_tiers_override,
+    design.break_glass_accounts, design.business_hours, design.alert_thresholds and friends, in one transaction."""
+    loaded = design.load()
+    with warehouse.connect() as con:
+        counts = write_design(con, loaded)
+    return dg.MaterializeResult(
+        metadata={
+            "design_file": str(loaded.source),
+            "role_tier_overrides": counts["role_tiers_override"],
+            "break_glass_accounts": counts["break_glass_accounts"],
+            "rollout_waves": len(loaded.waves),
+            "rows": counts,
+        }
+    )
+
+
+defs = dg.Definitions(assets=[programme_design])

@@ -1,0 +1,196 @@
+"""PIM for Groups: a few role-assignable groups are onboarded, with eligible and active members and owners.
+
+Everything here is a pure function of the model and this surface's seed. Group policies reuse the directory
+policy shape (`wire.policy_rules`) with `member`/`owner` as the role definition, as Graph does for groups.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cached_property
+
+from pipelines.demo_tenant.clock import DAY, HOUR, MINUTE, Instant, iso, iso_or_none
+from pipelines.demo_tenant.ids import guid
+from pipelines.demo_tenant.model import Group, RolePolicy
+from pipelines.demo_tenant.surfaces.context import Context, Json
+
+ACCESS_IDS = ("member", "owner")
+
+
+@dataclass(frozen=True)
+class GroupGrant:
+    """One PIM-for-Groups instance: an eligibility or an active assignment of a member or an owner."""
+
+    id: str  # instance id; the schedule id is this without its -e / -1 suffix
+    group_id: str
+    access_id: str
+    principal_id: str
+    start: Instant
+    end: Instant | None
+    assignment_type: str | None  # None: eligible; "assigned" or "activated": active
+
+    @property
+    def schedule_id(self) -> str:
+        return self.id.rsplit("-", 1)[0]
+
+
+class PimGroups:
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.rng = ctx.rng("pim-groups")
+        assignable = [g for g in ctx.model.groups if g.is_assignable_to_role]
+        self.role_assignable: list[Group] = assignable
+        self.onboarded: list[Group] = assignable[: max(1, min(len(assignable), 2 + len(assignable) // 5))]
+
+    @cached_property
+    def grants(self) -> list[GroupGrant]:
+        rng, as_of = self.rng, self.ctx.as_of
+        people = self.ctx.role_holders or [u.id for u in self.ctx.model.users]
+        grants: list[GroupGrant] = []
+        for group in self.onboarded:
+            chosen = rng.sample(people, min(len(people), rng.randint(4, 9)))
+            owners, members = chosen[:2], chosen[2:]
+
+            def grant(
+                access: str, principal: str, kind: str | None, start: Instant, end: Instant | None, group: Group = group
+            ) -> None:
+                schedule = f"{group.id}_{access}_{guid(rng)}"
+                grants.append(
+                    GroupGrant(
+                        schedule + ("-e" if kind is None else "-1"), group.id, access, principal, start, end, kind
+                    )
+                )
+
+            grant("owner", owners[0], "assigned", max(group.created_at, as_of - rng.randint(60, 700) * DAY), None)
+            if len(owners) > 1:
+                grant("owner", owners[1], None, as_of - rng.randint(10, 300) * DAY, None)
+            for index, principal in enumerate(members):
+                start = as_of - rng.randint(5, 330) * DAY
+                end = start + 365 * DAY if rng.random() < 0.6 else None
+                if end is not None and end <= as_of:
+                    end = as_of + rng.randint(5, 200) * DAY
+                if index % 3 == 2:
+                    grant("member", principal, "assigned", start, end)
+                    continue
+                grant("member", principal, None, start, end)
+                if index == 0:  # one eligible member of each group is active right now
+                    began = as_of - rng.randint(10 * MINUTE, 3 * HOUR)
+                    grant("member", principal, "activated", began, began + 4 * HOUR)
+        return grants
+
+    def eligibility_instances(self) -> list[Json]:
+        return [
+            {
+                "id": g.id,
+                "accessId": g.access_id,
+                "groupId": g.group_id,
+                "principalId": g.principal_id,
+                "startDateTime": iso(g.start),
+                "endDateTime": iso_or_none(g.end),
+                "memberType": "direct",
+                "eligibilityScheduleId": g.schedule_id,
+            }
+            for g in self.grants
+            if g.assignment_type is None
+        ]
+
+    def assignment_instances(self) -> list[Json]:
+        return [
+            {
+                "id": g.id,
+                "accessId": g.access_id,
+                "groupId": g.group_id,
+                "principalId": g.principal_id,
+                "startDateTime": iso(g.start),
+                "endDateTime": iso_or_none(g.end),
+                "memberType": "direct",
+                "assignmentType": g.assignment_type,
+                "assignmentScheduleId": g.schedule_id,
+            }
+            for g in self.grants
+            if g.assignment_type is not None
+        ]
+
+    def transitive_members(self) -> dict[str, list[Json]]:
+        """Members of every role-assignable group now: the active PIM members of onboarded groups, a
+        seeded handful of admins for the others."""
+        rng = self.ctx.rng("group-members")
+        people = self.ctx.role_holders or [u.id for u in self.ctx.model.users]
+        onboarded = {g.id for g in self.onboarded}
+        result: dict[str, list[Json]] = {}
+        for group in self.role_assignable:
+            if group.id in onboarded:
+                ids = dict.fromkeys(
+                    g.principal_id
+                    for g in self.grants
+                    if g.group_id == group.id and g.access_id == "member" and g.assignment_type is not None
+                )
+            else:
+                ids = dict.fromkeys(rng.sample(people, min(len(people), rng.randint(2, 8))))
+            if ids:
+                result[group.id] = [self.ctx.directory_object(p) for p in ids]
+        return result
+
+    # -- policies (hooked into the directory policy files) -------------------------------------------------
+
+    @cached_property
+    def policies(self) -> list[tuple[Group, str, RolePolicy]]:
+        """(group, accessId, policy) for each onboarded group's member and owner settings."""
+        rng = self.ctx.rng("pim-group-policies")
+        base = self.ctx.model.policies[0]
+        approvers = tuple(self.ctx.security_admins[:2])
+        found = []
+        for group in self.onboarded:
+            for access in ACCESS_IDS:
+                strict = access == "owner" or rng.random() < 0.5
+                found.append(
+                    (
+                        group,
+                        access,
+                        replace(
+                            base,
+                            id=f"Group_{group.id}_{guid(rng)}",
+                            role_id=access,
+                            approval_required=strict and bool(approvers),
+                            approver_ids=approvers if strict else (),
+                            mfa_on_activation=strict or rng.random() < 0.5,
+                            authentication_context=None,
+                            justification_on_activation=True,
+                            ticketing_on_activation=False,
+                            max_activation=(4 if strict else 8) * HOUR,
+                            last_modified_at=self.ctx.as_of - rng.randint(3, 200) * DAY,
+                            last_modified_by=self.ctx.security_admins[0],
+                        ),
+                    )
+                )
+        return found
+
+    def policy_assignments(self) -> list[Json]:
+        return [
+            {
+                "id": f"{p.id}_{access}",
+                "policyId": p.id,
+                "scopeId": group.id,
+                "scopeType": "Group",
+                "roleDefinitionId": access,
+            }
+            for group, access, p in self.policies
+        ]
+
+    def policy_objects(self) -> list[Json]:
+        return [
+            {
+                "id": p.id,
+                "displayName": "Group",
+                "description": f"PIM settings for the {access}s of {group.display_name}",
+                "isOrganizationDefault": False,
+                "scopeId": group.id,
+                "scopeType": "Group",
+                "lastModifiedDateTime": iso(p.last_modified_at),
+                "lastModifiedBy": {
+                    "displayName": self.ctx.users[p.last_modified_by].display_name,
+                    "id": p.last_modified_by,
+                },
+            }
+            for group, access, p in self.policies
+        ]

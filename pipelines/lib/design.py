@@ -1,0 +1,310 @@
+"""The programme design: what the PIM rollout intends, as one YAML file checked before anything reads it.
+
+The file (its path in ``PIMLENS_DESIGN``; ``design/default.yaml`` documents every key) declares the tiers and
+what each tier requires of a role's PIM policy, the organisation's own tier for roles, the break-glass accounts,
+approvers, business hours and time zones, the rollout waves and the alert thresholds. The warehouse compares the
+tenant with it: the compliance matrix takes its expected values from here, the alerts their thresholds.
+
+An unknown key or a bad value is a ``DesignError`` that names the key path and what is expected there, e.g.
+``tiers.tier0.max_activation: expected an ISO-8601 duration like PT2H, got 'two hours'``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+DESIGN_ENV = "PIMLENS_DESIGN"
+TIERS = ("tier0", "tier1", "tier2")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class DesignError(ValueError):
+    """The design file is wrong; the message names the key path and what belongs there."""
+
+
+@dataclass(frozen=True)
+class TierRequirements:
+    """What a tier requires of its roles' PIM policies; None means the design sets no requirement."""
+
+    approval_required: bool | None = None
+    min_approvers: int | None = None
+    mfa_on_activation: bool | None = None
+    justification_required: bool | None = None
+    ticket_required: bool | None = None
+    max_activation_seconds: int | None = None
+    permanent_eligibility_allowed: bool | None = None
+    min_activation_notification_recipients: int | None = None
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    start: time
+    end: time
+    days: tuple[str, ...]
+    default_time_zone: str
+    time_zones_by_usage_location: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class RolloutWave:
+    name: str
+    starts_on: date
+    departments: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AlertThresholds:
+    # Defaults: pim-rules.md and graph-pim.md section 10 (PIM's own alert settings).
+    repeated_activation_window_seconds: int = 3600
+    repeated_activation_count: int = 3
+    stale_eligibility_days: int = 30
+    too_many_global_admins_count: int = 3
+    too_many_global_admins_share: float = 0.10
+    membership_burst_window_seconds: int = 3600
+    membership_burst_count: int = 4
+
+
+@dataclass(frozen=True)
+class Design:
+    source: Path
+    tiers: Mapping[str, TierRequirements]
+    role_tiers: Mapping[str, str]  # role template id -> tier
+    break_glass_accounts: tuple[str, ...]  # user principal names
+    approvers: Mapping[str, tuple[str, ...]]  # tier -> user principal names
+    notification_recipients: Mapping[str, tuple[str, ...]]  # tier -> addresses
+    business_hours: BusinessHours
+    baseline_date: date | None
+    waves: tuple[RolloutWave, ...]
+    alert_thresholds: AlertThresholds = field(default_factory=AlertThresholds)
+
+
+def parse_duration(value: Any, where: str) -> int:
+    """An ISO-8601 duration (days, hours, minutes, seconds) in whole seconds."""
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if match is None or value in ("P", "PT") or value.endswith("T"):
+        raise DesignError(f"{where}: expected an ISO-8601 duration like PT2H, got {value!r}")
+    days, hours, minutes, seconds = (int(part) if part else 0 for part in match.groups())
+    return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+
+
+def load_design(path: Path) -> Design:
+    if not path.is_file():
+        raise DesignError(f"No programme design at {path}: create it (see design/default.yaml) or point {DESIGN_ENV}")
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise DesignError(f"{path} is not valid YAML: {error}") from error
+    try:
+        return parse_design(document, path)
+    except DesignError as error:
+        raise DesignError(f"{path}: {error}") from None
+
+
+def parse_design(document: Any, source: Path) -> Design:
+    top = _mapping(
+        document,
+        "",
+        {
+            "version",
+            "tiers",
+            "role_tiers",
+            "break_glass_accounts",
+            "approvers",
+            "notification_recipients",
+            "business_hours",
+            "rollout",
+            "alert_thresholds",
+        },
+    )
+    if top.get("version", 1) != 1:
+        raise DesignError(f"version: expected 1, got {top['version']!r}")
+    tiers_doc = _mapping(top.get("tiers", {}), "tiers", set(TIERS))
+    tiers = {tier: _tier(tiers_doc.get(tier) or {}, f"tiers.{tier}") for tier in TIERS}
+    role_tiers_doc = _mapping(top.get("role_tiers", {}), "role_tiers", None)
+    role_tiers = {str(key): _choice(value, f"role_tiers.{key}", TIERS) for key, value in role_tiers_doc.items()}
+    return Design(
+        source=source,
+        tiers=tiers,
+        role_tiers=role_tiers,
+        break_glass_accounts=_strings(top.get("break_glass_accounts", []), "break_glass_accounts"),
+        approvers=_per_tier(top.get("approvers", {}), "approvers"),
+        notification_recipients=_per_tier(top.get("notification_recipients", {}), "notification_recipients"),
+        business_hours=_business_hours(top.get("business_hours", {})),
+        **_rollout(top.get("rollout", {})),
+        alert_thresholds=_thresholds(top.get("alert_thresholds", {})),
+    )
+
+
+# -- sections --------------------------------------------------------------------------------------------------
+
+
+def _tier(doc: Any, where: str) -> TierRequirements:
+    keys = {
+        "approval_required": _bool,
+        "min_approvers": _count,
+        "mfa_on_activation": _bool,
+        "justification_required": _bool,
+        "ticket_required": _bool,
+        "max_activation": parse_duration,
+        "permanent_eligibility_allowed": _bool,
+        "min_activation_notification_recipients": _count,
+    }
+    doc = _mapping(doc, where, set(keys))
+    values = {key: keys[key](value, f"{where}.{key}") for key, value in doc.items() if value is not None}
+    if "max_activation" in values:
+        values["max_activation_seconds"] = values.pop("max_activation")
+    return TierRequirements(**values)
+
+
+def _business_hours(doc: Any) -> BusinessHours:
+    where = "business_hours"
+    doc = _mapping(doc, where, {"start", "end", "days", "default_time_zone", "time_zones_by_usage_location"})
+    start = _clock(doc.get("start", "08:00"), f"{where}.start")
+    end = _clock(doc.get("end", "19:00"), f"{where}.end")
+    if end <= start:
+        raise DesignError(f"{where}.end: expected a time after start ({start:%H:%M}), got {end:%H:%M}")
+    days = _strings(doc.get("days", list(WEEKDAYS[:5])), f"{where}.days")
+    for index, day in enumerate(days):
+        _choice(day, f"{where}.days[{index}]", WEEKDAYS)
+    zones_doc = _mapping(doc.get("time_zones_by_usage_location", {}), f"{where}.time_zones_by_usage_location", None)
+    zones = {
+        str(country): _zone(zone, f"{where}.time_zones_by_usage_location.{country}")
+        for country, zone in zones_doc.items()
+    }
+    return BusinessHours(
+        start=start,
+        end=end,
+        days=days,
+        default_time_zone=_zone(doc.get("default_time_zone", "UTC"), f"{where}.default_time_zone"),
+        time_zones_by_usage_location=zones,
+    )
+
+
+def _rollout(doc: Any) -> dict[str, Any]:
+    doc = _mapping(doc, "rollout", {"baseline_date", "waves"})
+    baseline = _date(doc["baseline_date"], "rollout.baseline_date") if "baseline_date" in doc else None
+    waves_doc = doc.get("waves", [])
+    if not isinstance(waves_doc, list):
+        raise DesignError(f"rollout.waves: expected a list of waves, got {waves_doc!r}")
+    waves = []
+    for index, wave in enumerate(waves_doc):
+        where = f"rollout.waves[{index}]"
+        wave = _mapping(wave, where, {"name", "starts_on", "departments"})
+        if not isinstance(wave.get("name"), str) or not wave["name"].strip():
+            raise DesignError(f"{where}.name: expected a non-empty name, got {wave.get('name')!r}")
+        waves.append(
+            RolloutWave(
+                name=wave["name"],
+                starts_on=_date(wave.get("starts_on"), f"{where}.starts_on"),
+                departments=_strings(wave.get("departments", []), f"{where}.departments"),
+            )
+        )
+    names = [wave.name for wave in waves]
+    if len(set(names)) != len(names):
+        raise DesignError(f"rollout.waves: wave names must be unique, got {names}")
+    return {"baseline_date": baseline, "waves": tuple(waves)}
+
+
+def _thresholds(doc: Any) -> AlertThresholds:
+    where = "alert_thresholds"
+    sections = {
+        "repeated_activation": {"window": parse_duration, "count": _count},
+        "stale_eligibility": {"days": _count},
+        "too_many_global_admins": {"count": _count, "share": _fraction},
+        "membership_burst": {"window": parse_duration, "count": _count},
+    }
+    doc = _mapping(doc, where, set(sections))
+    values: dict[str, Any] = {}
+    for section, keys in sections.items():
+        part = _mapping(doc.get(section, {}), f"{where}.{section}", set(keys))
+        for key, value in part.items():
+            parsed = keys[key](value, f"{where}.{section}.{key}")
+            name = f"{section}_{key}_seconds" if key == "window" else f"{section}_{key}"
+            values[name] = parsed
+    return AlertThresholds(**values)
+
+
+# -- values -----------------------------------------------------------------------------------------------------
+
+
+def _mapping(value: Any, where: str, allowed: set[str] | None) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise DesignError(f"{where or 'the design'}: expected a mapping, got {value!r}")
+    if allowed is not None:
+        unknown = sorted(str(key) for key in value if key not in allowed)
+        if unknown:
+            key = f"{where}.{unknown[0]}" if where else unknown[0]
+            raise DesignError(f"{key}: unknown key; allowed keys are {sorted(allowed)}")
+    return value
+
+
+def _bool(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise DesignError(f"{where}: expected true or false, got {value!r}")
+    return value
+
+
+def _count(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise DesignError(f"{where}: expected a whole number of 0 or more, got {value!r}")
+    return value
+
+
+def _fraction(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise DesignError(f"{where}: expected a fraction between 0 and 1 (0.1 for 10 %), got {value!r}")
+    return float(value)
+
+
+def _choice(value: Any, where: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise DesignError(f"{where}: expected one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise DesignError(f"{where}: expected a list of non-empty strings, got {value!r}")
+    return tuple(value)
+
+
+def _per_tier(value: Any, where: str) -> dict[str, tuple[str, ...]]:
+    doc = _mapping(value, where, set(TIERS))
+    return {tier: _strings(items, f"{where}.{tier}") for tier, items in doc.items()}
+
+
+def _clock(value: Any, where: str) -> time:
+    match = _CLOCK.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise DesignError(f"{where}: expected a time of day like 08:00, got {value!r}")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def _date(value: Any, where: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise DesignError(f"{where}: expected a date like 2026-01-31, got {value!r}") from None
+
+
+def _zone(value: Any, where: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, TypeError, ValueError):
+        raise DesignError(f"{where}: expected an IANA time zone like Europe/Amsterdam, got {value!r}") from None
+    return value
