@@ -58,32 +58,41 @@ def serve_tenant(tmp_path: Path) -> Iterator:
         emulator.stop()
 
 
+def run_refresh(
+    emulator: RunningEmulator,
+    work_dir: Path,
+    env: pytest.MonkeyPatch,
+    *,
+    options: EmulatorOptions | None = None,
+    raise_on_error: bool = True,
+    design: Path | None = None,
+) -> PipelineRun:
+    """One in-process run of the refresh job against `emulator`, with the same resources a deployment uses.
+
+    The warehouse is `work_dir/warehouse.duckdb`, so a second call with the same `work_dir` is a rerun on it.
+    `design` (the PIMLENS_DESIGN file) defaults to design/default.yaml.
+    """
+    opts = options or EmulatorOptions()
+    handle = EmulatorHandle(emulator.url, emulator.ca_file, emulator.tenant_id, opts.client_id, opts.client_secret)
+    warehouse = work_dir / "warehouse.duckdb"
+    env.setenv(CONFIG_ENV, str(write_demo_config(work_dir / "pimlens.yaml", handle)))
+    env.setenv(WAREHOUSE_ENV, str(warehouse))
+    env.setenv(DEMO_CLIENT_SECRET_ENV, opts.client_secret)
+    env.setenv(DESIGN_ENV, str(design or paths.DEFAULT_DESIGN_FILE))
+    from pipelines.definitions import defs
+
+    job = defs().resolve_job_def("refresh_warehouse")
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=raise_on_error)
+    return PipelineRun(warehouse, result)
+
+
 @pytest.fixture
 def run_pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Runs the refresh job in process against an emulator, with the same resources a deployment uses."""
+    """`run_refresh` for one test, its environment undone afterwards."""
 
-    def _run(
-        emulator: RunningEmulator,
-        *,
-        options: EmulatorOptions | None = None,
-        raise_on_error: bool = True,
-        design: Path | None = None,
-    ):
-        """`design` (the PIMLENS_DESIGN file) defaults to design/default.yaml."""
-        opts = options or EmulatorOptions()
-        handle = EmulatorHandle(emulator.url, emulator.ca_file, emulator.tenant_id, opts.client_id, opts.client_secret)
-        warehouse = tmp_path / "warehouse.duckdb"
-        config = write_demo_config(tmp_path / "pimlens.yaml", handle)
-        monkeypatch.setenv(CONFIG_ENV, str(config))
-        monkeypatch.setenv(WAREHOUSE_ENV, str(warehouse))
-        monkeypatch.setenv(DEMO_CLIENT_SECRET_ENV, opts.client_secret)
-        monkeypatch.setenv(DESIGN_ENV, str(design or paths.DEFAULT_DESIGN_FILE))
-        from pipelines.definitions import defs
-
-        job = defs().resolve_job_def("refresh_warehouse")
-        with dg.DagsterInstance.ephemeral() as instance:
-            result = job.execute_in_process(instance=instance, raise_on_error=raise_on_error)
-        return PipelineRun(warehouse, result)
+    def _run(emulator: RunningEmulator, **kwargs) -> PipelineRun:
+        return run_refresh(emulator, tmp_path, monkeypatch, **kwargs)
 
     return _run
 

@@ -7,17 +7,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
 from pipelines.demo_tenant import GroundTruth, generate_tenant
-from pipelines.emulator import EmulatorOptions, start_emulator
+from pipelines.emulator import start_emulator
 from pipelines.lib import paths
-from pipelines.lib.config import CONFIG_ENV, WAREHOUSE_ENV
-from pipelines.lib.demo_session import DEMO_CLIENT_SECRET_ENV, EmulatorHandle, write_demo_config
-from pipelines.lib.design import DESIGN_ENV
 from pipelines.lib.warehouse.metrics import read_headline_metrics
+
+from .conftest import run_refresh
 
 pytestmark = pytest.mark.slow
 
@@ -52,25 +50,9 @@ def demo_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     size, seed = request.param
     root = tmp_path_factory.mktemp(f"{size}-{seed}")
     truth = generate_tenant(root / "tenant", size=size, seed=seed, as_of=AS_OF)
-    emulator = start_emulator(root / "tenant", state_dir=root / "emulator")
-    options = EmulatorOptions()
-    try:
-        handle = EmulatorHandle(
-            emulator.url, emulator.ca_file, emulator.tenant_id, options.client_id, options.client_secret
-        )
-        with pytest.MonkeyPatch.context() as env:
-            env.setenv(CONFIG_ENV, str(write_demo_config(root / "pimlens.yaml", handle)))
-            env.setenv(WAREHOUSE_ENV, str(root / "warehouse.duckdb"))
-            env.setenv(DEMO_CLIENT_SECRET_ENV, options.client_secret)
-            env.setenv(DESIGN_ENV, str(root / "tenant" / "design.yaml"))
-            from pipelines.definitions import defs
-
-            job = defs().resolve_job_def("refresh_warehouse")
-            with dg.DagsterInstance.ephemeral() as instance:
-                result = job.execute_in_process(instance=instance, raise_on_error=False)
-        yield DemoRun(truth, root / "tenant", root / "warehouse.duckdb", result.success)
-    finally:
-        emulator.stop()
+    with start_emulator(root / "tenant", state_dir=root / "emulator") as emulator, pytest.MonkeyPatch.context() as env:
+        run = run_refresh(emulator, root, env, raise_on_error=False, design=root / "tenant" / "design.yaml")
+        yield DemoRun(truth, root / "tenant", run.warehouse, run.result.success)
 
 
 def test_the_run_succeeds(demo_run: DemoRun) -> None:

@@ -1,20 +1,30 @@
 """A small hand-written tenant directory, checked in, with only some collections present."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from .conftest import load_json
+from pipelines.emulator import start_emulator
+
+from .conftest import PipelineRun, load_json, run_refresh
 
 TENANT = Path(__file__).parents[1] / "fixtures" / "handwritten_tenant"
 
 pytestmark = pytest.mark.slow
 
 
-def test_metrics_of_a_handwritten_tenant_match_its_hand_computed_values(serve_tenant, run_pipeline) -> None:
-    emulator = serve_tenant(TENANT)
-    run = run_pipeline(emulator)
+@pytest.fixture(scope="module")
+def handwritten_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineRun]:
+    """One pipeline run on the hand-written tenant, shared by the tests below."""
+    work = tmp_path_factory.mktemp("handwritten")
+    with start_emulator(TENANT, state_dir=work / "emulator") as emulator, pytest.MonkeyPatch.context() as env:
+        yield run_refresh(emulator, work, env)
+
+
+def test_metrics_of_a_handwritten_tenant_match_its_hand_computed_values(handwritten_run: PipelineRun) -> None:
+    run = handwritten_run
     assert run.result.success
     expected = load_json(TENANT / "expected_metrics.json")
     measured = run.metrics(load_json(TENANT / "tenant.json")["tenantId"])
@@ -22,8 +32,8 @@ def test_metrics_of_a_handwritten_tenant_match_its_hand_computed_values(serve_te
     assert {name: measured.get(name) for name in expected} == expected
 
 
-def test_missing_collections_are_empty_and_unknown_fields_pass_through(serve_tenant, run_pipeline) -> None:
-    run = run_pipeline(serve_tenant(TENANT))
+def test_missing_collections_are_empty_and_unknown_fields_pass_through(handwritten_run: PipelineRun) -> None:
+    run = handwritten_run
     with duckdb.connect(str(run.warehouse), read_only=True) as con:
         loads = dict(con.execute("select collection, rows_received from meta.loads").fetchall())
         assert loads["administrative_units"] == 0  # no file: an empty collection, loaded as such
@@ -39,8 +49,8 @@ def test_missing_collections_are_empty_and_unknown_fields_pass_through(serve_ten
         assert states == [("u6", "outside_pim")]
 
 
-def test_nested_surfaces_are_read_per_parent(serve_tenant, run_pipeline) -> None:
-    run = run_pipeline(serve_tenant(TENANT))
+def test_nested_surfaces_are_read_per_parent(handwritten_run: PipelineRun) -> None:
+    run = handwritten_run
     with duckdb.connect(str(run.warehouse), read_only=True) as con:
         # PIM for Groups is read for role-assignable groups only: g2's eligibility is never asked for.
         assert con.execute(

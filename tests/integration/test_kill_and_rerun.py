@@ -25,11 +25,11 @@ def extract_command(config: Path, warehouse: Path) -> list[str]:
     return [sys.executable, "-m", "pipelines.cli", "extract", "--config", str(config), "--warehouse", str(warehouse)]
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed", [1, 2])
 def test_sigkill_mid_run_then_rerun_equals_an_uninterrupted_run(seed, tmp_path, serve_tenant, monkeypatch) -> None:
     tenant = write_many_pages_tenant(tmp_path / "tenant")
     # Slow pages stretch the run over a few seconds, so the kill lands in extraction or in a commit.
-    options = EmulatorOptions(retry_after_scale=0.01, faults=FaultPlan(latency_ms=250))
+    options = EmulatorOptions(retry_after_scale=0.01, faults=FaultPlan(latency_ms=150))
     emulator = serve_tenant(tenant, options)
     handle = EmulatorHandle(
         emulator.url, emulator.ca_file, emulator.tenant_id, options.client_id, options.client_secret
@@ -42,7 +42,7 @@ def test_sigkill_mid_run_then_rerun_equals_an_uninterrupted_run(seed, tmp_path, 
 
     killed = tmp_path / "killed.duckdb"
     process = subprocess.Popen(extract_command(config, killed), stdout=subprocess.DEVNULL)
-    time.sleep(random.Random(seed).uniform(2.0, 8.0))
+    time.sleep(random.Random(seed).uniform(1.5, 5.0))
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert process.returncode == -signal.SIGKILL, "the run finished before the kill: lengthen it"
