@@ -16,9 +16,10 @@ from pipelines.lib.graph.collections import CollectionSpec, LoadMode
 from pipelines.lib.graph.extract import MAX_RECORD_BYTES, ExtractResult
 from pipelines.lib.warehouse.schema import ensure_meta, ensure_raw_table
 
-# The extractor's DuckDB stays small: it only appends files it has on disk, so spilling beats growing. Insertion
-# order of raw rows means nothing, and keeping it costs memory on large loads.
-LANDING_SETTINGS = {"memory_limit": "256MB", "preserve_insertion_order": False}
+# The extractor's DuckDB is capped well below DuckDB's default of 80% of RAM: it only appends files it has on disk,
+# so spilling beats growing. 256 MB ran out of memory deduplicating the L tenant's 2M audit events against
+# what was stored (bench/extract), so 1 GB. Insertion order of raw rows means nothing and costs memory to keep.
+LANDING_SETTINGS = {"memory_limit": "1GB", "preserve_insertion_order": False}
 
 
 def connect_for_landing(warehouse: Path) -> duckdb.DuckDBPyConnection:
