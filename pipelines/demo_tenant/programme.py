@@ -41,6 +41,8 @@ _MAX_ACTIVATION = {"tier0": 8 * HOUR, "tier1": 12 * HOUR}
 BUSINESS_START_HOUR, BUSINESS_END_HOUR = 8, 19  # local time, Monday to Friday
 REPEATED_ACTIVATION_WINDOW, REPEATED_ACTIVATION_COUNT = HOUR, 2
 STALE_ELIGIBILITY_DAYS = 30
+# pim-rules.md rule 13: more than this many privileged-role additions by one admin inside the window.
+MEMBERSHIP_BURST_WINDOW, MEMBERSHIP_BURST_COUNT = HOUR, 4
 # Tighter than PIM's sample 10 %: an organisation that wants the GA share of its admins to stay small.
 TOO_MANY_GA_COUNT, TOO_MANY_GA_SHARE = 3, 0.02
 
@@ -89,6 +91,7 @@ def design_document(model: TenantModel) -> dict[str, Any]:
             "repeated_activation": {"window": "PT1H", "count": REPEATED_ACTIVATION_COUNT},
             "stale_eligibility": {"days": STALE_ELIGIBILITY_DAYS},
             "too_many_global_admins": {"count": TOO_MANY_GA_COUNT, "share": TOO_MANY_GA_SHARE},
+            "membership_burst": {"window": "PT1H", "count": MEMBERSHIP_BURST_COUNT},
         },
     }
 
@@ -264,7 +267,29 @@ def expected_alerts(
         if event.assignment.created_by in break_glass:
             alerts.append(Alert("break_glass_used", event.assignment.created_by, event.assignment.role_id))
 
+    alerts += membership_bursts(model)
     return sorted(alerts, key=lambda a: (a.rule, a.principal_id or "", a.role_definition_id or ""))
+
+
+def membership_bursts(model: TenantModel) -> list[Alert]:
+    """One alert per admin and burst: the addition that takes their count inside the window above the threshold.
+
+    The generator logs an admin's role additions only as outside-PIM events, so those are the additions.
+    """
+    by_admin: dict[str, list[int]] = defaultdict(list)
+    for event in model.outside_pim_events:
+        if event.assignment.created_by is not None:
+            by_admin[event.assignment.created_by].append(event.at)
+    alerts = []
+    for admin, times in by_admin.items():
+        times.sort()
+        previous_count = 0
+        for index, at in enumerate(times):
+            count = sum(1 for t in times[: index + 1] if t >= at - MEMBERSHIP_BURST_WINDOW)
+            if count > MEMBERSHIP_BURST_COUNT >= previous_count:
+                alerts.append(Alert("membership_burst", admin, None))
+            previous_count = count
+    return alerts
 
 
 def alert_counts(alerts: Iterable[Alert]) -> Counter[str]:

@@ -107,6 +107,9 @@ class _Simulation:
         self.policies = programme.plant_compliance_failures(self._policies(), tiers)
         self.policy_by_role = {policy.role_id: policy for policy in self.policies}
         eligibilities, assignments, events = self._materialize()
+        burst = self._plant_membership_burst()
+        assignments += [event.assignment for event in burst]
+        events += burst
         eligibilities, activated = self._plan(eligibilities)
         return TenantModel(
             tenant=self.tenant,
@@ -316,6 +319,47 @@ class _Simulation:
         first = next((h for h in logged if h.principal_id not in break_glass), None)
         if first is not None:
             first.created_by = self.break_glass[0].id
+
+    def _plant_membership_burst(self) -> list[OutsidePimEvent]:
+        """One admin grants a team a tier-1 role outside PIM, one account after another in under an hour: the
+        membership-burst alert (pim-rules.md rule 13) must have something to find whatever the seed.
+
+        Its own random stream, so every other part of the tenant is what it would be without the burst.
+        """
+        rng = random.Random(f"pimlens-demo-burst/{self.tenant.seed}/{self.size.name}")
+        break_glass = {account.id for account in self.break_glass}
+        admins = sorted((u for u in self.tier0_accounts if u.id not in break_glass), key=lambda u: u.id)
+        roles = sorted(r.id for r in self.roles if r.is_privileged and r.tier == 1)
+        began = self.as_of - rng.randint(3, 25) * DAY - rng.randint(2 * HOUR, 6 * HOUR)
+        people = sorted(
+            (
+                u
+                for u in self.users
+                if u.user_type == "Member" and u.account_enabled and u.id not in break_glass and u.created_at < began
+            ),
+            key=lambda u: u.id,
+        )
+        if not admins or not roles or not people:
+            return []
+        admin, role_id = rng.choice(admins), rng.choice(roles)
+        newcomers = [u for u in people if u.id != admin.id and (u.id, role_id, ROOT_SCOPE) not in self._held]
+        events = []
+        for index, user in enumerate(rng.sample(newcomers, min(len(newcomers), programme.MEMBERSHIP_BURST_COUNT + 1))):
+            at = began + index * rng.randint(4 * MINUTE, 11 * MINUTE)
+            assignment = ActiveAssignment(
+                id=assignment_id(role_id, user.id, None),
+                schedule_id=None,
+                principal_id=user.id,
+                principal_type=PrincipalType.USER,
+                role_id=role_id,
+                directory_scope_id=ROOT_SCOPE,
+                kind=AssignmentKind.OUTSIDE_PIM,
+                start=at,
+                end=None,
+                created_by=admin.id,
+            )
+            events.append(OutsidePimEvent(guid(rng), guid(rng), at, assignment))
+        return events
 
     def _hold_active(
         self, principal_id: str, principal_type: PrincipalType, role_id: str, state: str, in_window: bool

@@ -29,6 +29,7 @@ ALERT_RULES = {
     "no_mfa_on_activation",
     "stale_eligibility",
     "break_glass_used",
+    "membership_burst",
 }
 
 

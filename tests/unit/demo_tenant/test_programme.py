@@ -24,6 +24,7 @@ ALERT_RULES = {
     "no_mfa_on_activation",
     "stale_eligibility",
     "break_glass_used",
+    "membership_burst",
 }
 
 

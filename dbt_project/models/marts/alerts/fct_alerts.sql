@@ -38,6 +38,10 @@ audits as (
     select * from {{ ref('stg_graph__directory_audits') }}
 ),
 
+audit_activities as (
+    select * from {{ ref('pim_audit_activities') }}
+),
+
 business_hours as (
     select * from {{ ref('stg_design__business_hours') }}
 ),
@@ -315,6 +319,68 @@ break_glass_used as (
     where audits.activity_at > since.emit_after
 ),
 
+-- Every privileged-role addition an admin made, in PIM or around it (pim-rules.md rule 13). Activations are not
+-- additions: a person raising their own eligibility is the repeated-activation rule's business.
+role_additions as (
+    select audits.*
+    from audits
+    inner join audit_activities
+        on audits.activity_display_name = audit_activities.activity_display_name
+    cross join since
+    cross join thresholds
+    where
+        audit_activities.lifecycle_step in ('assigned_outside_pim', 'assigned_by_admin', 'made_eligible_by_admin')
+        and audits.result = 'success'
+        and audits.initiated_by_user_id is not null
+        and audits.activity_at > since.emit_after - 2 * to_seconds(thresholds.membership_burst_window_seconds)
+),
+
+addition_windows as (
+    select
+        role_additions.tenant_id,
+        role_additions.initiated_by_user_id,
+        role_additions.audit_event_id,
+        role_additions.activity_at,
+        count(*) as additions_in_window
+    from role_additions
+    cross join thresholds
+    inner join role_additions as earlier
+        on
+            role_additions.tenant_id = earlier.tenant_id
+            and role_additions.initiated_by_user_id = earlier.initiated_by_user_id
+            and role_additions.activity_at >= earlier.activity_at
+            and earlier.activity_at
+            >= role_additions.activity_at - to_seconds(thresholds.membership_burst_window_seconds)
+    group by all
+),
+
+-- Raised when one admin's additions in the window first exceed the threshold, not again while they stay above.
+membership_burst as (
+    select
+        addition_windows.tenant_id,
+        'membership_burst' as alert_rule,
+        'high' as severity,
+        addition_windows.initiated_by_user_id as principal_id,
+        cast(null as varchar) as role_definition_id,
+        addition_windows.audit_event_id as subject_id,
+        addition_windows.activity_at as event_at,
+        addition_windows.additions_in_window || ' privileged-role additions by one admin within '
+        || thresholds.membership_burst_window_seconds || ' s' as evidence
+    from addition_windows
+    cross join thresholds
+    cross join since
+    qualify
+        addition_windows.activity_at > since.emit_after
+        and addition_windows.additions_in_window > thresholds.membership_burst_count
+        and coalesce(
+            lag(addition_windows.additions_in_window) over (
+                partition by addition_windows.tenant_id, addition_windows.initiated_by_user_id
+                order by addition_windows.activity_at, addition_windows.audit_event_id
+            ),
+            0
+        ) <= thresholds.membership_burst_count
+),
+
 unioned as (
     select * from after_hours
     union all
@@ -329,6 +395,8 @@ unioned as (
     select * from stale
     union all
     select * from break_glass_used
+    union all
+    select * from membership_burst
 ),
 
 -- Alerts raised by earlier runs keep their first_seen_at; on a full refresh there are none.
