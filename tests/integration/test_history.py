@@ -37,3 +37,70 @@ def test_a_removed_eligibility_gets_a_valid_to_and_leaves_the_daily_trend(tmp_pa
             where snapshot_date = current_date"""
         ).fetchone()
         assert today == (1,)  # u2's Security Administrator; u1's Global Administrator eligibility ended today
+
+
+GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"
+POLICY_ID = "DirectoryRole_hand_ga"
+
+
+def write_global_admin_policy(tenant: Path, approvers: list[str]) -> None:
+    """A PIM policy for Global Administrator whose only rule is approval by `approvers` (none: no approval)."""
+    policies = tenant / "v1.0" / "policies"
+    (policies / "roleManagementPolicies" / POLICY_ID).mkdir(parents=True, exist_ok=True)
+    assignment = {
+        "id": f"{POLICY_ID}_{GLOBAL_ADMINISTRATOR}",
+        "policyId": POLICY_ID,
+        "scopeId": "/",
+        "scopeType": "DirectoryRole",
+        "roleDefinitionId": GLOBAL_ADMINISTRATOR,
+    }
+    policy = {"id": POLICY_ID, "displayName": "Directory Role", "scopeId": "/", "scopeType": "DirectoryRole"}
+    approval = {
+        "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyApprovalRule",
+        "id": "Approval_EndUser_Assignment",
+        "setting": {
+            "isApprovalRequired": bool(approvers),
+            "approvalStages": [
+                {"primaryApprovers": [{"@odata.type": "#microsoft.graph.singleUser", "userId": u} for u in approvers]}
+            ],
+        },
+    }
+    (policies / "roleManagementPolicyAssignments.json").write_text(json.dumps([assignment]))
+    (policies / "roleManagementPolicies.json").write_text(json.dumps([policy]))
+    (policies / "roleManagementPolicies" / POLICY_ID / "rules.json").write_text(json.dumps([approval]))
+
+
+def test_a_policy_that_drops_approval_shows_as_a_regression_in_the_compliance_history(
+    tmp_path, serve_tenant, run_pipeline
+) -> None:
+    before = shutil.copytree(TENANT, tmp_path / "before")
+    write_global_admin_policy(before, approvers=["u1", "u2"])
+    run_pipeline(serve_tenant(before))
+
+    after = shutil.copytree(before, tmp_path / "after")
+    write_global_admin_policy(after, approvers=[])
+    run = run_pipeline(serve_tenant(after))
+
+    with duckdb.connect(str(run.warehouse), read_only=True) as con:
+        stretches = con.execute(
+            """select compliance_rule, actual_value, compliance_status, drift, valid_to is null
+            from marts.fct_role_compliance_history
+            where role_definition_id = ? and compliance_rule in ('approval_required', 'min_approvers')
+            order by compliance_rule, valid_from""",
+            [GLOBAL_ADMINISTRATOR],
+        ).fetchall()
+        assert stretches == [
+            ("approval_required", "true", "pass", None, False),
+            ("approval_required", "false", "fail", "regressed", True),
+            ("min_approvers", "2", "pass", None, False),
+            ("min_approvers", "0", "fail", "regressed", True),
+        ]
+        # The current stretches are today's matrix.
+        mismatches = con.execute(
+            """select count(*) from marts.fct_role_compliance as today
+            full join (select * from marts.fct_role_compliance_history where is_current) as history
+                using (tenant_id, role_definition_id, compliance_rule)
+            where today.compliance_status is distinct from history.compliance_status
+                or today.actual_value is distinct from history.actual_value"""
+        ).fetchone()
+        assert mismatches == (0,)

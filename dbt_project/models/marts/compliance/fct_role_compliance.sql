@@ -14,123 +14,14 @@ requirements as (
     select * from {{ ref('stg_design__tier_requirements') }}
 ),
 
-role_settings as (
-    select
-        roles.tenant_id,
-        roles.role_definition_id,
-        roles.role_name,
-        roles.tier,
-        policies.policy_id,
-        policies.is_approval_required,
-        policies.approver_count,
-        policies.is_mfa_required_on_activation,
-        policies.is_justification_required_on_activation,
-        policies.is_ticket_required_on_activation,
-        {{ iso8601_duration_seconds('policies.max_activation_duration') }} as max_activation_seconds,
-        policies.is_permanent_eligibility_allowed,
-        policies.activation_notification_recipient_count,
-        requirements.is_approval_required as expects_approval,
-        requirements.min_approvers as expects_min_approvers,
-        requirements.is_mfa_required_on_activation as expects_mfa,
-        requirements.is_justification_required as expects_justification,
-        requirements.is_ticket_required as expects_ticket,
-        requirements.max_activation_seconds as expects_max_activation_seconds,
-        requirements.is_permanent_eligibility_allowed as expects_permanent_eligibility_allowed,
-        requirements.min_activation_notification_recipients as expects_min_notification_recipients
-    from roles
-    inner join policies
-        on
-            roles.tenant_id = policies.tenant_id
-            and roles.role_definition_id = policies.role_definition_id
-    left join requirements
-        on roles.tier = requirements.tier
-),
-
--- expected_value / actual_value as text for people; is_compliant decides with typed values.
 matrix as (
-    select
-        *,
-        unnest([
-            {
-                'rule': 'approval_required',
-                'expected_value': cast(expects_approval as varchar),
-                'actual_value': cast(is_approval_required as varchar),
-                'is_compliant': not coalesce(expects_approval, false) or is_approval_required,
-                'is_required': expects_approval is not null
-            },
-            {
-                'rule': 'min_approvers',
-                'expected_value': cast(expects_min_approvers as varchar),
-                'actual_value': cast(approver_count as varchar),
-                'is_compliant': approver_count >= coalesce(expects_min_approvers, 0),
-                'is_required': expects_min_approvers is not null
-            },
-            {
-                'rule': 'mfa_on_activation',
-                'expected_value': cast(expects_mfa as varchar),
-                'actual_value': cast(is_mfa_required_on_activation as varchar),
-                'is_compliant': not coalesce(expects_mfa, false) or is_mfa_required_on_activation,
-                'is_required': expects_mfa is not null
-            },
-            {
-                'rule': 'justification_required',
-                'expected_value': cast(expects_justification as varchar),
-                'actual_value': cast(is_justification_required_on_activation as varchar),
-                'is_compliant': not coalesce(expects_justification, false) or is_justification_required_on_activation,
-                'is_required': expects_justification is not null
-            },
-            {
-                'rule': 'ticket_required',
-                'expected_value': cast(expects_ticket as varchar),
-                'actual_value': cast(is_ticket_required_on_activation as varchar),
-                'is_compliant': not coalesce(expects_ticket, false) or is_ticket_required_on_activation,
-                'is_required': expects_ticket is not null
-            },
-            {
-                'rule': 'max_activation',
-                'expected_value': cast(expects_max_activation_seconds as varchar),
-                'actual_value': cast(max_activation_seconds as varchar),
-                'is_compliant': expects_max_activation_seconds is null
-                or coalesce(max_activation_seconds <= expects_max_activation_seconds, false),
-                'is_required': expects_max_activation_seconds is not null
-            },
-            {
-                'rule': 'permanent_eligibility_allowed',
-                'expected_value': cast(expects_permanent_eligibility_allowed as varchar),
-                'actual_value': cast(is_permanent_eligibility_allowed as varchar),
-                'is_compliant': coalesce(expects_permanent_eligibility_allowed, true)
-                or not is_permanent_eligibility_allowed,
-                'is_required': expects_permanent_eligibility_allowed is not null
-            },
-            {
-                'rule': 'min_activation_notification_recipients',
-                'expected_value': cast(expects_min_notification_recipients as varchar),
-                'actual_value': cast(activation_notification_recipient_count as varchar),
-                'is_compliant': activation_notification_recipient_count
-                >= coalesce(expects_min_notification_recipients, 0),
-                'is_required': expects_min_notification_recipients is not null
-            }
-        ]) as check_result
-    from role_settings
+    {{ role_compliance_matrix('roles', 'policies', 'requirements') }}
 ),
 
 final as (
     select
-        md5(concat_ws('|', matrix.tenant_id, matrix.role_definition_id, check_result.rule)) as role_compliance_id,
-        matrix.tenant_id,
-        matrix.role_definition_id,
-        matrix.role_name,
-        matrix.tier,
-        matrix.policy_id,
-        check_result.rule as compliance_rule,
-        check_result.expected_value,
-        check_result.actual_value,
-        case
-            when not check_result.is_required then 'not_required'
-            when check_result.is_compliant then 'pass'
-            else 'fail'
-        end as compliance_status,
-        check_result.is_required and not check_result.is_compliant as is_failure
+        md5(concat_ws('|', tenant_id, role_definition_id, compliance_rule)) as role_compliance_id,
+        *
     from matrix
 )
 
