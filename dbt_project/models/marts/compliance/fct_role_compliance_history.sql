@@ -25,7 +25,7 @@ marked as (
     select
         *,
         coalesce(
-            lag(actual_value) over by_rule is not distinct from actual_value
+            coalesce(lag(actual_value) over by_rule, '<none>') = coalesce(actual_value, '<none>')
             and lag(compliance_status) over by_rule = compliance_status
             and lag(valid_to) over by_rule = valid_from,
             false
@@ -93,7 +93,7 @@ final as (
             when compliance_status = 'fail' and previous_status != 'fail' then 'regressed'
             when previous_status = 'fail' and compliance_status != 'fail' then 'remediated'
             -- the same value again after a stretch in which the role had no policy
-            when previous_value is not distinct from actual_value then 'reappeared'
+            when coalesce(previous_value, '<none>') = coalesce(actual_value, '<none>') then 'reappeared'
             else 'changed'
         end as drift,
         valid_from,
