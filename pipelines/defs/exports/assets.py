@@ -1,31 +1,29 @@
 """The Parquet export analysts point Power BI at, downstream of the gated marts."""
 
+import json
 from pathlib import Path
 
 import dagster as dg
 
+from pipelines.defs.dbt.project import dbt_project
 from pipelines.defs.resources import DUCKDB_WRITER_POOL, OWNERS, Warehouse
 from pipelines.lib.warehouse.export import export_marts
 
-MARTS = [
-    "dim_roles",
-    "fct_role_access",
-    "fct_activation_requests",
-    "fct_headline_metrics",
-    "dim_role_classification",
-    "fct_role_compliance",
-    "fct_alerts",
-    "fct_privileged_access_daily",
-    "fct_activation_justifications",
-    "fct_activations_monthly",
-    "fct_privileged_service_principals",
-    "fct_role_access_history",
-]
+
+def mart_keys() -> list[dg.AssetKey]:
+    """Every dbt model in the marts schema, from the compiled manifest: the export writes each of them."""
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text(encoding="utf-8"))
+    names = sorted(
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"].get("schema") == "marts"
+    )
+    return [dg.AssetKey(["marts", name]) for name in names]
 
 
 @dg.asset(
     key=["exports", "powerbi_parquet"],
-    deps=[dg.AssetKey(["marts", mart]) for mart in MARTS],
+    deps=mart_keys(),
     group_name="exports",
     kinds={"parquet"},
     owners=OWNERS,
