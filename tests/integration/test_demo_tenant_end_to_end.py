@@ -1,6 +1,7 @@
 """The whole path on generated tenants: every headline metric, the alert set and the compliance-failure set
 must equal the generator's ground truth, on three seeds of size S and one of size M."""
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -89,6 +90,37 @@ def test_compliance_failures_equal_the_planted_ones(demo_run: DemoRun) -> None:
         "permanent_eligibility_allowed",
         "min_activation_notification_recipients",
     }
+
+
+def test_every_mart_and_every_mart_column_is_documented_and_every_mart_has_a_tested_key(demo_run: DemoRun) -> None:
+    """docs/metrics.md promises dbt docs for every mart column; the manifest is where dbt keeps them."""
+    manifest = json.loads((paths.DBT_PROJECT_DIR / "target" / "manifest.json").read_text(encoding="utf-8"))
+    marts = {
+        node["unique_id"]: node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"].get("schema") == "marts"
+    }
+    tested = {
+        (test["attached_node"], test["test_metadata"]["name"])
+        for test in manifest["nodes"].values()
+        if test["resource_type"] == "test" and test.get("test_metadata") and test.get("attached_node")
+    }
+    gaps = []
+    for unique_id, node in marts.items():
+        columns = {
+            name
+            for (name,) in demo_run.query(
+                f"select column_name from information_schema.columns "
+                f"where table_schema = 'marts' and table_name = '{node['name']}'"
+            )
+        }
+        documented = {name for name, column in node["columns"].items() if column.get("description")}
+        gaps += [f"{node['name']}.{column}: no description" for column in sorted(columns - documented)]
+        if not node.get("description"):
+            gaps.append(f"{node['name']}: no description")
+        if not {(unique_id, "unique"), (unique_id, "unique_per_tenant")} & tested:
+            gaps.append(f"{node['name']}: no unique test on a key")
+    assert marts and not gaps, gaps
 
 
 def analyst_queries() -> list[str]:
