@@ -92,6 +92,13 @@ def test_compliance_failures_equal_the_planted_ones(demo_run: DemoRun) -> None:
     }
 
 
+def test_per_principal_monthly_activations_add_up_to_every_request(demo_run: DemoRun) -> None:
+    [(requests, principals)] = demo_run.query(
+        "select sum(activation_requests), count(distinct principal_id) from marts.fct_principal_activations_monthly"
+    )
+    assert requests == demo_run.truth.metrics["activation_requests"] and principals > 1
+
+
 def test_every_mart_and_every_mart_column_is_documented_and_every_mart_has_a_tested_key(demo_run: DemoRun) -> None:
     """docs/metrics.md promises dbt docs for every mart column; the manifest is where dbt keeps them."""
     manifest = json.loads((paths.DBT_PROJECT_DIR / "target" / "manifest.json").read_text(encoding="utf-8"))
