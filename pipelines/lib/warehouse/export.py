@@ -1,7 +1,8 @@
 """Exports the marts to Parquet, the hand-off Power BI reads (never the live DuckDB file, which it would lock).
 
 Files are written to a fresh folder and swapped in with one rename, so a reader sees the old export or the new
-one, never a mix of both.
+one, never a mix of both. Every column is cast to a type Power BI's Parquet connector reads as the analyst expects
+(README, "Power BI"): DuckDB would otherwise write some types in forms it misreads or rejects.
 """
 
 from __future__ import annotations
@@ -14,34 +15,75 @@ from pathlib import Path
 
 import duckdb
 
+# Types Power BI reads from Parquet as they are.
+PORTABLE_TYPES = frozenset(
+    {"BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "DOUBLE", "FLOAT", "VARCHAR", "DATE"}
+)
+
+
+class UnexportableColumn(ValueError):
+    """A mart column of a type with no safe Parquet form for Power BI; the mart must cast it."""
+
 
 @dataclass(frozen=True)
 class ExportedTable:
     table: str
     rows: int
     file: Path
+    columns: dict[str, str]  # name -> the exported DuckDB type
+
+
+def portable_expression(column: str, data_type: str) -> tuple[str, str]:
+    """The select expression that exports `column` of DuckDB type `data_type`, and the type it exports as."""
+    quoted = '"' + column.replace('"', '""') + '"'
+    if data_type in PORTABLE_TYPES:
+        return quoted, data_type
+    if data_type == "TIMESTAMP WITH TIME ZONE":
+        # A tz-aware Parquet timestamp is not read as a plain date/time; the marts keep UTC, so say so in the name.
+        return f"timezone('UTC', {quoted})", "TIMESTAMP"
+    if data_type in ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"):
+        return f"cast({quoted} as timestamp)", "TIMESTAMP"
+    if data_type in ("HUGEINT", "UHUGEINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT"):
+        # HUGEINT would be written as a double without a word; sums and counts fit a BIGINT.
+        return f"cast({quoted} as bigint)", "BIGINT"
+    if data_type.startswith("DECIMAL"):
+        return f"cast({quoted} as double)", "DOUBLE"
+    if data_type in ("UUID", "JSON") or data_type.startswith("ENUM"):
+        return f"cast({quoted} as varchar)", "VARCHAR"
+    if data_type == "INTERVAL":
+        return f"epoch({quoted})", "DOUBLE"
+    if data_type.endswith("[]") or data_type.startswith(("STRUCT", "MAP", "UNION")):
+        return f"cast(to_json({quoted}) as varchar)", "VARCHAR"
+    raise UnexportableColumn(f"column {column} has type {data_type}, which has no Power BI-safe Parquet form")
 
 
 def export_marts(con: duckdb.DuckDBPyConnection, out_dir: Path, *, schema: str = "marts") -> list[ExportedTable]:
-    tables = [
-        row[0]
-        for row in con.execute(
-            "select table_name from information_schema.tables where table_schema = ? order by table_name",
-            [schema],
-        ).fetchall()
-    ]
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for table, column, data_type in con.execute(
+        """select table_name, column_name, data_type from information_schema.columns
+        where table_schema = ? order by table_name, ordinal_position""",
+        [schema],
+    ).fetchall():
+        columns.setdefault(table, []).append((column, data_type))
     staging = out_dir.with_name(out_dir.name + ".next")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     exported = []
-    for table in tables:
+    for table, table_columns in columns.items():
+        try:
+            portable = [(name, *portable_expression(name, data_type)) for name, data_type in table_columns]
+        except UnexportableColumn as error:
+            raise UnexportableColumn(f"{schema}.{table}: {error}") from None
+        select = ", ".join(f'{expression} as "{name}"' for name, expression, _ in portable)
         file = staging / f"{table}.parquet"
-        con.execute(f"copy {schema}.{table} to '{file}' (format parquet)")
+        con.execute(f"copy (select {select} from {schema}.{table}) to '{file}' (format parquet)")
         rows = con.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
-        exported.append(ExportedTable(table, rows, out_dir / file.name))
+        exported.append(ExportedTable(table, rows, out_dir / file.name, {name: type_ for name, _, type_ in portable}))
     manifest = {
         "exported_at": datetime.now(UTC).isoformat(),
-        "tables": {item.table: {"rows": item.rows, "file": item.file.name} for item in exported},
+        "tables": {
+            item.table: {"rows": item.rows, "file": item.file.name, "columns": item.columns} for item in exported
+        },
     }
     (staging / "_manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     previous = out_dir.with_name(out_dir.name + ".previous")
