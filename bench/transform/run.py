@@ -32,6 +32,7 @@ from pipelines.demo_tenant import catalog
 from pipelines.demo_tenant.clock import DAY, HOUR, from_datetime
 from pipelines.demo_tenant.model import RolePolicy
 from pipelines.demo_tenant.wire import policy_rules
+from pipelines.lib.dbt_commands import SCHEDULED_BUILD
 from pipelines.lib.design import load_design
 from pipelines.lib.paths import DBT_PROJECT_DIR, DEFAULT_DESIGN_FILE, REPO_ROOT, VAR_DIR
 from pipelines.lib.warehouse.design_tables import write_design
@@ -284,7 +285,7 @@ def daily_increment(path: Path, requests: int) -> int:
 
 
 def dbt_build(warehouse: Path, *, full_refresh: bool, threads: int) -> BuildRun:
-    command = [str(Path(sys.executable).with_name("dbt")), "build", "--profiles-dir", ".", "--quiet"]
+    command = [str(Path(sys.executable).with_name("dbt")), *SCHEDULED_BUILD, "--profiles-dir", ".", "--quiet"]
     command += ["--threads", str(threads)] + (["--full-refresh"] if full_refresh else [])
     env = dict(os.environ, PIMLENS_WAREHOUSE=str(warehouse), PIMLENS_DUCKDB_MEMORY_LIMIT="2GB")
     started = time.perf_counter()

@@ -9,6 +9,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from pipelines.defs.dbt.project import dbt_project
 from pipelines.defs.resources import DUCKDB_WRITER_POOL
+from pipelines.lib.dbt_commands import SCHEDULED_BUILD
 
 # The design tables are all written by one asset, design/programme, so several dbt sources share its key.
 TRANSLATOR = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True))
@@ -21,4 +22,4 @@ TRANSLATOR = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_d
     dagster_dbt_translator=TRANSLATOR,
 )
 def pimlens_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from dbt.cli(list(SCHEDULED_BUILD), context=context).stream()
