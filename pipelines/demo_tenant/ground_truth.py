@@ -15,7 +15,9 @@ from typing import Any
 from pipelines.demo_tenant import catalog, programme
 from pipelines.demo_tenant.clock import iso
 from pipelines.demo_tenant.history import iter_activation_requests
-from pipelines.demo_tenant.model import AssignmentKind, Decision, TenantModel
+from pipelines.demo_tenant.model import ActivationRequest, AssignmentKind, Decision, TenantModel
+from pipelines.demo_tenant.surfaces.context import Context
+from pipelines.demo_tenant.surfaces.reviews import AccessReviews
 
 ELIGIBLE = "eligible"
 ACTIVE_PERMANENT = "active_permanent"
@@ -43,6 +45,11 @@ METRIC_IDS = (
     "tier0_roles_without_approval",
     "role_compliance_failures",
     "alerts_raised",
+    "privileged_roles_without_access_review",
+    "access_review_self_decisions",
+    "access_review_late_decisions",
+    "access_review_denials_not_applied",
+    "activations_granted_shorter_than_requested",
 )
 
 Metric = int | float | None
@@ -133,6 +140,8 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
         "role_compliance_failures": len(failures),
         "alerts_raised": len(alerts),
     }
+    metrics |= access_review_metrics(model)
+    metrics |= activation_duration_metrics(history)
     tenant = model.tenant
     return GroundTruth(
         tenant.id,
@@ -143,3 +152,23 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
         tuple(alert.to_json() for alert in alerts),
         tuple(failures),
     )
+
+
+def access_review_metrics(model: TenantModel) -> dict[str, Metric]:
+    """Access reviews of privileged roles (metrics.md), from the decisions the reviews surface generated."""
+    reviews = AccessReviews(Context(model))
+    privileged = {role.id for role in model.roles if role.is_privileged}
+    held = {role for _, role, _, _ in access_rows(model) if role in privileged}
+    return {
+        "privileged_roles_without_access_review": len(held - reviews.reviewed_roles),
+        "access_review_self_decisions": sum(1 for d in reviews.records if d.is_self_review),
+        "access_review_late_decisions": sum(1 for d in reviews.records if d.is_late),
+        "access_review_denials_not_applied": sum(1 for d in reviews.records if d.is_denial_not_applied),
+    }
+
+
+def activation_duration_metrics(history: list[ActivationRequest]) -> dict[str, Metric]:
+    """Requested against granted duration: activations PIM granted for less than was asked (metrics.md)."""
+    return {
+        "activations_granted_shorter_than_requested": sum(1 for r in history if r.is_granted_shorter_than_requested)
+    }

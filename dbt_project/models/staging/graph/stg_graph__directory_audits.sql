@@ -57,6 +57,13 @@ renamed as (
         list_filter(
             cast(record -> 'additionalDetails' as json[]), lambda detail: (detail ->> 'key') = 'Justification'
         )[1] ->> 'value' as justification,
+        -- StartTime / ExpirationTime: the requested span on a request event, the granted one on a completed event.
+        try_cast(list_filter(
+            cast(record -> 'additionalDetails' as json[]), lambda detail: (detail ->> 'key') = 'StartTime'
+        )[1] ->> 'value' as timestamptz) as schedule_start_at,
+        try_cast(list_filter(
+            cast(record -> 'additionalDetails' as json[]), lambda detail: (detail ->> 'key') = 'ExpirationTime'
+        )[1] ->> 'value' as timestamptz) as schedule_end_at,
         load_id
     from deduplicated
 )
