@@ -25,6 +25,7 @@ ACTIVE_TIME_BOUND = "active_time_bound"
 ACTIVATED = "activated"
 OUTSIDE_PIM = "outside_pim"
 STANDING_STATES = (ACTIVE_PERMANENT, ACTIVE_TIME_BOUND, OUTSIDE_PIM)
+REPEATED_WINDOW = programme.REPEATED_ACTIVATION_WINDOW  # the design.yaml the generator writes says PT1H
 
 METRIC_IDS = (
     "privileged_access_eligible",
@@ -50,6 +51,7 @@ METRIC_IDS = (
     "access_review_late_decisions",
     "access_review_denials_not_applied",
     "activations_granted_shorter_than_requested",
+    "reactivations_after_expiry",
 )
 
 Metric = int | float | None
@@ -170,5 +172,23 @@ def access_review_metrics(model: TenantModel) -> dict[str, Metric]:
 def activation_duration_metrics(history: list[ActivationRequest]) -> dict[str, Metric]:
     """Requested against granted duration: activations PIM granted for less than was asked (metrics.md)."""
     return {
-        "activations_granted_shorter_than_requested": sum(1 for r in history if r.is_granted_shorter_than_requested)
+        "activations_granted_shorter_than_requested": sum(1 for r in history if r.is_granted_shorter_than_requested),
+        "reactivations_after_expiry": reactivations_after_expiry(history),
     }
+
+
+def reactivations_after_expiry(history: list[ActivationRequest]) -> int:
+    """Requests made within the repeated-activation window after the same person's previous activation of the
+    same role ran out (at any scope), the previous ones taken in request order."""
+    by_holding: dict[tuple[str, str], list[ActivationRequest]] = {}
+    for r in history:
+        by_holding.setdefault((r.principal_id, r.role_id), []).append(r)
+    found = 0
+    for requests in by_holding.values():
+        last_ran_out: int | None = None
+        for r in sorted(requests, key=lambda r: (r.requested_at, r.request_id)):
+            if last_ran_out is not None and last_ran_out <= r.requested_at <= last_ran_out + REPEATED_WINDOW:
+                found += 1
+            if r.ran_out_at is not None:
+                last_ran_out = max(last_ran_out or r.ran_out_at, r.ran_out_at)
+    return found

@@ -40,6 +40,8 @@ from pipelines.demo_tenant.model import (
 STANDARD_DURATIONS = (HOUR, 2 * HOUR, 4 * HOUR, 8 * HOUR)
 APPROVAL_WINDOW = DAY  # approvalStageTimeOutInDays = 1 in every generated policy
 _DENIAL_CHANCE = {"good": 0.03, "weak": 0.1, "empty": 0.25}
+_RENEWAL_CHANCE = 0.02  # an activation runs out before the work is done, and the person activates again
+_RENEWAL_SALT = 0x5EED_4E4E
 
 
 def pick_duration(rng: random.Random, longest: Instant) -> Instant:
@@ -169,6 +171,8 @@ class _Walk:
         self.context = context
         self.e = e
         self.rng = random.Random(e.history_seed)
+        # Its own generator, so planting re-activations after expiry moves no other draw of the walk.
+        self.renewal_rng = random.Random(e.history_seed ^ _RENEWAL_SALT)
         self.user = context.users[e.principal_id]
         self.policy = context.policies[e.role_id]
         self.zone = _zone(self.user.time_zone)
@@ -370,6 +374,8 @@ class _Walk:
             stop = started + rng.randint(5 * MINUTE, max(5 * MINUTE, draft.duration * 8 // 10))
         else:
             draft.ran_out_at = started + draft.duration
+            if self.renewal_rng.random() < _RENEWAL_CHANCE:
+                draft.follow_up_at = draft.ran_out_at + self.renewal_rng.randint(MINUTE, 30 * MINUTE)
             return
         draft.deactivation = Deactivation(guid(rng), guid(rng), stop, stop + rng.randint(800, 4_000))
 

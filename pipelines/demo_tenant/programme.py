@@ -41,6 +41,7 @@ _MAX_ACTIVATION = {"tier0": 8 * HOUR, "tier1": 12 * HOUR}
 BUSINESS_START_HOUR, BUSINESS_END_HOUR = 8, 19  # local time, Monday to Friday
 REPEATED_ACTIVATION_WINDOW, REPEATED_ACTIVATION_COUNT = HOUR, 2
 STALE_ELIGIBILITY_DAYS = 30
+ACCESS_REVIEW_MAX_DAYS = 31  # rule 15: monthly or more often, so the quarterly reviews are overdue
 # Tighter than PIM's sample 10 %: an organisation that wants the GA share of its admins to stay small.
 TOO_MANY_GA_COUNT, TOO_MANY_GA_SHARE = 3, 0.02
 
@@ -90,6 +91,7 @@ def design_document(model: TenantModel) -> dict[str, Any]:
             "stale_eligibility": {"days": STALE_ELIGIBILITY_DAYS},
             "too_many_global_admins": {"count": TOO_MANY_GA_COUNT, "share": TOO_MANY_GA_SHARE},
         },
+        "access_reviews": {"max_days_since_review": ACCESS_REVIEW_MAX_DAYS},
     }
 
 

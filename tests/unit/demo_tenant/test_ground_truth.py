@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from pipelines.demo_tenant import METRIC_IDS, build_model
-from pipelines.demo_tenant.clock import from_datetime
+from pipelines.demo_tenant.clock import HOUR, from_datetime
 from pipelines.demo_tenant.ground_truth import compute_ground_truth
 from pipelines.demo_tenant.history import iter_activation_requests
 from pipelines.demo_tenant.model import Outcome
@@ -97,7 +97,18 @@ def recount_access_reviews_and_durations(tenant: Tenant) -> dict[str, Any]:
     def span(event: Any) -> int:
         return millis(event.details["ExpirationTime"]) - millis(event.details["StartTime"])
 
+    last_ran_out: dict[tuple[str, str], int] = {}
+    reactivations = 0
+    for steps in sorted(
+        tenant.activation_requests().values(), key=lambda s: (s["requested"].at, s["requested"].request_id)
+    ):
+        holding = (steps["requested"].principal_id, steps["requested"].role_id)
+        previous = last_ran_out.get(holding)
+        reactivations += previous is not None and previous <= steps["requested"].at <= previous + HOUR
+        if "ran_out" in steps:
+            last_ran_out[holding] = max(previous or 0, steps["ran_out"].at)
     return {
+        "reactivations_after_expiry": reactivations,
         "privileged_roles_without_access_review": len(held - reviewed_roles),
         "access_review_self_decisions": sum(
             1 for _, r in decisions if r["reviewedDateTime"] and r["reviewedBy"]["id"] == r["principal"]["id"]
@@ -122,7 +133,7 @@ def recount_access_reviews_and_durations(tenant: Tenant) -> dict[str, Any]:
 
 def test_ground_truth_names_every_documented_metric() -> None:
     assert list(METRIC_IDS) == documented_metric_ids()
-    assert len(METRIC_IDS) == 23
+    assert len(METRIC_IDS) == 24
 
 
 def test_ground_truth_file_matches_what_generate_returned(tenant: Tenant) -> None:
@@ -186,5 +197,6 @@ def test_every_seed_plants_each_access_state_and_request_outcome() -> None:
             "access_review_late_decisions",
             "access_review_denials_not_applied",
             "activations_granted_shorter_than_requested",
+            "reactivations_after_expiry",
         ):
             assert metrics[planted] >= 1, (seed, planted)

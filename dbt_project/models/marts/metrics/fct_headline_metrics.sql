@@ -217,7 +217,10 @@ granted_duration_counts as (
         tenants.tenant_id,
         count(requests.activation_request_id) filter (
             where requests.is_granted_shorter_than_requested
-        ) as activations_granted_shorter_than_requested
+        ) as activations_granted_shorter_than_requested,
+        count(requests.activation_request_id) filter (
+            where requests.is_reactivation_after_expiry
+        ) as reactivations_after_expiry
     from tenants
     left join requests
         on tenants.tenant_id = requests.tenant_id
@@ -231,7 +234,8 @@ review_and_duration_metrics as (
         review_outcome_counts.access_review_self_decisions,
         review_outcome_counts.access_review_late_decisions,
         review_outcome_counts.access_review_denials_not_applied,
-        granted_duration_counts.activations_granted_shorter_than_requested
+        granted_duration_counts.activations_granted_shorter_than_requested,
+        granted_duration_counts.reactivations_after_expiry
     from review_coverage_counts
     inner join review_outcome_counts
         on review_coverage_counts.tenant_id = review_outcome_counts.tenant_id
@@ -275,6 +279,7 @@ unpivoted as (
         'access_review_late_decisions',
         'access_review_denials_not_applied',
         'activations_granted_shorter_than_requested',
+        'reactivations_after_expiry',
     ] %}
         union all
         select
