@@ -20,6 +20,8 @@ MARTS = [
     "fct_activations_monthly",
     "fct_privileged_service_principals",
     "fct_role_access_history",
+    "fct_access_review_coverage",
+    "fct_access_review_outcomes",
 ]
 
 
