@@ -148,7 +148,7 @@ final as (
     select
         md5(concat_ws('|', tenant_id, role_definition_id)) as access_review_coverage_id,
         *,
-        floor(datediff('second', last_completed_at, evaluated_at) / 86400) as days_since_last_review,
+        cast(floor(datediff('second', last_completed_at, evaluated_at) / 86400) as integer) as days_since_last_review,
         cadence_days <= max_days_since_review as is_cadence_within_design,
         case
             when not is_reviewed then 'not_reviewed'
