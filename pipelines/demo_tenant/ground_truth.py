@@ -15,7 +15,9 @@ from typing import Any
 from pipelines.demo_tenant import catalog, programme
 from pipelines.demo_tenant.clock import iso
 from pipelines.demo_tenant.history import iter_activation_requests
-from pipelines.demo_tenant.model import AssignmentKind, Decision, TenantModel
+from pipelines.demo_tenant.model import ActivationRequest, AssignmentKind, Decision, TenantModel
+from pipelines.demo_tenant.surfaces.context import Context
+from pipelines.demo_tenant.surfaces.reviews import AccessReviews
 
 ELIGIBLE = "eligible"
 ACTIVE_PERMANENT = "active_permanent"
@@ -23,6 +25,7 @@ ACTIVE_TIME_BOUND = "active_time_bound"
 ACTIVATED = "activated"
 OUTSIDE_PIM = "outside_pim"
 STANDING_STATES = (ACTIVE_PERMANENT, ACTIVE_TIME_BOUND, OUTSIDE_PIM)
+REPEATED_WINDOW = programme.REPEATED_ACTIVATION_WINDOW  # the design.yaml the generator writes says PT1H
 
 METRIC_IDS = (
     "privileged_access_eligible",
@@ -43,6 +46,12 @@ METRIC_IDS = (
     "tier0_roles_without_approval",
     "role_compliance_failures",
     "alerts_raised",
+    "privileged_roles_without_access_review",
+    "access_review_self_decisions",
+    "access_review_late_decisions",
+    "access_review_denials_not_applied",
+    "activations_granted_shorter_than_requested",
+    "reactivations_after_expiry",
 )
 
 Metric = int | float | None
@@ -133,6 +142,8 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
         "role_compliance_failures": len(failures),
         "alerts_raised": len(alerts),
     }
+    metrics |= access_review_metrics(model)
+    metrics |= activation_duration_metrics(history)
     tenant = model.tenant
     return GroundTruth(
         tenant.id,
@@ -143,3 +154,41 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
         tuple(alert.to_json() for alert in alerts),
         tuple(failures),
     )
+
+
+def access_review_metrics(model: TenantModel) -> dict[str, Metric]:
+    """Access reviews of privileged roles (metrics.md), from the decisions the reviews surface generated."""
+    reviews = AccessReviews(Context(model))
+    privileged = {role.id for role in model.roles if role.is_privileged}
+    held = {role for _, role, _, _ in access_rows(model) if role in privileged}
+    return {
+        "privileged_roles_without_access_review": len(held - reviews.reviewed_roles),
+        "access_review_self_decisions": sum(1 for d in reviews.records if d.is_self_review),
+        "access_review_late_decisions": sum(1 for d in reviews.records if d.is_late),
+        "access_review_denials_not_applied": sum(1 for d in reviews.records if d.is_denial_not_applied),
+    }
+
+
+def activation_duration_metrics(history: list[ActivationRequest]) -> dict[str, Metric]:
+    """Requested against granted duration: activations PIM granted for less than was asked (metrics.md)."""
+    return {
+        "activations_granted_shorter_than_requested": sum(1 for r in history if r.is_granted_shorter_than_requested),
+        "reactivations_after_expiry": reactivations_after_expiry(history),
+    }
+
+
+def reactivations_after_expiry(history: list[ActivationRequest]) -> int:
+    """Requests made within the repeated-activation window after the same person's previous activation of the
+    same role ran out (at any scope), the previous ones taken in request order."""
+    by_holding: dict[tuple[str, str], list[ActivationRequest]] = {}
+    for r in history:
+        by_holding.setdefault((r.principal_id, r.role_id), []).append(r)
+    found = 0
+    for requests in by_holding.values():
+        last_ran_out: int | None = None
+        for r in sorted(requests, key=lambda r: (r.requested_at, r.request_id)):
+            if last_ran_out is not None and last_ran_out <= r.requested_at <= last_ran_out + REPEATED_WINDOW:
+                found += 1
+            if r.ran_out_at is not None:
+                last_ran_out = max(last_ran_out or r.ran_out_at, r.ran_out_at)
+    return found

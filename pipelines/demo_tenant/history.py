@@ -40,6 +40,8 @@ from pipelines.demo_tenant.model import (
 STANDARD_DURATIONS = (HOUR, 2 * HOUR, 4 * HOUR, 8 * HOUR)
 APPROVAL_WINDOW = DAY  # approvalStageTimeOutInDays = 1 in every generated policy
 _DENIAL_CHANCE = {"good": 0.03, "weak": 0.1, "empty": 0.25}
+_RENEWAL_CHANCE = 0.02  # an activation runs out before the work is done, and the person activates again
+_RENEWAL_SALT = 0x5EED_4E4E
 
 
 def pick_duration(rng: random.Random, longest: Instant) -> Instant:
@@ -65,15 +67,28 @@ class HistoryContext:
     window_start: Instant
     users: dict[str, User]
     policies: dict[str, RolePolicy]
+    # When each (principal, role, scope) had an eligibility start: one that starts as another ends renews it.
+    starts: dict[tuple[str, str, str], tuple[Instant, ...]]
 
     @classmethod
     def of(cls, model: TenantModel) -> HistoryContext:
+        starts: dict[tuple[str, str, str], list[Instant]] = {}
+        for e in model.eligibilities:
+            starts.setdefault((e.principal_id, e.role_id, e.directory_scope_id), []).append(e.start)
         return cls(
             as_of=model.tenant.as_of,
             window_start=model.tenant.window_start,
             users={user.id: user for user in model.users},
             policies={policy.role_id: policy for policy in model.policies},
+            starts={key: tuple(values) for key, values in starts.items()},
         )
+
+    def lapses(self, e: Eligibility) -> bool:
+        """Whether the eligibility ended by as_of without a renewal starting right then: access really stopped."""
+        if e.end is None or e.end > self.as_of:
+            return False
+        key = (e.principal_id, e.role_id, e.directory_scope_id)
+        return not any(e.start < start <= e.end for start in self.starts[key])
 
 
 def has_history(e: Eligibility) -> bool:
@@ -118,6 +133,7 @@ class _Draft:
     ran_out_at: Instant | None = None
     deactivation: Deactivation | None = None
     follow_up_at: Instant | None = None  # the same person asks again soon after
+    eligibility_end: Instant | None = None  # set when PIM cut the grant at the eligibility's end
 
     @property
     def end(self) -> Instant:
@@ -138,6 +154,9 @@ class _Draft:
     def horizon(self) -> Instant:
         """The latest moment this request claims: PIM keeps requested and granted ends inside the eligibility."""
         granted = (self.completed_at or self.requested_at) + self.duration
+        if self.eligibility_end is not None:
+            granted = min(granted, self.eligibility_end)
+            return max(self.end, granted)  # the request asked past the eligibility; PIM granted only up to it
         return max(self.end, self.requested_at + self.duration, granted)
 
     def running_at(self, at: Instant) -> bool:
@@ -152,6 +171,8 @@ class _Walk:
         self.context = context
         self.e = e
         self.rng = random.Random(e.history_seed)
+        # Its own generator, so planting re-activations after expiry moves no other draw of the walk.
+        self.renewal_rng = random.Random(e.history_seed ^ _RENEWAL_SALT)
         self.user = context.users[e.principal_id]
         self.policy = context.policies[e.role_id]
         self.zone = _zone(self.user.time_zone)
@@ -177,6 +198,8 @@ class _Walk:
             if at >= stop or at >= hard_end:
                 break
             draft = self._draft(at, openings.pop(0) if openings else None)
+            if draft.horizon > hard_end and self.context.lapses(e):
+                self._cut_at_eligibility_end(draft, hard_end)
             if draft.horizon > hard_end or (plan is not None and draft.end >= plan.requested_at):
                 break
             if draft.running_at(as_of):
@@ -185,6 +208,23 @@ class _Walk:
             cursor, follow_up = draft.end, draft.follow_up_at
         if plan is not None:
             yield self._planned(plan)
+        elif self.context.lapses(e) and e.activations_per_year > 0:
+            yield from self._last_minute(cursor, hard_end)
+
+    def _last_minute(self, cursor: Instant, eligibility_end: Instant) -> Iterator[ActivationRequest]:
+        """Some people activate once more in the last hours of an eligibility that is about to lapse; PIM grants
+        that activation only up to the eligibility's end. Drawn after the walk, so it moves no other request."""
+        rng = self.rng
+        if rng.random() >= 0.25:
+            return
+        at = eligibility_end - rng.randint(20 * MINUTE, 4 * HOUR)
+        if at <= max(cursor, self.e.start, self.context.window_start):
+            return
+        draft = self._draft(at, None)
+        if draft.horizon > eligibility_end:
+            self._cut_at_eligibility_end(draft, eligibility_end)
+        if draft.horizon <= eligibility_end:
+            yield self._freeze(draft)
 
     # -- when ----------------------------------------------------------------------------------------------
 
@@ -334,8 +374,24 @@ class _Walk:
             stop = started + rng.randint(5 * MINUTE, max(5 * MINUTE, draft.duration * 8 // 10))
         else:
             draft.ran_out_at = started + draft.duration
+            if self.renewal_rng.random() < _RENEWAL_CHANCE:
+                draft.follow_up_at = draft.ran_out_at + self.renewal_rng.randint(MINUTE, 30 * MINUTE)
             return
         draft.deactivation = Deactivation(guid(rng), guid(rng), stop, stop + rng.randint(800, 4_000))
+
+    def _cut_at_eligibility_end(self, draft: _Draft, eligibility_end: Instant) -> None:
+        """PIM ends an activation when its eligibility ends: an activation that started in time but would run
+        past the eligibility is granted only up to its end (shorter than requested). Any other request that
+        reaches past the eligibility is left as it is, and the walk drops it."""
+        started = draft.completed_at
+        if started is None or draft.failure_reason is not None or started >= eligibility_end:
+            return
+        if draft.deactivation is not None and draft.deactivation.completed_at <= eligibility_end:
+            return  # deactivated in time: the request only claimed past the end, and the walk drops it
+        draft.eligibility_end = eligibility_end
+        draft.deactivation = None
+        draft.ran_out_at = eligibility_end
+        draft.follow_up_at = None  # the eligibility is over: nothing more to ask for
 
     def _freeze(self, d: _Draft) -> ActivationRequest:
         """The request as seen at as_of: steps after it have not happened."""
@@ -371,6 +427,7 @@ class _Walk:
             authenticated_with_mfa=d.mfa if completed is not None else False,
             ran_out_at=upto(d.ran_out_at),
             deactivation=deactivation,
+            eligibility_end=d.eligibility_end if completed is not None else None,
         )
 
     def _planned(self, plan: PlannedActivation) -> ActivationRequest:

@@ -280,6 +280,8 @@ class ActivationRequest:
     authenticated_with_mfa: bool = False
     ran_out_at: Instant | None = None  # the activation reached its granted end
     deactivation: Deactivation | None = None
+    # Set when the eligibility ends before the requested end: PIM grants the activation only up to there.
+    eligibility_end: Instant | None = None
 
     @property
     def requested_end(self) -> Instant:
@@ -287,10 +289,20 @@ class ActivationRequest:
 
     @property
     def granted_end(self) -> Instant | None:
-        """The end PIM granted; activations start when they complete and last the requested duration."""
+        """The end PIM granted: activations start when they complete and last the requested duration, cut at
+        the eligibility's end when that comes first."""
         if self.completed_at is None or self.failure_reason is not None:
             return None
-        return self.completed_at + self.requested_duration
+        natural = self.completed_at + self.requested_duration
+        return natural if self.eligibility_end is None else min(natural, self.eligibility_end)
+
+    @property
+    def is_granted_shorter_than_requested(self) -> bool:
+        """A successful activation whose granted span is shorter than the duration asked for."""
+        granted_end = self.granted_end
+        if granted_end is None or self.completed_at is None:
+            return False
+        return granted_end - self.completed_at < self.requested_duration
 
     @property
     def outcome(self) -> Outcome:

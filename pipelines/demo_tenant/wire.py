@@ -505,8 +505,9 @@ class AuditLog:
             events.append(self._event("canceled", CANCELED, r.canceled_at, "Update", requestor, request, reason=reason))
         if r.completed_at is not None:
             failed = r.failure_reason is not None
+            granted_end = r.granted_end
             start, end = (
-                (r.requested_at, r.requested_end) if failed else (r.completed_at, r.completed_at + r.requested_duration)
+                (r.requested_at, r.requested_end) if failed or granted_end is None else (r.completed_at, granted_end)
             )
             done = [
                 _detail("StartTime", iso(start)),

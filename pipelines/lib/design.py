@@ -2,7 +2,8 @@
 
 The file (its path in ``PIMLENS_DESIGN``; ``design/default.yaml`` documents every key) declares the tiers and
 what each tier requires of a role's PIM policy, the organisation's own tier for roles, the break-glass accounts,
-approvers, business hours and time zones, the rollout waves and the alert thresholds. The warehouse compares the
+approvers, business hours and time zones, the rollout waves, the alert thresholds and how often privileged roles
+must be reviewed. The warehouse compares the
 tenant with it: the compliance matrix takes its expected values from here, the alerts their thresholds.
 
 An unknown key or a bad value is a ``DesignError`` that names the key path and what is expected there, e.g.
@@ -76,6 +77,12 @@ class AlertThresholds:
 
 
 @dataclass(frozen=True)
+class AccessReviewCadence:
+    # Default: pim-rules.md rule 15, privileged roles are reviewed monthly or more often.
+    max_days_since_review: int = 31
+
+
+@dataclass(frozen=True)
 class Design:
     source: Path
     tiers: Mapping[str, TierRequirements]
@@ -87,6 +94,7 @@ class Design:
     baseline_date: date | None
     waves: tuple[RolloutWave, ...]
     alert_thresholds: AlertThresholds = field(default_factory=AlertThresholds)
+    access_reviews: AccessReviewCadence = field(default_factory=AccessReviewCadence)
 
 
 def parse_duration(value: Any, where: str) -> int:
@@ -125,6 +133,7 @@ def parse_design(document: Any, source: Path) -> Design:
             "business_hours",
             "rollout",
             "alert_thresholds",
+            "access_reviews",
         },
     )
     if top.get("version", 1) != 1:
@@ -143,6 +152,7 @@ def parse_design(document: Any, source: Path) -> Design:
         business_hours=_business_hours(top.get("business_hours", {})),
         **_rollout(top.get("rollout", {})),
         alert_thresholds=_thresholds(top.get("alert_thresholds", {})),
+        access_reviews=_access_reviews(top.get("access_reviews", {})),
     )
 
 
@@ -233,6 +243,17 @@ def _thresholds(doc: Any) -> AlertThresholds:
             name = f"{section}_{key}_seconds" if key == "window" else f"{section}_{key}"
             values[name] = parsed
     return AlertThresholds(**values)
+
+
+def _access_reviews(doc: Any) -> AccessReviewCadence:
+    where = "access_reviews"
+    doc = _mapping(doc, where, {"max_days_since_review"})
+    if "max_days_since_review" not in doc:
+        return AccessReviewCadence()
+    days = _count(doc["max_days_since_review"], f"{where}.max_days_since_review")
+    if days == 0:
+        raise DesignError(f"{where}.max_days_since_review: expected at least 1 day, got 0")
+    return AccessReviewCadence(max_days_since_review=days)
 
 
 # -- values -----------------------------------------------------------------------------------------------------

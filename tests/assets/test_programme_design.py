@@ -24,8 +24,10 @@ def test_writes_the_default_design_as_tables(tmp_path: Path) -> None:
             "select repeated_activation_count, stale_eligibility_days from design.alert_thresholds"
         ).fetchall()
         weekdays = con.execute("select iso_weekdays from design.business_hours").fetchone()[0]
+        review_cadence = con.execute("select max_days_since_review from design.access_reviews").fetchall()
     assert tier0 == (True, 2, 28800)
     assert thresholds == [(3, 30)]
+    assert review_cadence == [(31,)]
     assert weekdays == [1, 2, 3, 4, 5]
 
 

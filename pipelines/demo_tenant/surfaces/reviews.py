@@ -2,10 +2,14 @@
 
 Reviewers are the tenant's security admins. Decisions are made on the users eligible for the role when the
 instance started. Planted: some principals review themselves, some decide after the instance's due date
-(late), and definitions without auto-apply leave even their denials unapplied (`applyResult: New`).
+(late), definitions without auto-apply leave even their denials unapplied (`applyResult: New`), and only the
+roles of PLAN are reviewed, so privileged roles outside it have no review at all. `records` keeps each
+decision as the generator made it, for ground_truth.py.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from pipelines.demo_tenant import catalog
 from pipelines.demo_tenant.clock import DAY, HOUR, MINUTE, Instant, iso
@@ -32,6 +36,35 @@ def scope_query(role_id: str) -> str:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewDecision:
+    """One decision as the generator made it, beside its JSON: what ground_truth.py counts."""
+
+    definition_id: str
+    instance_id: str
+    role_id: str
+    principal_id: str
+    reviewer_id: str
+    decision: str  # Approve | Deny | NotReviewed
+    reviewed_at: Instant | None
+    due_at: Instant  # the instance's end
+    is_instance_completed: bool  # the instance ended by as_of
+    applied_at: Instant | None
+
+    @property
+    def is_self_review(self) -> bool:
+        return self.reviewed_at is not None and self.reviewer_id == self.principal_id
+
+    @property
+    def is_late(self) -> bool:
+        return self.reviewed_at is not None and self.reviewed_at > self.due_at
+
+    @property
+    def is_denial_not_applied(self) -> bool:
+        """A denial of a finished review whose removal was never applied (no auto-apply on the definition)."""
+        return self.decision == "Deny" and self.is_instance_completed and self.applied_at is None
+
+
 class AccessReviews:
     def __init__(self, ctx: Context):
         self.ctx = ctx
@@ -39,6 +72,8 @@ class AccessReviews:
         self.definitions: list[Json] = []
         self.instances: dict[str, list[Json]] = {}
         self.decisions: dict[tuple[str, str], list[Json]] = {}
+        self.records: list[ReviewDecision] = []
+        self.reviewed_roles: set[str] = set()  # roles some definition reviews
         self._build()
 
     def _identity(self, user_id: str) -> Json:
@@ -53,6 +88,7 @@ class AccessReviews:
             if role_id not in eligible_roles or role_id not in ctx.roles:
                 continue
             role = ctx.roles[role_id]
+            self.reviewed_roles.add(role_id)
             definition_id = guid(rng)
             # The reviewer of the first definitions is, where possible, eligible for the role: a self-review.
             holders = {e.principal_id for e in ctx.model.current_eligibilities() if e.role_id == role_id}
@@ -121,12 +157,19 @@ class AccessReviews:
                     }
                 )
                 self.decisions[(definition_id, instance_id)] = self._decisions(
-                    role_id, instance_id, start, end, reviewer, auto_apply
+                    definition_id, role_id, instance_id, start, end, reviewer, auto_apply
                 )
             self.instances[definition_id] = instances
 
     def _decisions(
-        self, role_id: str, instance_id: str, start: Instant, end: Instant, reviewer: str, auto_apply: bool
+        self,
+        definition_id: str,
+        role_id: str,
+        instance_id: str,
+        start: Instant,
+        end: Instant,
+        reviewer: str,
+        auto_apply: bool,
     ) -> list[Json]:
         rng, ctx, as_of = self.rng, self.ctx, self.ctx.as_of
         principals = dict.fromkeys(
@@ -136,11 +179,20 @@ class AccessReviews:
         )
         role = ctx.roles[role_id]
         completed = end <= as_of
+        # Planted: a finished review without auto-apply denies someone, until its definition has such a denial,
+        # so every tenant shows a denial nobody applied.
+        plant_denial = (
+            completed
+            and not auto_apply
+            and not any(r.definition_id == definition_id and r.is_denial_not_applied for r in self.records)
+        )
         decisions = []
-        for principal in principals:
+        for index, principal in enumerate(principals):
             roll = rng.random()
             late = completed and roll < 0.08
-            if roll < 0.75:
+            if plant_denial and index == 0:
+                decision = "Deny"
+            elif roll < 0.75:
                 decision = "Approve"
             elif roll < 0.87:
                 decision = "Deny"
@@ -156,6 +208,20 @@ class AccessReviews:
                     decision, reviewed_at = "NotReviewed", None
             applied = completed and auto_apply and decision != "NotReviewed"
             applied_at = min(end + HOUR, as_of) if applied else None
+            self.records.append(
+                ReviewDecision(
+                    definition_id,
+                    instance_id,
+                    role_id,
+                    principal,
+                    reviewer,
+                    decision,
+                    reviewed_at,
+                    end,
+                    completed,
+                    applied_at,
+                )
+            )
             decisions.append(
                 {
                     "id": guid(rng),

@@ -32,6 +32,7 @@ TABLES: dict[str, str] = {
         "stale_eligibility_days integer, too_many_global_admins_count integer, "
         "too_many_global_admins_share double, membership_burst_window_seconds bigint, membership_burst_count integer"
     ),
+    "access_reviews": "max_days_since_review integer",
 }
 
 
@@ -73,6 +74,7 @@ def design_rows(design: Design) -> dict[str, list[tuple]]:
             (wave.name, wave.starts_on, department) for wave in design.waves for department in wave.departments
         ],
         "alert_thresholds": [dataclasses.astuple(thresholds)],
+        "access_reviews": [(design.access_reviews.max_days_since_review,)],
     }
 
 

@@ -162,6 +162,25 @@ def test_activations_only_while_eligible(tenant: Tenant, model: TenantModel) -> 
         assert e.start <= request.requested_at and (e.end is None or last <= e.end)
 
 
+def test_an_activation_past_a_lapsing_eligibility_is_granted_up_to_its_end(tenant: Tenant, model: TenantModel) -> None:
+    """PIM grants less than asked when the eligibility ends first: the completed event's ExpirationTime and the
+    ran-out event sit at the eligibility's end, and no renewal of that eligibility starts there."""
+    by_id = {e.id: e for e in model.eligibilities}
+    starts = defaultdict(set)
+    for e in model.eligibilities:
+        starts[(e.principal_id, e.role_id, e.directory_scope_id)].add(e.start)
+    events = tenant.activation_requests()
+    cut = [r for r in iter_activation_requests(model) if r.is_granted_shorter_than_requested]
+    assert cut
+    for r in cut:
+        e = by_id[r.eligibility_id]
+        assert e.end is not None and r.granted_end == r.ran_out_at == e.end < r.completed_at + r.requested_duration
+        assert e.end not in starts[(e.principal_id, e.role_id, e.directory_scope_id)]  # it lapsed, not renewed
+        steps = events[r.request_id]
+        assert millis(steps["completed"].details["ExpirationTime"]) == e.end == steps["ran_out"].at
+        assert millis(steps["requested"].details["ExpirationTime"]) == r.requested_end > e.end
+
+
 def test_live_activations_are_the_activated_instances(tenant: Tenant) -> None:
     """An activation that completed, did not run out and was not deactivated is running at as_of."""
     deactivated = [

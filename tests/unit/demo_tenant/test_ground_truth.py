@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from pipelines.demo_tenant import METRIC_IDS, build_model
-from pipelines.demo_tenant.clock import from_datetime
+from pipelines.demo_tenant.clock import HOUR, from_datetime
 from pipelines.demo_tenant.ground_truth import compute_ground_truth
 from pipelines.demo_tenant.history import iter_activation_requests
 from pipelines.demo_tenant.model import Outcome
@@ -21,13 +21,17 @@ from .reading import AS_OF, DIRECTORY, Tenant, millis, outcome
 STANDING = ("active_permanent", "active_time_bound", "outside_pim")
 
 
+HEADLINE_TABLE = "| metric_name | definition | unknown when |"
+
+
 def documented_metric_ids() -> list[str]:
+    """The metric names of every headline-metric table of metrics.md, in the order they are documented."""
     text = (paths.REPO_ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
-    table = text.split("## Headline metrics", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"^\| `([a-z0-9_]+)` \|", table, flags=re.MULTILINE)
+    tables = [part.split("\n\n", 1)[0] for part in text.split(HEADLINE_TABLE)[1:]]
+    return [name for table in tables for name in re.findall(r"^\| `([a-z0-9_]+)` \|", table, flags=re.MULTILINE)]
 
 
-def recount(tenant: Tenant) -> dict[str, Any]:
+def privileged_access_rows(tenant: Tenant) -> set[tuple[str, str, str, str]]:
     roles = tenant.collection("beta/roleManagement/directory/roleDefinitions.json")
     privileged = {r["id"] for r in roles if r["isPrivileged"]}
     rows = set()
@@ -44,7 +48,11 @@ def recount(tenant: Tenant) -> dict[str, Any]:
     for a in tenant.collection(f"{DIRECTORY}/roleAssignments.json"):
         if a["id"] not in origins:
             rows.add((a["principalId"], a["roleDefinitionId"], a["directoryScopeId"], "outside_pim"))
-    rows = {row for row in rows if row[1] in privileged}
+    return {row for row in rows if row[1] in privileged}
+
+
+def recount(tenant: Tenant) -> dict[str, Any]:
+    rows = privileged_access_rows(tenant)
 
     def count(state: str) -> int:
         return sum(1 for row in rows if row[3] == state)
@@ -74,9 +82,58 @@ def recount(tenant: Tenant) -> dict[str, Any]:
     }
 
 
+def recount_access_reviews_and_durations(tenant: Tenant) -> dict[str, Any]:
+    """metrics.md's access review and granted-duration metrics, from the written review files and audit log."""
+    reviews = "v1.0/identityGovernance/accessReviews/definitions"
+    reviewed_roles, decisions = set(), []
+    for d in tenant.collection(f"{reviews}.json"):
+        reviewed_roles.add(re.search(r"roleDefinitionId eq '([^']+)'", d["scope"]["query"]).group(1))
+        for instance in tenant.collection(f"{reviews}/{d['id']}/instances.json"):
+            path = tenant.root / f"{reviews}/{d['id']}/instances/{instance['id']}/decisions.json"
+            rows = tenant.collection(str(path.relative_to(tenant.root))) if path.exists() else []
+            decisions += [(instance, row) for row in rows]
+    held = {role for _, role, _, _ in privileged_access_rows(tenant)}
+
+    def span(event: Any) -> int:
+        return millis(event.details["ExpirationTime"]) - millis(event.details["StartTime"])
+
+    last_ran_out: dict[tuple[str, str], int] = {}
+    reactivations = 0
+    for steps in sorted(
+        tenant.activation_requests().values(), key=lambda s: (s["requested"].at, s["requested"].request_id)
+    ):
+        holding = (steps["requested"].principal_id, steps["requested"].role_id)
+        previous = last_ran_out.get(holding)
+        reactivations += previous is not None and previous <= steps["requested"].at <= previous + HOUR
+        if "ran_out" in steps:
+            last_ran_out[holding] = max(previous or 0, steps["ran_out"].at)
+    return {
+        "reactivations_after_expiry": reactivations,
+        "privileged_roles_without_access_review": len(held - reviewed_roles),
+        "access_review_self_decisions": sum(
+            1 for _, r in decisions if r["reviewedDateTime"] and r["reviewedBy"]["id"] == r["principal"]["id"]
+        ),
+        "access_review_late_decisions": sum(
+            1
+            for i, r in decisions
+            if r["reviewedDateTime"] and millis(r["reviewedDateTime"]) > millis(i["endDateTime"])
+        ),
+        "access_review_denials_not_applied": sum(
+            1
+            for i, r in decisions
+            if i["status"] == "Completed" and r["decision"] == "Deny" and r["applyResult"] != "AppliedSuccessfully"
+        ),
+        "activations_granted_shorter_than_requested": sum(
+            1
+            for steps in tenant.activation_requests().values()
+            if outcome(steps) == "activated" and span(steps["completed"]) < span(steps["requested"])
+        ),
+    }
+
+
 def test_ground_truth_names_every_documented_metric() -> None:
     assert list(METRIC_IDS) == documented_metric_ids()
-    assert len(METRIC_IDS) == 18
+    assert len(METRIC_IDS) == 24
 
 
 def test_ground_truth_file_matches_what_generate_returned(tenant: Tenant) -> None:
@@ -90,6 +147,12 @@ def test_ground_truth_file_matches_what_generate_returned(tenant: Tenant) -> Non
 def test_ground_truth_equals_a_recount_from_the_files(tenant: Tenant) -> None:
     recounted = recount(tenant)  # the first eleven metrics; test_programme.py checks the rest
     assert {name: tenant.truth.metrics[name] for name in recounted} == recounted
+
+
+def test_access_review_and_duration_metrics_equal_a_recount_from_the_files(tenant: Tenant) -> None:
+    recounted = recount_access_reviews_and_durations(tenant)
+    assert {name: tenant.truth.metrics[name] for name in recounted} == recounted
+    assert all(value >= 1 for value in recounted.values()), recounted
 
 
 def test_ground_truth_values_are_plausible_for_size_s(tenant: Tenant) -> None:
@@ -128,3 +191,12 @@ def test_every_seed_plants_each_access_state_and_request_outcome() -> None:
         outcomes = Counter(request.outcome for request in iter_activation_requests(model))
         for wanted in (Outcome.ACTIVATED, Outcome.DENIED, Outcome.EXPIRED, Outcome.CANCELED, Outcome.FAILED):
             assert outcomes[wanted] >= 1, (seed, wanted)
+        for planted in (
+            "privileged_roles_without_access_review",
+            "access_review_self_decisions",
+            "access_review_late_decisions",
+            "access_review_denials_not_applied",
+            "activations_granted_shorter_than_requested",
+            "reactivations_after_expiry",
+        ):
+            assert metrics[planted] >= 1, (seed, planted)

@@ -27,6 +27,7 @@ def test_the_shipped_default_design_loads_with_pim_rules_defaults() -> None:
     assert design.alert_thresholds.repeated_activation_count == 3
     assert design.alert_thresholds.too_many_global_admins_share == 0.1
     assert (design.business_hours.start, design.business_hours.end) == (time(8), time(19))
+    assert design.access_reviews.max_days_since_review == 31  # rule 15: monthly or more often
 
 
 def test_a_full_design_parses_every_section(tmp_path: Path) -> None:
@@ -44,6 +45,7 @@ def test_a_full_design_parses_every_section(tmp_path: Path) -> None:
                     "waves": [{"name": "w1", "starts_on": "2026-02-01", "departments": ["IT"]}],
                 },
                 "alert_thresholds": {"repeated_activation": {"window": "PT30M", "count": 4}},
+                "access_reviews": {"max_days_since_review": 92},
             },
         )
     )
@@ -55,6 +57,7 @@ def test_a_full_design_parses_every_section(tmp_path: Path) -> None:
     assert design.alert_thresholds.repeated_activation_window_seconds == 1800
     assert design.alert_thresholds.repeated_activation_count == 4
     assert design.alert_thresholds.stale_eligibility_days == 30  # untouched defaults stay
+    assert design.access_reviews.max_days_since_review == 92
 
 
 @pytest.mark.parametrize(
@@ -101,6 +104,12 @@ def test_a_full_design_parses_every_section(tmp_path: Path) -> None:
             {"alert_thresholds": {"stale_eligibility": {"window": "P30D"}}},
             "alert_thresholds.stale_eligibility.window: unknown key",
         ),
+        (
+            {"access_reviews": {"max_days_since_review": "monthly"}},
+            "access_reviews.max_days_since_review: expected a whole number of 0 or more, got 'monthly'",
+        ),
+        ({"access_reviews": {"max_days_since_review": 0}}, "access_reviews.max_days_since_review: expected at least 1"),
+        ({"access_reviews": {"cadence": "P1M"}}, "access_reviews.cadence: unknown key"),
         ({"version": 2}, "version: expected 1, got 2"),
     ],
 )

@@ -29,6 +29,22 @@ roles as (
     select * from {{ ref('dim_roles') }}
 ),
 
+thresholds as (
+    select * from {{ ref('stg_design__alert_thresholds') }}
+),
+
+-- Over every request, before the incremental filter: a re-activation looks back at the requests before it.
+with_previous_expiry as (
+    select
+        *,
+        max(activation_ended_at) over (
+            partition by tenant_id, principal_id, role_definition_id
+            order by requested_at, request_id
+            rows between unbounded preceding and 1 preceding
+        ) as previous_activation_ended_at
+    from requests
+),
+
 final as (
     select
         md5(concat_ws('|', requests.tenant_id, requests.request_id)) as activation_request_id,
@@ -48,8 +64,31 @@ final as (
         requests.approval_latency_ms,
         requests.outcome,
         requests.activated_at,
-        requests.activation_ended_at
-    from requests
+        requests.activation_ended_at,
+        requests.requested_start_at,
+        requests.requested_end_at,
+        requests.granted_start_at,
+        requests.granted_end_at,
+        datediff('millisecond', requests.requested_start_at, requests.requested_end_at) / 1000
+            as requested_duration_seconds,
+        datediff('millisecond', requests.granted_start_at, requests.granted_end_at) / 1000
+            as granted_duration_seconds,
+        -- PIM grants less than asked when the eligibility ends first; null when nothing was granted.
+        datediff('millisecond', requests.granted_start_at, requests.granted_end_at)
+        < datediff('millisecond', requests.requested_start_at, requests.requested_end_at)
+            as is_granted_shorter_than_requested,
+        case
+            when requests.previous_activation_ended_at <= requests.requested_at
+                then datediff('millisecond', requests.previous_activation_ended_at, requests.requested_at) / 1000
+        end as seconds_since_previous_expiry,
+        coalesce(
+            requests.previous_activation_ended_at <= requests.requested_at
+            and requests.requested_at
+            <= requests.previous_activation_ended_at + to_seconds(thresholds.repeated_activation_window_seconds),
+            false
+        ) as is_reactivation_after_expiry
+    from with_previous_expiry as requests
+    cross join thresholds
     left join roles
         on
             requests.tenant_id = roles.tenant_id

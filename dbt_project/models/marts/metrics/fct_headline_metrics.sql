@@ -179,6 +179,71 @@ metrics as (
         on state_counts.tenant_id = alert_counts.tenant_id
 ),
 
+-- Access reviews and requested against granted duration (issue 4, items 3 and 6) ------------------------------
+review_coverage as (
+    select * from {{ ref('fct_access_review_coverage') }}
+),
+
+review_outcomes as (
+    select * from {{ ref('fct_access_review_outcomes') }}
+),
+
+review_coverage_counts as (
+    select
+        tenants.tenant_id,
+        count(review_coverage.access_review_coverage_id) filter (
+            where review_coverage.has_privileged_access and not review_coverage.is_reviewed
+        ) as privileged_roles_without_access_review
+    from tenants
+    left join review_coverage
+        on tenants.tenant_id = review_coverage.tenant_id
+    group by tenants.tenant_id
+),
+
+review_outcome_counts as (
+    select
+        tenants.tenant_id,
+        coalesce(sum(review_outcomes.self_reviews), 0) as access_review_self_decisions,
+        coalesce(sum(review_outcomes.late_decisions), 0) as access_review_late_decisions,
+        coalesce(sum(review_outcomes.denials_not_applied), 0) as access_review_denials_not_applied
+    from tenants
+    left join review_outcomes
+        on tenants.tenant_id = review_outcomes.tenant_id
+    group by tenants.tenant_id
+),
+
+granted_duration_counts as (
+    select
+        tenants.tenant_id,
+        count(requests.activation_request_id) filter (
+            where requests.is_granted_shorter_than_requested
+        ) as activations_granted_shorter_than_requested,
+        count(requests.activation_request_id) filter (
+            where requests.is_reactivation_after_expiry
+        ) as reactivations_after_expiry
+    from tenants
+    left join requests
+        on tenants.tenant_id = requests.tenant_id
+    group by tenants.tenant_id
+),
+
+review_and_duration_metrics as (
+    select
+        review_coverage_counts.tenant_id,
+        review_coverage_counts.privileged_roles_without_access_review,
+        review_outcome_counts.access_review_self_decisions,
+        review_outcome_counts.access_review_late_decisions,
+        review_outcome_counts.access_review_denials_not_applied,
+        granted_duration_counts.activations_granted_shorter_than_requested,
+        granted_duration_counts.reactivations_after_expiry
+    from review_coverage_counts
+    inner join review_outcome_counts
+        on review_coverage_counts.tenant_id = review_outcome_counts.tenant_id
+    inner join granted_duration_counts
+        on review_coverage_counts.tenant_id = granted_duration_counts.tenant_id
+),
+-- end of access reviews and requested against granted duration -------------------------------------------------
+
 unpivoted as (
     {% for metric_name in [
         'privileged_access_eligible',
@@ -206,6 +271,22 @@ unpivoted as (
             cast({{ metric_name }} as double) as metric_value
         from metrics
         {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+    -- Access reviews and requested against granted duration (issue 4, items 3 and 6).
+    {% for metric_name in [
+        'privileged_roles_without_access_review',
+        'access_review_self_decisions',
+        'access_review_late_decisions',
+        'access_review_denials_not_applied',
+        'activations_granted_shorter_than_requested',
+        'reactivations_after_expiry',
+    ] %}
+        union all
+        select
+            tenant_id,
+            '{{ metric_name }}' as metric_name,
+            cast({{ metric_name }} as double) as metric_value
+        from review_and_duration_metrics
     {% endfor %}
 ),
 

@@ -1,5 +1,5 @@
 -- Activation monitoring per tenant, month (of the request, UTC) and role: volume, outcomes, approval rates and
--- latency percentiles, self-approval and justification quality.
+-- latency percentiles, self-approval, justification quality, and requested against granted duration.
 with
 
 requests as (
@@ -40,7 +40,9 @@ monthly as (
             as approval_latency_p50_seconds,
         quantile_cont(approval_latency_ms, 0.9) filter (where approval_decision is not null) / 1000
             as approval_latency_p90_seconds,
-        avg(justification_score) as mean_justification_score
+        avg(justification_score) as mean_justification_score,
+        count(*) filter (where is_granted_shorter_than_requested) as activations_granted_shorter,
+        count(*) filter (where is_reactivation_after_expiry) as reactivations_after_expiry
     from joined
     group by tenant_id, activation_month, role_definition_id
 ),
@@ -50,7 +52,8 @@ final as (
         md5(concat_ws('|', tenant_id, activation_month, role_definition_id)) as activations_monthly_id,
         *,
         approvals / nullif(decisions, 0) as approval_rate,
-        denials / nullif(decisions, 0) as denial_rate
+        denials / nullif(decisions, 0) as denial_rate,
+        activations_granted_shorter / nullif(activations, 0) as granted_shorter_share
     from monthly
 )
 

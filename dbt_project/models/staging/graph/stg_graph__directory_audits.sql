@@ -81,6 +81,13 @@ renamed as (
         list_filter(
             parsed.audit_fields.additionaldetails, lambda detail: detail.key = 'Justification'
         )[1].value as justification,
+        -- StartTime / ExpirationTime: the requested span on a request event, the granted one on a completed event.
+        try_cast(list_filter(
+            parsed.audit_fields.additionaldetails, lambda detail: detail.key = 'StartTime'
+        )[1].value as timestamptz) as schedule_start_at,
+        try_cast(list_filter(
+            parsed.audit_fields.additionaldetails, lambda detail: detail.key = 'ExpirationTime'
+        )[1].value as timestamptz) as schedule_end_at,
         parsed.load_id
     from parsed
 )
