@@ -65,15 +65,20 @@ def sync_tenant_partitions(context: dg.SensorEvaluationContext, pimlens: Pimlens
 
 @dg.sensor(job=transform_warehouse, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
 def transform_after_ingests(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-    """The cursor is the newest ingest run already followed by a transform (the run storage id, which only grows)."""
+    """Runs are compared by storage id, which only grows. A transform run of any origin (this sensor, the UI,
+    ``pipelines.refresh``) counts as having followed the ingests before it, and a failed one is not retried."""
     instance = context.instance
-    if instance.get_run_records(dg.RunsFilter(job_name=INGEST_JOB, statuses=UNFINISHED_STATUSES), limit=1):
+    if _newest_run_id(instance, INGEST_JOB, UNFINISHED_STATUSES) is not None:
         return dg.SkipReason("waiting for the tenants' ingest runs still queued or running")
-    followed = int(context.cursor or 0)
-    finished = instance.get_run_records(
-        dg.RunsFilter(job_name=INGEST_JOB, statuses=[dg.DagsterRunStatus.SUCCESS]), limit=1
-    )
-    if not finished or finished[0].storage_id <= followed:
+    ingested = _newest_run_id(instance, INGEST_JOB, [dg.DagsterRunStatus.SUCCESS])
+    followed = max(int(context.cursor or 0), _newest_run_id(instance, TRANSFORM_JOB) or 0)
+    if ingested is None or ingested <= followed:
         return dg.SkipReason("no tenant was ingested since the last transform")
-    newest = finished[0].storage_id
-    return dg.SensorResult(run_requests=[dg.RunRequest(run_key=f"after-ingest-{newest}")], cursor=str(newest))
+    return dg.SensorResult(run_requests=[dg.RunRequest(run_key=f"after-ingest-{ingested}")], cursor=str(ingested))
+
+
+def _newest_run_id(
+    instance: dg.DagsterInstance, job_name: str, statuses: list[dg.DagsterRunStatus] | None = None
+) -> int | None:
+    records = instance.get_run_records(dg.RunsFilter(job_name=job_name, statuses=statuses or []), limit=1)
+    return records[0].storage_id if records else None

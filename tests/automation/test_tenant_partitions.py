@@ -116,6 +116,11 @@ def ingest_that_fails() -> None:
     fails()
 
 
+@dg.job(name=TRANSFORM_JOB)
+def transform_elsewhere() -> None:
+    lands_nothing()
+
+
 def tick(instance: dg.DagsterInstance, cursor: str | None = None) -> dg.SensorResult | dg.SkipReason:
     return transform_after_ingests(dg.build_sensor_context(instance=instance, cursor=cursor))
 
@@ -149,3 +154,12 @@ def test_transform_runs_once_per_round_of_ingests_even_if_a_tenant_fails(instanc
     second = tick(instance, first.cursor)
     assert isinstance(second, dg.SensorResult)
     assert second.run_requests[0].run_key != first.run_requests[0].run_key
+
+
+def test_a_transform_run_from_elsewhere_counts_as_following_the_ingests(instance) -> None:
+    """``pimlens demo`` transforms in process: the sensor must not transform the same ingests again."""
+    ingest_that_succeeds.execute_in_process(instance=instance)
+    transform_elsewhere.execute_in_process(instance=instance)
+    assert isinstance(tick(instance), dg.SkipReason)
+    ingest_that_succeeds.execute_in_process(instance=instance)
+    assert isinstance(tick(instance), dg.SensorResult)
