@@ -90,7 +90,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"Emulator listening at {emulator.url}")
         config_file = write_demo_config(paths.VAR_DIR / "demo" / "pimlens.yaml", emulator)
         run_log = paths.VAR_DIR / "demo" / "dagster-run.log"
-        print(f"Running the refresh_warehouse job in Dagster (its log: {run_log}) ...", flush=True)
+        print(f"Running ingest_tenant, then transform_warehouse, in Dagster (log: {run_log}) ...", flush=True)
         run_refresh_job(pipeline_environment(config_file, warehouse, emulator, tenant_dir / "design.yaml"), run_log)
     measured = read_headline_metrics(warehouse).get(truth.tenant_id, {})
     rows = compare_with_truth(measured, truth.metrics)

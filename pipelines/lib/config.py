@@ -85,6 +85,19 @@ class PimlensConfig:
     source: Path
     tenants: tuple[TenantSettings, ...]
 
+    @property
+    def tenant_names(self) -> tuple[str, ...]:
+        return tuple(tenant.name for tenant in self.tenants)
+
+    def tenant_named(self, name: str) -> TenantSettings:
+        for tenant in self.tenants:
+            if tenant.name == name:
+                return tenant
+        raise ConfigError(
+            f"{self.source} has no tenant named {name!r} (it lists {list(self.tenant_names)}): add it there, "
+            "or let the partition sync remove the partition of a tenant that was taken out."
+        )
+
 
 def load_config(path: Path, environ: Mapping[str, str] | None = None) -> PimlensConfig:
     env = os.environ if environ is None else environ

@@ -116,20 +116,20 @@ def pipeline_environment(
 
 
 def run_refresh_job(env: dict[str, str], log_file: Path) -> None:
-    """One real Dagster run of the refresh job, recorded in the instance so the UI shows it afterwards.
+    """Real Dagster runs, one ingest per tenant partition then the transform, recorded in the instance so the UI
+    shows them afterwards (``pipelines.refresh``, in its own process like a deployment's run worker).
 
     Dagster's event log goes to ``log_file``; on failure its last lines are printed, with the file's path.
     """
     paths.DAGSTER_STORAGE_DIR.mkdir(parents=True, exist_ok=True)
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    dagster = str(Path(sys.executable).with_name("dagster"))
-    command = [dagster, "job", "execute", "-m", "pipelines.definitions", "-j", "refresh_warehouse"]
+    command = [sys.executable, "-m", "pipelines.refresh"]
     with log_file.open("wb") as log:
         completed = subprocess.run(command, env=env, cwd=paths.REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
     if completed.returncode != 0:
         tail = log_file.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]
         raise RuntimeError(
-            "the Dagster run failed (exit code {}); the end of its log follows, all of it is in {}\n{}".format(
+            "a Dagster run failed (exit code {}); the end of its log follows, all of it is in {}\n{}".format(
                 completed.returncode, log_file, "\n".join(tail)
             )
         )

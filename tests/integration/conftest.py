@@ -18,6 +18,7 @@ from pipelines.lib.config import CONFIG_ENV, WAREHOUSE_ENV
 from pipelines.lib.demo_session import DEMO_CLIENT_SECRET_ENV, EmulatorHandle, write_demo_config
 from pipelines.lib.design import DESIGN_ENV
 from pipelines.lib.warehouse.metrics import read_headline_metrics
+from pipelines.refresh import RefreshResult, refresh_in_process
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -37,7 +38,7 @@ def dbt_manifest() -> Path:
 @dataclass
 class PipelineRun:
     warehouse: Path
-    result: dg.ExecuteInProcessResult
+    result: RefreshResult
 
     def metrics(self, tenant_id: str) -> dict[str, float | None]:
         return read_headline_metrics(self.warehouse)[tenant_id]
@@ -67,7 +68,8 @@ def run_refresh(
     raise_on_error: bool = True,
     design: Path | None = None,
 ) -> PipelineRun:
-    """One in-process run of the refresh job against `emulator`, with the same resources a deployment uses.
+    """The refresh in process against `emulator` (the tenant's ingest partition, then the transform), with the
+    same resources a deployment uses.
 
     The warehouse is `work_dir/warehouse.duckdb`, so a second call with the same `work_dir` is a rerun on it.
     `design` (the PIMLENS_DESIGN file) defaults to design/default.yaml.
@@ -75,15 +77,13 @@ def run_refresh(
     opts = options or EmulatorOptions()
     handle = EmulatorHandle(emulator.url, emulator.ca_file, emulator.tenant_id, opts.client_id, opts.client_secret)
     warehouse = work_dir / "warehouse.duckdb"
-    env.setenv(CONFIG_ENV, str(write_demo_config(work_dir / "pimlens.yaml", handle)))
+    config_file = write_demo_config(work_dir / "pimlens.yaml", handle)
+    env.setenv(CONFIG_ENV, str(config_file))
     env.setenv(WAREHOUSE_ENV, str(warehouse))
     env.setenv(DEMO_CLIENT_SECRET_ENV, opts.client_secret)
     env.setenv(DESIGN_ENV, str(design or paths.DEFAULT_DESIGN_FILE))
-    from pipelines.definitions import defs
-
-    job = defs().resolve_job_def("refresh_warehouse")
     with dg.DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=raise_on_error)
+        result = refresh_in_process(instance, config_file, raise_on_error=raise_on_error)
     return PipelineRun(warehouse, result)
 
 

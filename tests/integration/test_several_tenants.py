@@ -1,4 +1,7 @@
-"""Two tenants in one warehouse, sharing every object id (built-in roles, users): nothing leaks between them."""
+"""Two tenants in one warehouse, sharing every object id (built-in roles, users): nothing leaks between them.
+
+Each tenant is ingested by its own partition run, then one transform models both, as the schedule and the
+transform sensor run them."""
 
 import json
 import shutil
@@ -9,6 +12,9 @@ import duckdb
 import pytest
 import yaml
 
+from pipelines.definitions import defs
+from pipelines.defs.automation import INGEST_JOB, TRANSFORM_JOB, transform_after_ingests
+from pipelines.defs.ingest.partitions import sync_tenant_partitions
 from pipelines.emulator import EmulatorOptions
 from pipelines.lib import paths
 from pipelines.lib.config import CONFIG_ENV, WAREHOUSE_ENV
@@ -55,10 +61,18 @@ def test_each_tenant_gets_its_own_metrics(tmp_path, serve_tenant, monkeypatch) -
     monkeypatch.setenv(WAREHOUSE_ENV, str(tmp_path / "w.duckdb"))
     monkeypatch.setenv("PIMLENS_TEST_SECRET", options.client_secret)
     monkeypatch.setenv(DESIGN_ENV, str(paths.DEFAULT_DESIGN_FILE))
-    from pipelines.definitions import defs
-
-    with dg.DagsterInstance.ephemeral() as instance:
-        assert defs().resolve_job_def("refresh_warehouse").execute_in_process(instance=instance).success
+    definitions = defs()
+    with dg.instance_for_test() as instance:
+        sync_tenant_partitions(instance, ["first", "second"])
+        ingest = definitions.resolve_job_def(INGEST_JOB)
+        assert ingest.execute_in_process(instance=instance, partition_key="first").success
+        # One partition's run reads its tenant only.
+        assert users_per_tenant(tmp_path / "w.duckdb") == {first.tenant_id: 5}
+        assert ingest.execute_in_process(instance=instance, partition_key="second").success
+        # Both ingests done: the sensor asks for the one transform of every tenant.
+        tick = transform_after_ingests(dg.build_sensor_context(instance=instance))
+        assert isinstance(tick, dg.SensorResult) and len(tick.run_requests) == 1
+        assert definitions.resolve_job_def(TRANSFORM_JOB).execute_in_process(instance=instance).success
 
     metrics = read_headline_metrics(tmp_path / "w.duckdb")
     expected = load_json(TENANT / "expected_metrics.json")
@@ -69,8 +83,9 @@ def test_each_tenant_gets_its_own_metrics(tmp_path, serve_tenant, monkeypatch) -
         "eligible_only_principal_share": 0.25,
     }
     assert {name: metrics[SECOND_TENANT_ID][name] for name in expected} == second_expected
-    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
-        assert dict(con.execute("select tenant_id, count(*) from raw.users group by 1").fetchall()) == {
-            first.tenant_id: 5,
-            SECOND_TENANT_ID: 5,
-        }
+    assert users_per_tenant(tmp_path / "w.duckdb") == {first.tenant_id: 5, SECOND_TENANT_ID: 5}
+
+
+def users_per_tenant(warehouse: Path) -> dict[str, int]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return dict(con.execute("select tenant_id, count(*) from raw.users group by 1").fetchall())

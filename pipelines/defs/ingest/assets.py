@@ -1,16 +1,18 @@
-"""The raw layer: one asset per collection (``raw.<table>`` in DuckDB), read for every configured tenant.
+"""The raw layer: one asset per collection (``raw.<table>`` in DuckDB), partitioned by tenant.
 
-The collections are one multi-asset so that a run reads them all in one step with one token and one event loop
-per tenant; it can still be subset, so any one collection can be materialized on its own.
+The collections are one multi-asset so that a run reads them all in one step with one token and one event loop;
+it can still be subset, so any one collection can be materialized on its own. A run reads one partition, that is
+one tenant of the configuration file, so tenants are read, retried and fail independently.
 """
 
-from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 
+from pipelines.defs.ingest.partitions import TENANT_PARTITIONS
 from pipelines.defs.resources import DUCKDB_WRITER_POOL, OWNERS, PimlensSource, Warehouse
+from pipelines.lib.config import TenantSettings
 from pipelines.lib.graph.collections import COLLECTIONS, CollectionSpec
 from pipelines.lib.ingest import IngestReport, ingest_all
 
@@ -39,19 +41,17 @@ def asset_spec(spec: CollectionSpec) -> dg.AssetSpec:
     name="raw_collections",
     specs=[asset_spec(spec) for spec in COLLECTIONS],
     can_subset=True,
+    partitions_def=TENANT_PARTITIONS,
     pool=DUCKDB_WRITER_POOL,
 )
 def raw_collections(
     context: dg.AssetExecutionContext, pimlens: PimlensSource, warehouse: Warehouse
 ) -> Iterator[dg.MaterializeResult]:
     selected = tuple(spec for key, spec in SPECS_BY_KEY.items() if key in context.selected_asset_keys)
-    reports: dict[str, list[tuple[str, IngestReport]]] = defaultdict(list)
-    for tenant in pimlens.load().tenants:
-        for report in ingest_all([tenant], Path(warehouse.path), selected):
-            reports[report.spec.table].append((tenant.name, report))
-            _log_gaps(context, tenant.name, report)
-    for spec in selected:
-        yield dg.MaterializeResult(asset_key=["raw", spec.table], metadata=_summary(reports[spec.table]))
+    tenant = pimlens.load().tenant_named(context.partition_key)
+    for report in ingest_all([tenant], Path(warehouse.path), selected):
+        _log_gaps(context, tenant.name, report)
+        yield dg.MaterializeResult(asset_key=["raw", report.spec.table], metadata=_summary(tenant, report))
 
 
 def _log_gaps(context: dg.AssetExecutionContext, tenant: str, report: IngestReport) -> None:
@@ -67,23 +67,14 @@ def _log_gaps(context: dg.AssetExecutionContext, tenant: str, report: IngestRepo
         )
 
 
-def _summary(reports: list[tuple[str, IngestReport]]) -> dict[str, object]:
-    per_tenant = {
-        name: {
-            "coverage": report.status,
-            "rows_received": report.extracted.rows,
-            "rows_inserted": report.loaded.rows_inserted if report.loaded else 0,
-            "pages": report.extracted.pages,
-            "requests": report.extracted.requests,
-            "throttled": report.extracted.throttled,
-            "dead_letters": len(report.extracted.dead_letters),
-        }
-        for name, report in reports
-    }
+def _summary(tenant: TenantSettings, report: IngestReport) -> dict[str, object]:
     return {
-        "rows_received": sum(t["rows_received"] for t in per_tenant.values()),
-        "rows_inserted": sum(t["rows_inserted"] for t in per_tenant.values()),
-        "dead_letters": sum(t["dead_letters"] for t in per_tenant.values()),
-        "tenants_not_covered": [name for name, t in per_tenant.items() if t["coverage"] != "ok"],
-        "per_tenant": per_tenant,
+        "tenant_id": tenant.tenant_id,
+        "coverage": report.status,
+        "rows_received": report.extracted.rows,
+        "rows_inserted": report.loaded.rows_inserted if report.loaded else 0,
+        "pages": report.extracted.pages,
+        "requests": report.extracted.requests,
+        "throttled": report.extracted.throttled,
+        "dead_letters": len(report.extracted.dead_letters),
     }

@@ -75,3 +75,17 @@ def test_bad_configuration_names_what_to_fix(tmp_path: Path, text: str, message:
 def test_a_missing_file_says_how_to_point_at_one(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="PIMLENS_CONFIG"):
         load_config(tmp_path / "nope.yaml", SECRET_ENV)
+
+
+def test_a_partition_finds_its_tenant_by_name_and_a_stale_one_says_what_to_fix(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "tenants:\n"
+        "  - {name: contoso, tenant_id: t1, client_id: c, client_secret_env: READER_SECRET}\n"
+        "  - {name: fabrikam, tenant_id: t2, client_id: c, client_secret_env: READER_SECRET}\n",
+    )
+    config = load_config(path, SECRET_ENV)
+    assert config.tenant_names == ("contoso", "fabrikam")
+    assert config.tenant_named("fabrikam").tenant_id == "t2"
+    with pytest.raises(ConfigError, match=r"has no tenant named 'northwind' \(it lists \['contoso', 'fabrikam'\]\)"):
+        config.tenant_named("northwind")

@@ -1,0 +1,75 @@
+"""The whole refresh in one process, without the daemon: what ``pimlens demo`` and the end-to-end tests run.
+
+It does what the schedule and sensors do when the daemon runs: sync one partition per configured tenant, run
+``ingest_tenant`` for each partition, then ``transform_warehouse`` once, if at least one tenant was ingested.
+Every run is recorded in the given instance, so the Dagster UI shows them afterwards.
+
+``python -m pipelines.refresh`` runs it on the instance of ``DAGSTER_HOME`` for the configuration file of
+``PIMLENS_CONFIG``; it exits 1 if any run failed.
+"""
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.definitions import defs
+from pipelines.defs.automation import INGEST_JOB, TRANSFORM_JOB
+from pipelines.defs.ingest.partitions import sync_tenant_partitions
+from pipelines.lib.config import CONFIG_ENV, load_config
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    ingests: dict[str, dg.ExecuteInProcessResult]
+    # None when no tenant could be ingested, so there was nothing new to transform.
+    transform: dg.ExecuteInProcessResult | None
+
+    @property
+    def success(self) -> bool:
+        runs = [*self.ingests.values(), self.transform]
+        return all(run is not None and run.success for run in runs)
+
+    def failed_runs(self) -> list[str]:
+        failed = [f"{INGEST_JOB}[{tenant}]" for tenant, run in self.ingests.items() if not run.success]
+        if self.transform is None or not self.transform.success:
+            failed.append(TRANSFORM_JOB if self.transform else f"{TRANSFORM_JOB} (not started: no tenant ingested)")
+        return failed
+
+
+def refresh_in_process(
+    instance: dg.DagsterInstance, config_file: Path, *, raise_on_error: bool = True
+) -> RefreshResult:
+    definitions = defs()
+    tenants = load_config(config_file).tenant_names
+    sync_tenant_partitions(instance, tenants)
+    ingest = definitions.resolve_job_def(INGEST_JOB)
+    ingests = {
+        tenant: ingest.execute_in_process(instance=instance, partition_key=tenant, raise_on_error=raise_on_error)
+        for tenant in tenants
+    }
+    if not any(run.success for run in ingests.values()):
+        return RefreshResult(ingests, None)
+    transform = definitions.resolve_job_def(TRANSFORM_JOB).execute_in_process(
+        instance=instance, raise_on_error=raise_on_error
+    )
+    return RefreshResult(ingests, transform)
+
+
+def main() -> int:
+    config_file = os.environ.get(CONFIG_ENV)
+    if not config_file:
+        print(f"Set {CONFIG_ENV} to the pimlens configuration file.", file=sys.stderr)
+        return 2
+    with dg.DagsterInstance.get() as instance:
+        result = refresh_in_process(instance, Path(config_file), raise_on_error=False)
+    if not result.success:
+        print(f"Failed: {', '.join(result.failed_runs())}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
