@@ -14,6 +14,7 @@ from typing import Any
 
 from pipelines.demo_tenant import catalog, programme
 from pipelines.demo_tenant.clock import iso
+from pipelines.demo_tenant.effective_privilege import ACTIVE, effective_privilege
 from pipelines.demo_tenant.history import iter_activation_requests
 from pipelines.demo_tenant.model import AssignmentKind, Decision, TenantModel
 
@@ -43,6 +44,9 @@ METRIC_IDS = (
     "tier0_roles_without_approval",
     "role_compliance_failures",
     "alerts_raised",
+    "effective_privileged_principals",
+    "effective_active_privileged_principals",
+    "group_only_privileged_principals",
 )
 
 Metric = int | float | None
@@ -133,6 +137,7 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
         "role_compliance_failures": len(failures),
         "alerts_raised": len(alerts),
     }
+    metrics |= _effective_privilege_metrics(model, privileged_roles)
     tenant = model.tenant
     return GroundTruth(
         tenant.id,
@@ -143,3 +148,15 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
         tuple(alert.to_json() for alert in alerts),
         tuple(failures),
     )
+
+
+def _effective_privilege_metrics(model: TenantModel, privileged_roles: set[str]) -> dict[str, Metric]:
+    """Users and service principals holding a privileged role by any path, direct or through a group."""
+    paths = [path for path in effective_privilege(model, access_rows(model)) if path.role_id in privileged_roles]
+    holders = {path.principal_id for path in paths}
+    direct_holders = {path.principal_id for path in paths if path.is_direct}
+    return {
+        "effective_privileged_principals": len(holders),
+        "effective_active_privileged_principals": len({path.principal_id for path in paths if path.state == ACTIVE}),
+        "group_only_privileged_principals": len(holders - direct_holders),
+    }
