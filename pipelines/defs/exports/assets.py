@@ -20,6 +20,8 @@ MARTS = [
     "fct_activations_monthly",
     "fct_privileged_service_principals",
     "fct_role_access_history",
+    "fct_effective_privilege",
+    "fct_effective_privilege_daily",
 ]
 
 
