@@ -26,6 +26,10 @@
         select * from {{ ref('stg_graph__service_principals') }}
     ),
 
+    groups as (
+        select * from {{ ref('stg_graph__groups') }}
+    ),
+
     principals as (
         select
             tenant_id,
@@ -38,6 +42,12 @@
             service_principal_id as principal_id,
             'service_principal' as principal_type
         from service_principals
+        union all
+        select
+            tenant_id,
+            group_id as principal_id,
+            'group' as principal_type
+        from groups
     ),
 
     direct_paths as (
@@ -112,7 +122,7 @@
             unioned.tenant_id,
             {% for column in grain %}unioned.{{ column }},{% endfor %}
             unioned.principal_id,
-            principals.principal_type,
+            coalesce(principals.principal_type, 'unknown') as principal_type,
             unioned.role_definition_id,
             roles.role_name,
             coalesce(roles.is_privileged_microsoft, false) as is_privileged_role,
@@ -133,8 +143,7 @@
             unioned.start_at,
             unioned.end_at
         from unioned
-        -- Users and service principals only: a group's own rows are the groups' paths, expanded above.
-        inner join principals
+        left join principals
             on
                 unioned.tenant_id = principals.tenant_id
                 and unioned.principal_id = principals.principal_id
@@ -142,6 +151,9 @@
             on
                 unioned.tenant_id = roles.tenant_id
                 and unioned.role_definition_id = roles.role_definition_id
+        -- A group's own access rows are not a principal's: they are expanded to its members above. A principal
+        -- found nowhere (say, a deleted user) still holds the role and stays, as unknown.
+        where principals.principal_type is distinct from 'group'
     )
 
     select * from final

@@ -62,19 +62,19 @@ def group_memberships(model: TenantModel) -> set[Membership]:
 
 
 def effective_privilege(model: TenantModel, rows: set[AccessRow]) -> set[PrivilegePath]:
-    """Every path of a user or service principal to a role: its own access rows, and each group membership
+    """Every path of a principal that is not a group to a role: its own access rows, and each group membership
     combined with each of the group's access rows (active only when both are)."""
-    people_and_apps = {u.id for u in model.users} | {sp.id for sp in model.service_principals}
+    group_ids = {g.id for g in model.groups}
     paths = {
         PrivilegePath(principal, role, scope, f"direct_{state}", None, None, ELIGIBLE if state == ELIGIBLE else ACTIVE)
         for principal, role, scope, state in rows
-        if principal in people_and_apps
+        if principal not in group_ids
     }
     held_by_group: dict[str, list[AccessRow]] = {}
     for row in rows:
         held_by_group.setdefault(row[0], []).append(row)
     for membership in group_memberships(model):
-        if membership.principal_id not in people_and_apps:
+        if membership.principal_id in group_ids:  # a nested group: its own members are transitive members
             continue
         for _, role, scope, state in held_by_group.get(membership.group_id, []):
             is_active = membership.state == ACTIVE and state != ELIGIBLE

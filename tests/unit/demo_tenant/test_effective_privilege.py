@@ -34,8 +34,7 @@ def access_rows_from_files(tenant: Tenant) -> set[tuple[str, str, str, str]]:
 def recount(tenant: Tenant) -> dict[str, int]:
     roles = tenant.collection("beta/roleManagement/directory/roleDefinitions.json")
     privileged = {r["id"] for r in roles if r["isPrivileged"]}
-    people_and_apps = {u["id"] for u in tenant.collection("v1.0/users.json")}
-    people_and_apps |= {sp["id"] for sp in tenant.collection("v1.0/servicePrincipals.json")}
+    groups = {g["id"] for g in tenant.collection("v1.0/groups.json")}
     rows = [row for row in access_rows_from_files(tenant) if row[1] in privileged]
 
     # (principal, group, gives the role actively when the group holds it actively)
@@ -44,18 +43,19 @@ def recount(tenant: Tenant) -> dict[str, int]:
         memberships.add((grant["principalId"], grant["groupId"], False))
     for grant in tenant.collection(f"{GROUP_PIM}/assignmentScheduleInstances.json"):
         memberships.add((grant["principalId"], grant["groupId"], grant["accessId"] == "member"))
-    for group in tenant.collection("v1.0/groups.json"):
-        path = tenant.root / f"v1.0/groups/{group['id']}/transitiveMembers.json"
+    for group_id in groups:
+        path = tenant.root / f"v1.0/groups/{group_id}/transitiveMembers.json"
         if path.exists():
             for member in tenant.collection(path.relative_to(tenant.root).as_posix()):
-                if member["@odata.type"] != "#microsoft.graph.group":
-                    memberships.add((member["id"], group["id"], True))
+                memberships.add((member["id"], group_id, True))
 
     holders: dict[str, set[str]] = {}  # principal -> "direct" / "group" / "active"
     for principal, _, _, state in rows:
-        if principal in people_and_apps:
+        if principal not in groups:
             holders.setdefault(principal, set()).update({"direct"} | ({ACTIVE} if state != "eligible" else set()))
     for principal, group_id, is_active_member in memberships:
+        if principal in groups:
+            continue
         for _, _, _, state in (row for row in rows if row[0] == group_id):
             holders.setdefault(principal, set()).add("group")
             if is_active_member and state != "eligible":
