@@ -14,6 +14,7 @@ from typing import Any
 
 from pipelines.demo_tenant import catalog, programme
 from pipelines.demo_tenant.clock import iso
+from pipelines.demo_tenant.effective_privilege import ACTIVE, effective_privilege
 from pipelines.demo_tenant.history import iter_activation_requests
 from pipelines.demo_tenant.model import ActivationRequest, AssignmentKind, Decision, TenantModel
 from pipelines.demo_tenant.surfaces.context import Context
@@ -52,6 +53,9 @@ METRIC_IDS = (
     "access_review_denials_not_applied",
     "activations_granted_shorter_than_requested",
     "reactivations_after_expiry",
+    "effective_privileged_principals",
+    "effective_active_privileged_principals",
+    "group_only_privileged_principals",
 )
 
 Metric = int | float | None
@@ -144,6 +148,7 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
     }
     metrics |= access_review_metrics(model)
     metrics |= activation_duration_metrics(history)
+    metrics |= _effective_privilege_metrics(model, privileged_roles)
     tenant = model.tenant
     return GroundTruth(
         tenant.id,
@@ -192,3 +197,15 @@ def reactivations_after_expiry(history: list[ActivationRequest]) -> int:
             if r.ran_out_at is not None:
                 last_ran_out = max(last_ran_out or r.ran_out_at, r.ran_out_at)
     return found
+
+
+def _effective_privilege_metrics(model: TenantModel, privileged_roles: set[str]) -> dict[str, Metric]:
+    """Users and service principals holding a privileged role by any path, direct or through a group."""
+    paths = [path for path in effective_privilege(model, access_rows(model)) if path.role_id in privileged_roles]
+    holders = {path.principal_id for path in paths}
+    direct_holders = {path.principal_id for path in paths if path.is_direct}
+    return {
+        "effective_privileged_principals": len(holders),
+        "effective_active_privileged_principals": len({path.principal_id for path in paths if path.state == ACTIVE}),
+        "group_only_privileged_principals": len(holders - direct_holders),
+    }

@@ -29,11 +29,7 @@ active as (
         record ->> 'principalId' as principal_id,
         record ->> 'roleDefinitionId' as role_definition_id,
         coalesce(record ->> 'directoryScopeId', '/') as directory_scope_id,
-        case
-            when record ->> 'assignmentType' = 'Activated' then 'activated'
-            when record ->> 'endDateTime' is null then 'active_permanent'
-            else 'active_time_bound'
-        end as access_state,
+        {{ access_state("record ->> 'assignmentType'", "record ->> 'endDateTime'") }} as access_state,
         valid_from,
         valid_to
     from assignment_versions

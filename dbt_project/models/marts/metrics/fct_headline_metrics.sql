@@ -143,6 +143,39 @@ alert_counts as (
     group by tenants.tenant_id
 ),
 
+-- Effective privilege (issue 4): users and service principals holding a privileged role by any path, direct or
+-- through a role-assignable group (fct_effective_privilege).
+effective_privilege as (
+    select * from {{ ref('fct_effective_privilege') }}
+),
+
+effective_privileged_principals as (
+    select
+        tenant_id,
+        principal_id,
+        bool_or(privilege_state = 'active') as has_active_path,
+        bool_or(is_direct) as has_direct_path
+    from effective_privilege
+    where is_privileged_role
+    group by tenant_id, principal_id
+),
+
+effective_privilege_metrics as (
+    select
+        tenants.tenant_id,
+        count(effective_privileged_principals.principal_id) as effective_privileged_principals,
+        count(effective_privileged_principals.principal_id) filter (
+            where effective_privileged_principals.has_active_path
+        ) as effective_active_privileged_principals,
+        count(effective_privileged_principals.principal_id) filter (
+            where not effective_privileged_principals.has_direct_path
+        ) as group_only_privileged_principals
+    from tenants
+    left join effective_privileged_principals
+        on tenants.tenant_id = effective_privileged_principals.tenant_id
+    group by tenants.tenant_id
+),
+
 metrics as (
     select
         state_counts.tenant_id,
@@ -287,6 +320,19 @@ unpivoted as (
             '{{ metric_name }}' as metric_name,
             cast({{ metric_name }} as double) as metric_value
         from review_and_duration_metrics
+    {% endfor %}
+    -- Effective privilege (issue 4).
+    {% for metric_name in [
+        'effective_privileged_principals',
+        'effective_active_privileged_principals',
+        'group_only_privileged_principals',
+    ] %}
+        union all
+        select
+            tenant_id,
+            '{{ metric_name }}' as metric_name,
+            cast({{ metric_name }} as double) as metric_value
+        from effective_privilege_metrics
     {% endfor %}
 ),
 

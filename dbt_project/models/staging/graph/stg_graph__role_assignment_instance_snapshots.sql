@@ -15,6 +15,7 @@ renamed as (
         coalesce(record ->> 'directoryScopeId', '/') as directory_scope_id,
         record ->> 'assignmentType' as assignment_type,
         record ->> 'roleAssignmentOriginId' as role_assignment_origin_id,
+        cast(record ->> 'startDateTime' as timestamptz) as start_at,
         cast(record ->> 'endDateTime' as timestamptz) as end_at
     from source
 )

@@ -12,7 +12,9 @@ renamed as (
         id as eligibility_instance_id,
         record ->> 'principalId' as principal_id,
         record ->> 'roleDefinitionId' as role_definition_id,
-        coalesce(record ->> 'directoryScopeId', '/') as directory_scope_id
+        coalesce(record ->> 'directoryScopeId', '/') as directory_scope_id,
+        cast(record ->> 'startDateTime' as timestamptz) as start_at,
+        cast(record ->> 'endDateTime' as timestamptz) as end_at
     from source
 )
 

@@ -1,0 +1,24 @@
+-- Role-assignable groups' transitive members as of each day a run saw them (one snapshot per tenant and day).
+with
+
+source as (
+    {{ daily_snapshots('group_transitive_members') }}
+),
+
+renamed as (
+    select
+        tenant_id,
+        snapshot_date,
+        parent_key as group_id,
+        id as member_id,
+        case record ->> '@odata.type'
+            when '#microsoft.graph.user' then 'user'
+            when '#microsoft.graph.group' then 'group'
+            when '#microsoft.graph.servicePrincipal' then 'service_principal'
+            when '#microsoft.graph.device' then 'device'
+            else 'unknown'
+        end as member_type
+    from source
+)
+
+select * from renamed
