@@ -16,6 +16,7 @@ from pipelines.demo_tenant import catalog, programme
 from pipelines.demo_tenant.clock import iso
 from pipelines.demo_tenant.history import iter_activation_requests
 from pipelines.demo_tenant.model import AssignmentKind, Decision, TenantModel
+from pipelines.demo_tenant.over_privileged import expected_over_privileged, over_privileged_metrics
 
 ELIGIBLE = "eligible"
 ACTIVE_PERMANENT = "active_permanent"
@@ -43,6 +44,7 @@ METRIC_IDS = (
     "tier0_roles_without_approval",
     "role_compliance_failures",
     "alerts_raised",
+    "over_privileged_principals",
 )
 
 Metric = int | float | None
@@ -58,6 +60,7 @@ class GroundTruth:
     metrics: Mapping[str, Metric]
     alerts: tuple[dict[str, str | None], ...] = ()
     compliance_failures: tuple[dict[str, str], ...] = ()
+    over_privileged: tuple[dict[str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +71,7 @@ class GroundTruth:
             "metrics": dict(self.metrics),
             "alerts": list(self.alerts),
             "compliance_failures": list(self.compliance_failures),
+            "over_privileged": list(self.over_privileged),
         }
 
 
@@ -133,6 +137,8 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
         "role_compliance_failures": len(failures),
         "alerts_raised": len(alerts),
     }
+    over_privileged = expected_over_privileged(model, history)
+    metrics |= over_privileged_metrics(over_privileged)
     tenant = model.tenant
     return GroundTruth(
         tenant.id,
@@ -142,4 +148,5 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
         metrics,
         tuple(alert.to_json() for alert in alerts),
         tuple(failures),
+        tuple(row.to_json() for row in over_privileged),
     )
