@@ -212,6 +212,28 @@ def last_audit_event_at(model: TenantModel, requests: Iterable[ActivationRequest
     return latest
 
 
+def stale_eligibilities(model: TenantModel, requests: Sequence[ActivationRequest]) -> list[tuple[str, str]]:
+    """(user, role) of every current eligibility held since before the stale window and not activated in it,
+    break-glass accounts aside: the stale_eligibility alert, and over-privileged principals' eligible_never_activated.
+    """
+    users = {u.id: u for u in model.users}
+    break_glass = {u.id for u in model.users if u.is_break_glass}
+    cutoff = last_audit_event_at(model, requests) - STALE_ELIGIBILITY_DAYS * DAY
+    recently_active = {
+        (r.principal_id, r.role_id)
+        for r in requests
+        if r.completed_at is not None and r.failure_reason is None and r.completed_at > cutoff
+    }
+    return [
+        (e.principal_id, e.role_id)
+        for e in model.current_eligibilities()
+        if e.principal_id in users
+        and e.principal_id not in break_glass
+        and e.start <= cutoff
+        and (e.principal_id, e.role_id) not in recently_active
+    ]
+
+
 def expected_alerts(
     model: TenantModel, requests: Sequence[ActivationRequest], privileged_principals: set[str]
 ) -> list[Alert]:
@@ -256,14 +278,8 @@ def expected_alerts(
         if role.tier <= 1 and not policies[role.id].requires_mfa:
             alerts.append(Alert("no_mfa_on_activation", None, role.id))
 
-    reference = last_audit_event_at(model, requests)
-    cutoff = reference - STALE_ELIGIBILITY_DAYS * DAY
-    recently_active = {(r.principal_id, r.role_id) for r in activations if r.completed_at and r.completed_at > cutoff}
-    for e in model.current_eligibilities():
-        if e.principal_id not in users or e.principal_id in break_glass:
-            continue
-        if e.start <= cutoff and (e.principal_id, e.role_id) not in recently_active:
-            alerts.append(Alert("stale_eligibility", e.principal_id, e.role_id))
+    for principal_id, role_id in stale_eligibilities(model, requests):
+        alerts.append(Alert("stale_eligibility", principal_id, role_id))
 
     for event in model.outside_pim_events:
         if event.assignment.created_by in break_glass:

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from operator import itemgetter
 from typing import Any
 
+from pipelines.demo_tenant.admin_tasks import AdminTasks
 from pipelines.demo_tenant.catalog import HEADQUARTERS
 from pipelines.demo_tenant.clock import SECOND, Instant, iso, iso_duration, iso_or_none
 from pipelines.demo_tenant.history import HistoryContext, eligibility_history, has_history
@@ -551,7 +552,8 @@ class AuditLog:
             yield from self.activation_events(request)
 
     def events(self) -> Iterator[Json]:
-        """All PIM audit events, oldest first, merged lazily from each eligibility's own history."""
+        """All directory audits, oldest first: PIM's events merged lazily from each eligibility's own history,
+        and the role holders' everyday admin tasks (admin_tasks.py)."""
         context = HistoryContext.of(self.model)
         streams: list[Iterator[tuple[Instant, Json]]] = [
             self._stream(eligibility_history(context, e)) for e in self.model.eligibilities if has_history(e)
@@ -559,5 +561,6 @@ class AuditLog:
         streams.append(
             iter(sorted((self.outside_pim_event(e) for e in self.model.outside_pim_events), key=itemgetter(0)))
         )
+        streams.append(AdminTasks(self.model).events())
         for _, event in heapq.merge(*streams, key=itemgetter(0)):
             yield event

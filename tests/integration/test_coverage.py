@@ -34,9 +34,13 @@ def test_missing_audit_permission_is_reported_and_only_its_metrics_are_unknown(s
         coverage = con.execute(
             "select collection, coverage_status, http_status, permission from staging.stg_meta__coverage"
         ).fetchall()
-    # Azure subscriptions are not configured for this tenant; everything else was granted but the audit log.
+    # Azure subscriptions are not configured for this tenant; everything else was granted but the audit log,
+    # which both audit streams (PIM's events and the admin tasks) are read from.
     not_covered = sorted(row for row in coverage if row[1] != "ok" and not row[0].startswith("arm_"))
-    assert not_covered == [("directory_audits", "forbidden", 403, "AuditLog.Read.All")]
+    assert not_covered == [
+        ("directory_admin_audits", "forbidden", 403, "AuditLog.Read.All"),
+        ("directory_audits", "forbidden", 403, "AuditLog.Read.All"),
+    ]
     assert {row[1] for row in coverage if row[0].startswith("arm_")} == {"not_configured"}
 
     audit_metrics = metrics_needing("directory_audits")

@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from pipelines.demo_tenant import GroundTruth, generate_tenant
+from pipelines.demo_tenant.over_privileged import REASONS as OVER_PRIVILEGED_REASONS
 from pipelines.emulator import start_emulator
 from pipelines.lib import paths
 from pipelines.lib.warehouse.metrics import read_headline_metrics
@@ -70,6 +71,13 @@ def test_alerts_equal_the_planted_ones(demo_run: DemoRun) -> None:
     expected = Counter((a["rule"], a["principal_id"], a["role_definition_id"]) for a in demo_run.truth.alerts)
     assert found == expected
     assert {rule for rule, *_ in expected} == ALERT_RULES  # each kind planted at least once
+
+
+def test_over_privileged_principals_equal_the_planted_ones(demo_run: DemoRun) -> None:
+    found = sorted(demo_run.query("select principal_id, reason from marts.fct_over_privileged_principals"))
+    expected = sorted((row["principal_id"], row["reason"]) for row in demo_run.truth.over_privileged)
+    assert found == expected
+    assert {reason for _, reason in expected} == set(OVER_PRIVILEGED_REASONS)  # each reason planted at least once
 
 
 def test_compliance_failures_equal_the_planted_ones(demo_run: DemoRun) -> None:

@@ -1,4 +1,4 @@
-"""Log Analytics tables: the PIM audit events in `AuditLogs` column shape, and `SigninLogs`.
+"""Log Analytics tables: the directory audits (PIM and admin tasks) in `AuditLogs` column shape, and `SigninLogs`.
 
 AuditLogs rows are the very events of `directoryAudits.json` (same ids, times and payloads), renamed to the
 table's columns (graph-pim.md §7.2). SigninLogs holds an interactive sign-in shortly before every

@@ -152,6 +152,17 @@ CORE_COLLECTIONS: tuple[CollectionSpec, ...] = (
         mode=LoadMode.INCREMENTAL,
         time_property="activityDateTime",
     ),
+    CollectionSpec(
+        table="directory_admin_audits",
+        api_version="v1.0",
+        path="auditLogs/directoryAudits",
+        description="Everyday admin tasks (Update user, Reset user password, ...) logged by Core Directory: "
+        "what role holders actually do, to find tier-0 holders whose work a lesser role allows.",
+        permission="AuditLog.Read.All",
+        params={"$filter": "loggedByService eq 'Core Directory'", "$top": "999"},
+        mode=LoadMode.INCREMENTAL,
+        time_property="activityDateTime",
+    ),
 )
 
 ROLE_ASSIGNABLE_GROUPS = FanOut("groups", "select id from parent where record ->> 'isAssignableToRole' = 'true'")

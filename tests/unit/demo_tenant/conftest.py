@@ -15,8 +15,11 @@ from .reading import AS_OF, SEED, Tenant, load, parse_event
 def tenant(tmp_path_factory: pytest.TempPathFactory) -> Tenant:
     root = tmp_path_factory.mktemp("tenant") / "seed7"
     truth = generate_tenant(root, size="S", seed=SEED, as_of=AS_OF)
-    events = [parse_event(raw) for raw in load(root, "v1.0/auditLogs/directoryAudits.json")]
-    return Tenant(root, truth, events)
+    audits = load(root, "v1.0/auditLogs/directoryAudits.json")
+    events = [parse_event(raw) for raw in audits if raw["loggedByService"] == "PIM"]
+    admin_task_events = [raw for raw in audits if raw["loggedByService"] == "Core Directory"]
+    assert len(events) + len(admin_task_events) == len(audits), "an audit event from an unexpected service"
+    return Tenant(root, truth, events, admin_task_events)
 
 
 @pytest.fixture(scope="session")

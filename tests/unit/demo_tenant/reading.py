@@ -99,7 +99,8 @@ def parse_event(raw: dict[str, Any]) -> Event:
 class Tenant:
     root: Path
     truth: GroundTruth
-    events: list[Event]
+    events: list[Event]  # PIM's audit events, what the pipeline reads as directory_audits
+    admin_task_events: list[dict[str, Any]]  # the Core Directory ones, read as directory_admin_audits
 
     def collection(self, relative: str) -> list[dict[str, Any]]:
         return load(self.root, relative)

@@ -178,10 +178,12 @@ def test_alerts_match_the_tenant(tenant: Tenant) -> None:
 
 def test_log_analytics_audit_rows_are_the_graph_events(tenant: Tenant) -> None:
     rows = tenant.collection("loganalytics/AuditLogs.json")
-    assert [r["Id"] for r in rows] == [e.raw["id"] for e in tenant.events]
-    first, event = rows[0], tenant.events[0].raw
-    assert first["ActivityDisplayName"] == event["activityDisplayName"] == first["OperationName"]
-    assert first["TargetResources"] == event["targetResources"] and first["InitiatedBy"] == event["initiatedBy"]
+    graph = tenant.collection("v1.0/auditLogs/directoryAudits.json")
+    assert [r["Id"] for r in rows] == [event["id"] for event in graph]
+    for row, event in zip(rows, graph, strict=True):
+        assert row["ActivityDisplayName"] == event["activityDisplayName"] == row["OperationName"]
+        assert row["TargetResources"] == event["targetResources"] and row["InitiatedBy"] == event["initiatedBy"]
+        assert row["LoggedByService"] == event["loggedByService"]
     signins = tenant.collection("loganalytics/SigninLogs.json")
     users = ids(tenant.collection("v1.0/users.json"))
     assert {s["UserId"] for s in signins} <= users

@@ -42,6 +42,10 @@ audit_activities as (
     select * from {{ ref('pim_audit_activities') }}
 ),
 
+stale_eligibilities as (
+    select * from {{ ref('fct_stale_eligibilities') }}
+),
+
 business_hours as (
     select * from {{ ref('stg_design__business_hours') }}
 ),
@@ -89,16 +93,6 @@ activations as (
         requests.activated_at is not null
         and requests.activated_at
         > since.emit_after - 2 * to_seconds(thresholds.repeated_activation_window_seconds)
-),
-
--- The instant a tenant is evaluated at: its latest PIM audit event, so a frozen or replayed tenant is judged
--- at its own time rather than at the time of the run.
-evaluated_at as (
-    select
-        tenant_id,
-        max(activity_at) as evaluated_at
-    from audits
-    group by tenant_id
 ),
 
 -- Each activation in the local time of its user: the zone of their usage location, else the design's default.
@@ -263,41 +257,16 @@ no_mfa as (
 
 stale as (
     select
-        access.tenant_id,
+        tenant_id,
         'stale_eligibility' as alert_rule,
         'low' as severity,
-        access.principal_id,
-        access.role_definition_id,
-        access.access_id as subject_id,
+        principal_id,
+        role_definition_id,
+        access_id as subject_id,
         cast(null as timestamptz) as event_at,
-        'eligible since ' || strftime(access.start_at, '%Y-%m-%d') || ', no activation in '
-        || thresholds.stale_eligibility_days || ' days before ' || strftime(evaluated_at.evaluated_at, '%Y-%m-%d')
-            as evidence
-    from access
-    inner join evaluated_at
-        on access.tenant_id = evaluated_at.tenant_id
-    cross join thresholds
-    where
-        access.access_state = 'eligible'
-        and access.principal_type = 'user'
-        and access.start_at <= evaluated_at.evaluated_at - to_days(thresholds.stale_eligibility_days)
-        and not exists (
-            select 1
-            from break_glass_users
-            where
-                break_glass_users.tenant_id = access.tenant_id
-                and break_glass_users.user_id = access.principal_id
-        )
-        and not exists (
-            -- every activation, not only the recent ones the event alerts look at
-            select 1
-            from requests
-            where
-                requests.tenant_id = access.tenant_id
-                and requests.principal_id = access.principal_id
-                and requests.role_definition_id = access.role_definition_id
-                and requests.activated_at > evaluated_at.evaluated_at - to_days(thresholds.stale_eligibility_days)
-        )
+        'eligible since ' || strftime(start_at, '%Y-%m-%d') || ', no activation in '
+        || stale_eligibility_days || ' days before ' || strftime(evaluated_at, '%Y-%m-%d') as evidence
+    from stale_eligibilities
 ),
 
 break_glass_used as (

@@ -176,6 +176,23 @@ effective_privilege_metrics as (
     group by tenants.tenant_id
 ),
 
+-- Over-privileged principals (fct_over_privileged_principals): distinct principals with any reason.
+over_privileged as (
+    select * from {{ ref('fct_over_privileged_principals') }}
+),
+
+over_privileged_metric_rows as (
+    select
+        tenants.tenant_id,
+        'over_privileged_principals' as metric_name,
+        cast(count(distinct over_privileged.principal_id) as double) as metric_value
+    from tenants
+    left join over_privileged
+        on tenants.tenant_id = over_privileged.tenant_id
+    group by tenants.tenant_id
+),
+-- End of over-privileged principals.
+
 metrics as (
     select
         state_counts.tenant_id,
@@ -334,6 +351,9 @@ unpivoted as (
             cast({{ metric_name }} as double) as metric_value
         from effective_privilege_metrics
     {% endfor %}
+    -- Over-privileged principals.
+    union all
+    select * from over_privileged_metric_rows
 ),
 
 -- A metric whose sources were not all read in the latest run is unknown, never a misleading zero.

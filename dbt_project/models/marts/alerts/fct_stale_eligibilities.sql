@@ -1,0 +1,86 @@
+-- Current user eligibilities held for at least the stale threshold with no activation inside it, break-glass
+-- accounts aside. One rule, two readers: the stale_eligibility alert (fct_alerts) and the eligible_never_activated
+-- reason of fct_over_privileged_principals.
+with
+
+access as (
+    select * from {{ ref('fct_role_access') }}
+),
+
+requests as (
+    select * from {{ ref('fct_activation_requests') }}
+),
+
+users as (
+    select * from {{ ref('stg_graph__users') }}
+),
+
+audits as (
+    select * from {{ ref('stg_graph__directory_audits') }}
+),
+
+thresholds as (
+    select * from {{ ref('stg_design__alert_thresholds') }}
+),
+
+break_glass_accounts as (
+    select * from {{ ref('stg_design__break_glass_accounts') }}
+),
+
+break_glass_users as (
+    select
+        users.tenant_id,
+        users.user_id
+    from users
+    inner join break_glass_accounts
+        on lower(users.user_principal_name) = break_glass_accounts.user_principal_name
+),
+
+-- The instant a tenant is evaluated at: its latest PIM audit event, so a frozen or replayed tenant is judged
+-- at its own time rather than at the time of the run.
+evaluated_at as (
+    select
+        tenant_id,
+        max(activity_at) as evaluated_at
+    from audits
+    group by tenant_id
+),
+
+final as (
+    select
+        access.access_id,
+        access.tenant_id,
+        access.principal_id,
+        access.role_definition_id,
+        access.role_name,
+        access.start_at,
+        evaluated_at.evaluated_at,
+        thresholds.stale_eligibility_days
+    from access
+    inner join evaluated_at
+        on access.tenant_id = evaluated_at.tenant_id
+    cross join thresholds
+    where
+        access.access_state = 'eligible'
+        and access.principal_type = 'user'
+        and access.start_at <= evaluated_at.evaluated_at - to_days(thresholds.stale_eligibility_days)
+        and not exists (
+            select 1
+            from break_glass_users
+            where
+                break_glass_users.tenant_id = access.tenant_id
+                and break_glass_users.user_id = access.principal_id
+        )
+        and not exists (
+            -- every activation, not only the recent ones the event alerts look at
+            select 1
+            from requests
+            where
+                requests.tenant_id = access.tenant_id
+                and requests.principal_id = access.principal_id
+                and requests.role_definition_id = access.role_definition_id
+                and requests.activated_at > evaluated_at.evaluated_at - to_days(thresholds.stale_eligibility_days)
+        )
+)
+
+select * from final
