@@ -18,8 +18,9 @@ from pipelines.lib.warehouse.schema import ensure_meta, ensure_raw_table
 
 # The landing connection only appends files it has on disk, so spilling beats growing: a small buffer pool, and
 # what does not fit goes to DuckDB's temp directory (``<warehouse>.tmp``). One thread, because each reading thread
-# holds its own 32 MB JSON buffer that cannot be spilled (two threads ran out of memory at 128 MB). Measured with
-# bench/extract/memory.py: landing L's 2M audit events under 1 GB peaked at ~1.2 GB RSS for the whole extractor.
+# holds its own 32 MB JSON buffer that cannot be spilled (two threads ran out of memory at 128 MB; 64 MB ran out
+# deduplicating). Measured with bench/extract/memory.py: the L tenant's 2.08M audit events land at 246 MB peak RSS
+# for the whole extractor process; under the former 1 GB cap it peaked at 1.19 GB.
 # Insertion order of raw rows means nothing and costs memory to keep.
 LANDING_SETTINGS = {"memory_limit": "96MB", "threads": 1, "preserve_insertion_order": False}
 
