@@ -34,8 +34,8 @@ MAX_ROWS_PER_QUERY = 400_000
 # Memory, not the row cap, bounds a window: an answer is held as bytes and then as Python rows (about 3x), so a
 # week of the L tenant's audit log (~65 MB) took the extractor to 680 MB. Windows are sized from the last answer
 # to carry about TARGET_ANSWER_BYTES, and an answer announcing more than MAX_ANSWER_BYTES is split unread.
-TARGET_ANSWER_BYTES = 8 * 2**20
-MAX_ANSWER_BYTES = 24 * 2**20
+TARGET_ANSWER_BYTES = 4 * 2**20
+MAX_ANSWER_BYTES = 12 * 2**20
 WINDOW = timedelta(days=7)
 SMALLEST_WINDOW = timedelta(minutes=1)
 
