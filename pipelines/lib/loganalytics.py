@@ -1,8 +1,8 @@
 """Reads Log Analytics tables (AuditLogs, SigninLogs) through azure-monitor-query, a week window at a time.
 
 A query answers at most 500,000 rows, and a truncated answer comes back as a *partial* result that is easy to
-mistake for a whole one. So a window that comes back partial or near the cap is split in half and asked again,
-and a partial result is never landed.
+mistake for a whole one. So a window that comes back partial, near the cap or too large to hold is split in half
+and asked again, and a partial result is never landed. Each next window is sized from the last answer.
 
 The SDK's client carries the request (auth, pipeline, endpoint), but the answer is read as raw JSON: building
 the SDK's row models cost 60% of an L run's time, and the raw rows keep the service's own value text.
@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 import orjson
-from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
+from azure.core.exceptions import HttpResponseError, IncompleteReadError, ServiceRequestError, ServiceResponseError
 from azure.core.rest import HttpRequest
 from azure.identity import CertificateCredential, ClientSecretCredential
 from azure.monitor.query import LogsQueryClient
@@ -31,6 +31,11 @@ from pipelines.lib.graph.retry import RETRYABLE_STATUS, RetryBudget, parse_retry
 LOG_ANALYTICS_AUDIENCE = "https://api.loganalytics.io"
 # Far enough below the service's 500,000-row cap that a busy day never nears it.
 MAX_ROWS_PER_QUERY = 400_000
+# Memory, not the row cap, bounds a window: an answer is held as bytes and then as Python rows (about 3x), so a
+# week of the L tenant's audit log (~65 MB) took the extractor to 680 MB. Windows are sized from the last answer
+# to carry about TARGET_ANSWER_BYTES, and an answer announcing more than MAX_ANSWER_BYTES is split unread.
+TARGET_ANSWER_BYTES = 4 * 2**20
+MAX_ANSWER_BYTES = 12 * 2**20
 WINDOW = timedelta(days=7)
 SMALLEST_WINDOW = timedelta(minutes=1)
 
@@ -49,13 +54,6 @@ def kql(table: LogTable, start: datetime, end: datetime) -> str:
     window = f"TimeGenerated >= datetime({_iso(start)}) and TimeGenerated < datetime({_iso(end)})"
     where = f"{window} and {table.where}" if table.where else window
     return f"{table.name} | where {where} | order by TimeGenerated asc"
-
-
-def windows(start: datetime, end: datetime, size: timedelta = WINDOW) -> Iterator[tuple[datetime, datetime]]:
-    cursor = start
-    while cursor < end:
-        yield cursor, min(cursor + size, end)
-        cursor += size
 
 
 def make_logs_client(settings: TenantSettings) -> LogsQueryClient:
@@ -91,29 +89,48 @@ def extract_log_table(
 ) -> ExtractResult:
     """Every row of ``table`` with ``start <= TimeGenerated < end``, as NDJSON keyed by the row's ``Id``."""
     result = ExtractResult()
-    pending = list(windows(start, end))
+    cursor, size = start, WINDOW
     with out_path.open("wb") as sink:
-        while pending:
-            window_start, window_end = pending.pop(0)
+        while cursor < end:
+            window_end = min(cursor + size, end)
             try:
-                rows = _query_window(client, workspace_id, table, window_start, window_end, budget, max_rows)
+                answer = _query_window(client, workspace_id, table, cursor, window_end, budget, max_rows)
             except WindowTooFull:
-                if window_end - window_start <= SMALLEST_WINDOW:
+                if window_end - cursor <= SMALLEST_WINDOW:
                     raise
-                middle = window_start + (window_end - window_start) / 2
-                pending[:0] = [(window_start, middle), (middle, window_end)]
+                size = (window_end - cursor) / 2
                 continue
             result.pages += 1
-            for row in rows:
+            for row in answer.rows():
                 if not isinstance(row.get("Id"), str) or not row["Id"]:
-                    source = f"{table.name} {_iso(window_start)}/{_iso(window_end)}"
+                    source = f"{table.name} {_iso(cursor)}/{_iso(window_end)}"
                     raw = orjson.dumps(row).decode()
                     result.dead_letters.append(DeadLetter(result.pages, source, "row has no Id", raw))
                     continue
                 sink.write(orjson.dumps({"id": row["Id"], "parent_key": None, "record": row}))
                 sink.write(b"\n")
                 result.rows += 1
+            size = next_window_size(window_end - cursor, answer.size_bytes)
+            cursor = window_end
     return result
+
+
+def next_window_size(last: timedelta, answer_bytes: int) -> timedelta:
+    """The window expected to answer about TARGET_ANSWER_BYTES, judged by the last one; between 1 minute and 1 week."""
+    scaled = last * (TARGET_ANSWER_BYTES / max(answer_bytes, 1))
+    return max(SMALLEST_WINDOW, min(WINDOW, scaled))
+
+
+@dataclass(frozen=True)
+class Answer:
+    columns: list[str]
+    raw_rows: list[list[Any]]
+    size_bytes: int
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        # One dict at a time: a list of them would hold the answer a second time.
+        for row in self.raw_rows:
+            yield dict(zip(self.columns, row, strict=True))
 
 
 def _query_window(
@@ -124,7 +141,7 @@ def _query_window(
     end: datetime,
     budget: RetryBudget,
     max_rows: int,
-) -> list[dict[str, Any]]:
+) -> Answer:
     request = HttpRequest(
         "POST",
         f"workspaces/{quote(workspace_id, safe='')}/query",
@@ -133,16 +150,23 @@ def _query_window(
     attempt = 0
     while True:
         try:
-            response = client.send_request(request)
+            response = client.send_request(request, stream=True)
             retry_after, reason = None, None
+            announced = int(response.headers.get("Content-Length") or 0)
+            if response.status_code == 200 and announced > MAX_ANSWER_BYTES:
+                response.close()
+                raise WindowTooFull(f"{announced} bytes announced for {table.name} {start}..{end}")
+            if response.status_code != 200:
+                response.read()  # an error's body is small, and the error below reads it
             if response.status_code in RETRYABLE_STATUS:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 reason = f"HTTP {response.status_code} from Log Analytics"
             elif response.status_code >= 400:
                 raise HttpResponseError(response=response)
             else:
-                body = orjson.loads(response.read())
-        except (ServiceRequestError, ServiceResponseError) as error:
+                raw_body = response.read()
+                body = orjson.loads(raw_body)
+        except (ServiceRequestError, ServiceResponseError, IncompleteReadError) as error:
             retry_after, reason = None, f"{type(error).__name__}: {error}"
         except orjson.JSONDecodeError as error:
             retry_after, reason = None, f"unreadable JSON from Log Analytics: {error}"
@@ -155,8 +179,7 @@ def _query_window(
     (answer,) = body["tables"]
     if len(answer["rows"]) >= max_rows:
         raise WindowTooFull(f"{len(answer['rows'])} rows for {table.name} {start}..{end}")
-    columns = [column["name"] for column in answer["columns"]]
-    return [dict(zip(columns, row, strict=True)) for row in answer["rows"]]
+    return Answer([column["name"] for column in answer["columns"]], answer["rows"], len(raw_body))
 
 
 def _iso(moment: datetime) -> str:

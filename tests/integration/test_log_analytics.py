@@ -61,3 +61,21 @@ def test_without_a_workspace_the_tables_are_not_configured_not_empty(tenant, ser
     assert report.status == "not_configured"
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
         assert con.execute("select status from meta.coverage").fetchall() == [("not_configured",)]
+
+
+def test_answers_too_large_to_hold_are_split_unread_and_windows_shrink_to_fit(
+    tenant, serve_tenant, tmp_path, monkeypatch
+) -> None:
+    # 900 sign-ins in 9 days with a 64 kB ceiling: the two busy weeks must be split, then sized down. Without the
+    # ceiling, 3,650 days take 522 weekly windows.
+    monkeypatch.setattr("pipelines.lib.loganalytics.MAX_ANSWER_BYTES", 64_000)
+    monkeypatch.setattr("pipelines.lib.loganalytics.TARGET_ANSWER_BYTES", 32_000)
+    options = EmulatorOptions()
+    emulator = serve_tenant(tenant, options)
+    reader = settings(emulator, options, log_analytics_workspace_id="ws", history_days=3650)
+    report = ingest_collection(reader, SIGNINS, tmp_path / "w.duckdb")
+    assert report.status == "ok"
+    assert report.extracted.rows == 900
+    assert report.extracted.pages > 522
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*), count(distinct id) from raw.la_signin_logs").fetchone() == (900, 900)

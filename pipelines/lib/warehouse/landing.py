@@ -16,10 +16,13 @@ from pipelines.lib.graph.collections import CollectionSpec, LoadMode
 from pipelines.lib.graph.extract import MAX_RECORD_BYTES, ExtractResult
 from pipelines.lib.warehouse.schema import ensure_meta, ensure_raw_table
 
-# The extractor's DuckDB is capped well below DuckDB's default of 80% of RAM: it only appends files it has on disk,
-# so spilling beats growing. 256 MB ran out of memory deduplicating the L tenant's 2M audit events against
-# what was stored (bench/extract), so 1 GB. Insertion order of raw rows means nothing and costs memory to keep.
-LANDING_SETTINGS = {"memory_limit": "1GB", "preserve_insertion_order": False}
+# The landing connection only appends files it has on disk, so spilling beats growing: a small buffer pool, and
+# what does not fit goes to DuckDB's temp directory (``<warehouse>.tmp``). One thread, because each reading thread
+# holds its own 32 MB JSON buffer that cannot be spilled (two threads ran out of memory at 128 MB; 64 MB ran out
+# deduplicating). Measured with bench/extract/memory.py: the L tenant's 2.08M audit events land at 246 MB peak RSS
+# for the whole extractor process; under the former 1 GB cap it peaked at 1.19 GB.
+# Insertion order of raw rows means nothing and costs memory to keep.
+LANDING_SETTINGS = {"memory_limit": "96MB", "threads": 1, "preserve_insertion_order": False}
 
 
 def connect_for_landing(warehouse: Path) -> duckdb.DuckDBPyConnection:
@@ -71,21 +74,11 @@ def land_collection(
                 f"select ? as tenant_id, ? as load_id, now() as loaded_at, id, record, parent_key from {source}",
                 [tenant_id, load_id],
             )
+            watermark = None
         else:
-            # The look-back window re-reads events already stored; keep the first copy of every id.
-            con.execute(
-                f"""insert into raw.{spec.table} by name
-                select ? as tenant_id, ? as load_id, now() as loaded_at, id, record, parent_key
-                from {source} as incoming
-                where not exists (
-                    select 1 from raw.{spec.table} as stored where stored.tenant_id = ? and stored.id = incoming.id
-                )
-                qualify row_number() over (partition by id) = 1""",
-                [tenant_id, load_id, tenant_id],
-            )
+            watermark = _land_new_events(con, spec, tenant_id, load_id, source)
         inserted = _count(con, spec.table, tenant_id) - before
         _insert_dead_letters(con, spec.table, tenant_id, load_id, extracted)
-        watermark = _advance_watermark(con, spec, tenant_id, load_id, source)
         con.execute(
             "insert into meta.loads values (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -178,23 +171,85 @@ def _insert_dead_letters(
     )
 
 
-def _advance_watermark(
+@dataclass(frozen=True)
+class EventSpan:
+    """The event times one incoming file holds; ``untimed`` rows have a time property that does not parse."""
+
+    oldest: datetime | None
+    newest: datetime | None
+    untimed: int
+
+
+def _land_new_events(
     con: duckdb.DuckDBPyConnection, spec: CollectionSpec, tenant_id: str, load_id: str, source: str
 ) -> datetime | None:
+    """Appends the events not stored yet, records the span this load read and returns the advanced watermark."""
+    span = _event_span(con, spec, source)
+    # An incoming row without a time could be any event, so then every stored load is compared.
+    oldest = span.oldest if span.untimed == 0 else None
+    params = {"tenant": tenant_id, "load": load_id, "collection": spec.table, "oldest_incoming": oldest}
+    con.execute(_insert_new_events_sql(spec.table, source), params)
+    con.execute(
+        "insert into meta.event_spans values (?, ?, ?, ?, ?, ?)",
+        [load_id, tenant_id, spec.table, span.oldest, span.newest, span.untimed],
+    )
+    return _advance_watermark(con, spec.table, tenant_id, load_id, span.newest)
+
+
+def _event_span(con: duckdb.DuckDBPyConnection, spec: CollectionSpec, source: str) -> EventSpan:
+    oldest, newest, untimed = con.execute(
+        f"""select min(event_at), max(event_at), count(*) filter (where event_at is null)
+        from (select try_cast(record->>'{spec.time_property}' as timestamptz) as event_at from {source})"""
+    ).fetchone()
+    return EventSpan(oldest, newest, untimed)
+
+
+def _insert_new_events_sql(table: str, source: str) -> str:
+    """Inserts the events not stored yet, keeping the first copy of every id, in memory bounded by ids.
+
+    The look-back window re-reads events already stored, and a page shift can repeat one inside a read. Only ids
+    go into hash tables, never whole records: the ids repeated inside the file (with the line of their first
+    copy), and the ids of the stored loads that reach into this file's oldest event. A load whose newest event is
+    older than that cannot hold any of these events (an event's time does not change between reads); a load of
+    unknown span is compared anyway. Both hash tables spill to disk under the landing memory limit.
+    """
+    return f"""insert into raw.{table} by name
+        with repeated as (
+            select id, min(ordinality) as first_line
+            from {source} with ordinality
+            group by id
+            having count(*) > 1
+        ),
+        older_loads as (
+            select load_id from meta.event_spans
+            where tenant_id = $tenant and collection = $collection and untimed_rows = 0
+                and newest_event < $oldest_incoming
+        ),
+        overlapping as (
+            select id from raw.{table}
+            where tenant_id = $tenant and load_id not in (select load_id from older_loads)
+        )
+        select $tenant as tenant_id, $load as load_id, now() as loaded_at, incoming.id, incoming.record,
+            incoming.parent_key
+        from {source} with ordinality as incoming
+        where not exists (
+                select 1 from repeated where repeated.id = incoming.id and repeated.first_line <> incoming.ordinality
+            )
+            and not exists (select 1 from overlapping where overlapping.id = incoming.id)"""
+
+
+def _advance_watermark(
+    con: duckdb.DuckDBPyConnection, table: str, tenant_id: str, load_id: str, newest: datetime | None
+) -> datetime | None:
     """Moves the watermark to the newest event this load read, never backwards."""
-    if spec.mode is not LoadMode.INCREMENTAL:
-        return None
-    newest = con.execute(
-        f"select max(try_cast(record->>'{spec.time_property}' as timestamptz)) from {source}"
-    ).fetchone()[0]
     if newest is not None:
         con.execute(
             """insert into meta.watermarks values (?, ?, ?, ?)
             on conflict (tenant_id, collection) do update
             set watermark = greatest(meta.watermarks.watermark, excluded.watermark), load_id = excluded.load_id""",
-            [tenant_id, spec.table, newest, load_id],
+            [tenant_id, table, newest, load_id],
         )
-    return read_watermark(con, tenant_id, spec.table)
+    return read_watermark(con, tenant_id, table)
 
 
 def _sql_path(path: Path) -> str:

@@ -49,6 +49,17 @@ META_DDL = (
         throttled bigint not null,
         load_id varchar
     )""",
+    # The span of event times each incremental load read, so the next load compares its look-back overlap with
+    # only the loads that reach into it, not with every event ever stored. A load with untimed rows (a time that
+    # does not parse) could overlap anything and is always compared; so is a load written before this table.
+    """create table if not exists meta.event_spans (
+        load_id varchar primary key,
+        tenant_id varchar not null,
+        collection varchar not null,
+        oldest_event timestamptz,
+        newest_event timestamptz,
+        untimed_rows bigint not null
+    )""",
     """create table if not exists raw.dead_letter (
         tenant_id varchar not null,
         load_id varchar not null,

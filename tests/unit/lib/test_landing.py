@@ -91,3 +91,40 @@ def test_dead_letters_land_with_the_load_that_found_them(con, tmp_path: Path) ->
         ("load-1", "users", 3, "record has no string id", '{"name":"x"}')
     ]
     assert con.execute("select dead_letters from meta.loads").fetchone()[0] == 1
+
+
+def test_an_id_repeated_inside_one_file_keeps_its_first_copy(con, tmp_path: Path) -> None:
+    first = {**audit("e1", "2026-10-01T08:00:00Z"), "activityDisplayName": "first copy"}
+    later = {**audit("e1", "2026-10-01T08:00:00Z"), "activityDisplayName": "later copy"}
+    records = [first, audit("e2", "2026-10-01T09:00:00Z"), later, audit("e2", "2026-10-01T09:00:00Z")]
+    summary = land(con, AUDITS, ndjson(tmp_path / "a.ndjson", records), "load-1", 4)
+    assert summary.rows_inserted == 2
+    stored = con.execute("select record->>'activityDisplayName' from raw.directory_audits where id = 'e1'").fetchall()
+    assert stored == [("first copy",)]
+
+
+def test_rerunning_an_old_window_after_newer_loads_changes_nothing(con, tmp_path: Path) -> None:
+    october_1 = ndjson(tmp_path / "a.ndjson", [audit("e1", "2026-10-01T08:00:00Z")])
+    land(con, AUDITS, october_1, "load-1", 1)
+    land(con, AUDITS, ndjson(tmp_path / "b.ndjson", [audit("e2", "2026-10-05T08:00:00Z")]), "load-2", 1)
+    assert land(con, AUDITS, october_1, "load-3", 1).rows_inserted == 0
+    assert con.execute("select oldest_event, newest_event, untimed_rows from meta.event_spans").fetchall() == [
+        (datetime(2026, 10, 1, 8, tzinfo=UTC), datetime(2026, 10, 1, 8, tzinfo=UTC), 0),
+        (datetime(2026, 10, 5, 8, tzinfo=UTC), datetime(2026, 10, 5, 8, tzinfo=UTC), 0),
+        (datetime(2026, 10, 1, 8, tzinfo=UTC), datetime(2026, 10, 1, 8, tzinfo=UTC), 0),
+    ]
+
+
+def test_loads_of_unknown_span_and_untimed_rows_are_compared_with_everything(con, tmp_path: Path) -> None:
+    land(con, AUDITS, ndjson(tmp_path / "a.ndjson", [audit("e1", "2026-10-01T08:00:00Z")]), "load-1", 1)
+    land(con, AUDITS, ndjson(tmp_path / "b.ndjson", [audit("e2", "2026-10-05T08:00:00Z")]), "load-2", 1)
+    # A warehouse written before meta.event_spans existed: load-1's span is unknown, so it is still compared.
+    con.execute("delete from meta.event_spans where load_id = 'load-1'")
+    rerun = [audit("e1", "2026-10-01T08:00:00Z"), audit("e3", "2026-10-09T08:00:00Z")]
+    assert land(con, AUDITS, ndjson(tmp_path / "c.ndjson", rerun), "load-3", 2).rows_inserted == 1
+    # A row whose time does not parse could be any event: compared with every load, however old.
+    untimed = [audit("e2", "not a time"), audit("e4", "2026-10-10T08:00:00Z")]
+    assert land(con, AUDITS, ndjson(tmp_path / "d.ndjson", untimed), "load-4", 2).rows_inserted == 1
+    ids = sorted(r[0] for r in con.execute("select id from raw.directory_audits").fetchall())
+    assert ids == ["e1", "e2", "e3", "e4"]
+    assert con.execute("select untimed_rows from meta.event_spans where load_id = 'load-4'").fetchone()[0] == 1

@@ -1,0 +1,106 @@
+"""Where the extractor's memory goes: peak RSS of reading and of landing each collection, one at a time.
+
+    python -m bench.extract.memory --size L [--only directory_audits,la_audit_logs]
+
+The emulator runs in this process; the extractor runs in a child (``--child``) that lands the collections in
+order into a fresh DuckDB file and, around each one, resets the kernel's peak-RSS mark (``/proc/self/clear_refs``)
+so that each figure is that step's own high-water mark, not the run's. Per collection it prints the rows, the
+peak RSS while reading (pages to the NDJSON file) and while landing (DuckDB), and what DuckDB's buffer manager
+still held after the landing transaction (``duckdb_memory()``). Results: var/bench/runs/memory-<size>/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench.extract.run import BENCH_DIR, SECRET_ENV, tenant_dir, write_config
+from pipelines.emulator import EmulatorOptions, start_emulator
+
+
+def _status_mb(field: str) -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            name, _, value = line.partition(":")
+            if name == field:
+                return int(value.split()[0]) / 1024
+    raise KeyError(field)
+
+
+def _reset_peak() -> None:
+    # "5" resets VmHWM to the current RSS (Linux >= 4.0), so the next reading is the peak since now.
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as clear:
+        clear.write("5")
+
+
+def child(config: Path, warehouse: Path, only: set[str], out: Path) -> None:
+    import duckdb
+
+    import pipelines.lib.ingest as ingest
+    from pipelines.lib.config import load_config
+    from pipelines.lib.graph.collections import COLLECTIONS
+
+    landed: dict[str, dict[str, Any]] = {}
+    real_land = ingest.land_collection
+
+    def measured_land(con: duckdb.DuckDBPyConnection, spec: Any, **kwargs: Any) -> Any:
+        landed[spec.table] = {"read_peak_mb": _status_mb("VmHWM"), "ndjson_mb": kwargs["ndjson_path"].stat().st_size}
+        _reset_peak()
+        summary = real_land(con, spec, **kwargs)
+        held = con.execute("select coalesce(sum(memory_usage_bytes), 0) from duckdb_memory()").fetchone()[0]
+        landed[spec.table].update(land_peak_mb=_status_mb("VmHWM"), duckdb_held_mb=held / 2**20)
+        return summary
+
+    ingest.land_collection = measured_land
+    (tenant,) = load_config(config).tenants
+    results = []
+    print(f"baseline after imports: {_status_mb('VmRSS'):.0f} MB", flush=True)
+    for spec in COLLECTIONS:
+        _reset_peak()
+        (report,) = ingest.ingest_all([tenant], warehouse, (spec,))
+        if only and spec.table not in only:
+            continue
+        row = {"table": spec.table, "status": report.status, "rows": report.extracted.rows}
+        row.update(landed.get(spec.table, {}))
+        row["ndjson_mb"] = row.get("ndjson_mb", 0) / 2**20
+        results.append(row)
+        print(
+            f"{spec.table:40} {report.status:8} {report.extracted.rows:>9,} rows  "
+            f"ndjson {row['ndjson_mb']:7.0f} MB  read peak {row.get('read_peak_mb', 0):5.0f} MB  "
+            f"land peak {row.get('land_peak_mb', 0):5.0f} MB  duckdb held {row.get('duckdb_held_mb', 0):5.0f} MB",
+            flush=True,
+        )
+    out.write_text(json.dumps(results, indent=1), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="M")
+    parser.add_argument("--only", default="", help="print only these tables (all are still landed, in order)")
+    parser.add_argument("--child", nargs=2, type=Path, metavar=("CONFIG", "WAREHOUSE"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    only = {name.strip() for name in args.only.split(",") if name.strip()}
+    work = BENCH_DIR / "runs" / f"memory-{args.size}"
+    if args.child:
+        child(*args.child, only, work / "memory.json")
+        return 0
+    work.mkdir(parents=True, exist_ok=True)
+    for stale in work.glob("warehouse.duckdb*"):
+        stale.unlink()
+    options = EmulatorOptions(enforce_rate_limits=False)
+    with start_emulator(tenant_dir(args.size, False), state_dir=BENCH_DIR / "emulator", options=options) as emulator:
+        config = work / "pimlens.yaml"
+        write_config(config, emulator)
+        env = {**os.environ, SECRET_ENV: options.client_secret}
+        command = [sys.executable, "-m", "bench.extract.memory", "--size", args.size, "--only", args.only]
+        command += ["--child", str(config), str(work / "warehouse.duckdb")]
+        return subprocess.run(command, env=env, check=False).returncode
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
