@@ -70,6 +70,18 @@ def cmd_emulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_tenant_changed(ground_truth: Path, last_seen: Path) -> bool:
+    """Whether the demo tenant just generated differs from the one the demo warehouse was built from; remembers it.
+
+    The generator is deterministic, so equal ground truth means an equal tenant.
+    """
+    current = ground_truth.read_bytes()
+    changed = not last_seen.exists() or last_seen.read_bytes() != current
+    last_seen.parent.mkdir(parents=True, exist_ok=True)
+    last_seen.write_bytes(current)
+    return changed
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from pipelines.demo_tenant import generate_tenant
     from pipelines.lib.demo_session import (
@@ -84,8 +96,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     truth = generate_tenant(tenant_dir, size=args.size, seed=args.seed, as_of=args.as_of)
     print(f"Generated a size-{args.size} demo tenant (seed {args.seed}) in {tenant_dir}")
     warehouse = paths.VAR_DIR / "warehouse.duckdb"
-    if args.fresh:
-        warehouse.unlink(missing_ok=True)
+    if args.fresh or _demo_tenant_changed(tenant_dir / "ground_truth.json", paths.VAR_DIR / "demo" / "tenant.json"):
+        # A different demo tenant (another seed, size or day, or a newer generator) is another reality: the
+        # history kept from the old one would mix with it, so its warehouse starts empty.
+        for leftover in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
+            leftover.unlink(missing_ok=True)
     with emulator_process(tenant_dir, paths.EMULATOR_STATE_DIR) as emulator:
         print(f"Emulator listening at {emulator.url}")
         config_file = write_demo_config(paths.VAR_DIR / "demo" / "pimlens.yaml", emulator)
