@@ -140,3 +140,23 @@ def outcome(steps: dict[str, Event]) -> str:
     if "completed" in steps:
         return "failed" if steps["completed"].raw["result"] == "failure" else "activated"
     return "pending"
+
+
+def access_rows_from_files(tenant: Tenant) -> set[tuple[str, str, str, str]]:
+    """Every access row of metrics.md, read from the written JSON alone (the warehouse's view of the tenant)."""
+    rows = {
+        (e["principalId"], e["roleDefinitionId"], e["directoryScopeId"], "eligible")
+        for e in tenant.collection(f"{DIRECTORY}/roleEligibilityScheduleInstances.json")
+    }
+    instances = tenant.collection(f"{DIRECTORY}/roleAssignmentScheduleInstances.json")
+    for i in instances:
+        if i["assignmentType"] == "Activated":
+            state = "activated"
+        else:
+            state = "active_permanent" if i["endDateTime"] is None else "active_time_bound"
+        rows.add((i["principalId"], i["roleDefinitionId"], i["directoryScopeId"], state))
+    origins = {i["roleAssignmentOriginId"] for i in instances}
+    for a in tenant.collection(f"{DIRECTORY}/roleAssignments.json"):
+        if a["id"] not in origins:
+            rows.add((a["principalId"], a["roleDefinitionId"], a["directoryScopeId"], "outside_pim"))
+    return rows

@@ -7,28 +7,9 @@ from pipelines.demo_tenant.effective_privilege import ACTIVE, ELIGIBLE, effectiv
 from pipelines.demo_tenant.ground_truth import access_rows
 from pipelines.demo_tenant.model import TenantModel
 
-from .reading import DIRECTORY, Tenant
+from .reading import Tenant, access_rows_from_files
 
 GROUP_PIM = "v1.0/identityGovernance/privilegedAccess/group"
-
-
-def access_rows_from_files(tenant: Tenant) -> set[tuple[str, str, str, str]]:
-    rows = {
-        (e["principalId"], e["roleDefinitionId"], e["directoryScopeId"], "eligible")
-        for e in tenant.collection(f"{DIRECTORY}/roleEligibilityScheduleInstances.json")
-    }
-    instances = tenant.collection(f"{DIRECTORY}/roleAssignmentScheduleInstances.json")
-    for i in instances:
-        if i["assignmentType"] == "Activated":
-            state = "activated"
-        else:
-            state = "active_permanent" if i["endDateTime"] is None else "active_time_bound"
-        rows.add((i["principalId"], i["roleDefinitionId"], i["directoryScopeId"], state))
-    origins = {i["roleAssignmentOriginId"] for i in instances}
-    for a in tenant.collection(f"{DIRECTORY}/roleAssignments.json"):
-        if a["id"] not in origins:
-            rows.add((a["principalId"], a["roleDefinitionId"], a["directoryScopeId"], "outside_pim"))
-    return rows
 
 
 def recount(tenant: Tenant) -> dict[str, int]:

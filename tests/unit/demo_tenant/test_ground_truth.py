@@ -16,7 +16,7 @@ from pipelines.demo_tenant.history import iter_activation_requests
 from pipelines.demo_tenant.model import Outcome
 from pipelines.lib import paths
 
-from .reading import AS_OF, DIRECTORY, Tenant, millis, outcome
+from .reading import AS_OF, Tenant, access_rows_from_files, millis, outcome
 
 STANDING = ("active_permanent", "active_time_bound", "outside_pim")
 
@@ -34,21 +34,7 @@ def documented_metric_ids() -> list[str]:
 def privileged_access_rows(tenant: Tenant) -> set[tuple[str, str, str, str]]:
     roles = tenant.collection("beta/roleManagement/directory/roleDefinitions.json")
     privileged = {r["id"] for r in roles if r["isPrivileged"]}
-    rows = set()
-    for e in tenant.collection(f"{DIRECTORY}/roleEligibilityScheduleInstances.json"):
-        rows.add((e["principalId"], e["roleDefinitionId"], e["directoryScopeId"], "eligible"))
-    instances = tenant.collection(f"{DIRECTORY}/roleAssignmentScheduleInstances.json")
-    for i in instances:
-        if i["assignmentType"] == "Activated":
-            state = "activated"
-        else:
-            state = "active_permanent" if i["endDateTime"] is None else "active_time_bound"
-        rows.add((i["principalId"], i["roleDefinitionId"], i["directoryScopeId"], state))
-    origins = {i["roleAssignmentOriginId"] for i in instances}
-    for a in tenant.collection(f"{DIRECTORY}/roleAssignments.json"):
-        if a["id"] not in origins:
-            rows.add((a["principalId"], a["roleDefinitionId"], a["directoryScopeId"], "outside_pim"))
-    return {row for row in rows if row[1] in privileged}
+    return {row for row in access_rows_from_files(tenant) if row[1] in privileged}
 
 
 def recount(tenant: Tenant) -> dict[str, Any]:
