@@ -6,14 +6,11 @@
     )
 }}
 -- depends_on: {{ ref('stg_graph__directory_audits') }}
--- Incremental: a run rebuilds only the requests with an audit event in the last 7 days before the newest request
+-- depends_on: {{ ref('pim_audit_activities') }}
+-- Incremental: a run refolds only the requests with an audit event in the last 7 days before the newest request
 -- already built (a request's lifecycle ends within about three days: approval window plus longest activation),
--- so a daily run with 1 % new events does not refold the whole year.
+-- so a daily run with 1 % new events neither refolds nor re-sorts the whole year.
 with
-
-requests as (
-    select * from {{ ref('int_activation_requests_joined') }}
-),
 
 {% if is_incremental() %}
     touched as (
@@ -22,6 +19,51 @@ requests as (
             audits.request_id
         from {{ ref('stg_graph__directory_audits') }} as audits
         where audits.activity_at > (select max(built.requested_at) - interval 7 day from {{ this }} as built)
+    ),
+
+    touched_audits as (
+        select audits.*
+        from {{ ref('stg_graph__directory_audits') }} as audits
+        where (audits.tenant_id, audits.request_id) in (
+            select
+                touched.tenant_id,
+                touched.request_id
+            from touched
+        )
+    ),
+
+    requests as (
+        {{ fold_activation_requests('touched_audits') }}
+    ),
+
+    -- The requests built before, of the principals and roles being refolded: a re-activation looks back at them.
+    earlier as (
+        select
+            built.tenant_id,
+            built.request_id,
+            built.principal_id,
+            built.role_definition_id,
+            built.requested_at,
+            built.activation_ended_at
+        from {{ this }} as built
+        where
+            (built.tenant_id, built.principal_id, built.role_definition_id) in (
+                select
+                    requests.tenant_id,
+                    requests.principal_id,
+                    requests.role_definition_id
+                from requests
+            )
+            and (built.tenant_id, built.request_id) not in (
+                select
+                    requests.tenant_id,
+                    requests.request_id
+                from requests
+            )
+    ),
+{% else %}
+    requests as (
+        select * from {{ ref('int_activation_requests_joined') }}
     ),
 {% endif %}
 
@@ -33,16 +75,28 @@ thresholds as (
     select * from {{ ref('stg_design__alert_thresholds') }}
 ),
 
--- Over every request, before the incremental filter: a re-activation looks back at the requests before it.
+-- The latest earlier expiry of the same principal and role, for each request being built.
 with_previous_expiry as (
     select
-        *,
-        max(activation_ended_at) over (
-            partition by tenant_id, principal_id, role_definition_id
-            order by requested_at, request_id
+        lookback.*,
+        max(lookback.activation_ended_at) over (
+            partition by lookback.tenant_id, lookback.principal_id, lookback.role_definition_id
+            order by lookback.requested_at, lookback.request_id
             rows between unbounded preceding and 1 preceding
         ) as previous_activation_ended_at
-    from requests
+    from (
+        select
+            *,
+            true as is_being_built
+        from requests
+        {% if is_incremental() %}
+            union all by name
+            select
+                *,
+                false as is_being_built
+            from earlier
+        {% endif %}
+    ) as lookback
 ),
 
 final as (
@@ -86,20 +140,15 @@ final as (
             and requests.requested_at
             <= requests.previous_activation_ended_at + to_seconds(thresholds.repeated_activation_window_seconds),
             false
-        ) as is_reactivation_after_expiry
+        ) as is_reactivation_after_expiry,
+        {{ refreshed_at() }} as refreshed_at
     from with_previous_expiry as requests
     cross join thresholds
     left join roles
         on
             requests.tenant_id = roles.tenant_id
             and requests.role_definition_id = roles.role_definition_id
-    {% if is_incremental() %}
-        inner join touched
-            on
-                requests.tenant_id = touched.tenant_id
-                and requests.request_id = touched.request_id
-    {% endif %}
-    where requests.requested_at is not null
+    where requests.is_being_built and requests.requested_at is not null
 )
 
 select * from final

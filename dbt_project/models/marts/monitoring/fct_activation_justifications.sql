@@ -1,11 +1,23 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='activation_request_id',
+        incremental_strategy='delete+insert',
+    )
+}}
 -- A justification quality score per activation request, 0 to 100, with the rubric of docs/metrics.md: start at
 -- 100 and take off for an empty or very short text, generic words only, the same text used by several people,
--- and a missing ticket reference where the role's tier requires a ticket. Reads the (incremental) request fact,
--- so a daily run does not refold the audit log.
+-- and a missing ticket reference where the role's tier requires a ticket.
+-- Incremental: a run scores the requests fct_activation_requests rebuilt since this table was last built, and
+-- restates the stored rows whose "reused across users" flag those new requests change (a text crossing three
+-- users flags every earlier use of it too).
 with
 
 requests as (
     select * from {{ ref('fct_activation_requests') }}
+    {% if is_incremental() %}
+        where {{ refreshed_since_last_build('refreshed_at') }}
+    {% endif %}
 ),
 
 role_tiers as (
@@ -32,6 +44,41 @@ normalized as (
     from requests
 ),
 
+-- Who used each text: the rows being scored, and the stored rows of the same texts.
+text_uses as (
+    select
+        tenant_id,
+        normalized_text,
+        principal_id
+    from normalized
+    {% if is_incremental() %}
+        union all
+        select
+            stored_rows.tenant_id,
+            stored_rows.normalized_text,
+            stored_rows.principal_id
+        from {{ this }} as stored_rows
+        where
+            (stored_rows.tenant_id, stored_rows.normalized_text) in (
+                select
+                    normalized.tenant_id,
+                    normalized.normalized_text
+                from normalized
+            )
+            and stored_rows.activation_request_id not in (select normalized.activation_request_id from normalized)
+    {% endif %}
+),
+
+reuse as (
+    select
+        tenant_id,
+        normalized_text,
+        count(distinct principal_id) as principals_using_text
+    from text_uses
+    where normalized_text != ''
+    group by tenant_id, normalized_text
+),
+
 -- Words of each text that are not generic; a text with none says nothing about the task.
 specific_words as (
     select
@@ -45,22 +92,14 @@ specific_words as (
     group by texts.normalized_text
 ),
 
-reuse as (
-    select
-        tenant_id,
-        normalized_text,
-        count(distinct principal_id) as principals_using_text
-    from normalized
-    where normalized_text != ''
-    group by tenant_id, normalized_text
-),
-
 flagged as (
     select
         normalized.activation_request_id,
         normalized.tenant_id,
         normalized.request_id,
+        normalized.principal_id,
         normalized.justification,
+        normalized.normalized_text,
         length(trim(normalized.justification)) < 10 as is_empty_or_short,
         coalesce(specific_words.specific_word_count, 0) = 0 as is_generic,
         coalesce(reuse.principals_using_text, 0) >= 3 as is_reused_across_users,
@@ -80,6 +119,29 @@ flagged as (
             and normalized.role_definition_id = role_tiers.role_definition_id
     left join requirements
         on role_tiers.tier = requirements.tier
+    {% if is_incremental() %}
+        -- Stored rows whose text the new requests pushed over (or, after a refold, back under) the reuse limit.
+        union all
+        select
+            stored_rows.activation_request_id,
+            stored_rows.tenant_id,
+            stored_rows.request_id,
+            stored_rows.principal_id,
+            stored_rows.justification,
+            stored_rows.normalized_text,
+            stored_rows.is_empty_or_short,
+            stored_rows.is_generic,
+            reuse.principals_using_text >= 3 as is_reused_across_users,
+            stored_rows.is_ticket_missing
+        from {{ this }} as stored_rows
+        inner join reuse
+            on
+                stored_rows.tenant_id = reuse.tenant_id
+                and stored_rows.normalized_text = reuse.normalized_text
+        where
+            stored_rows.is_reused_across_users != (reuse.principals_using_text >= 3)
+            and stored_rows.activation_request_id not in (select normalized.activation_request_id from normalized)
+    {% endif %}
 ),
 
 scored as (
@@ -101,7 +163,9 @@ final as (
         activation_request_id,
         tenant_id,
         request_id,
+        principal_id,
         justification,
+        normalized_text,
         justification_score,
         case
             when justification_score >= 70 then 'good'
@@ -111,7 +175,8 @@ final as (
         is_empty_or_short,
         is_generic,
         is_reused_across_users,
-        is_ticket_missing
+        is_ticket_missing,
+        {{ refreshed_at() }} as refreshed_at
     from scored
 )
 

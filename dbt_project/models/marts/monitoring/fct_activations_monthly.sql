@@ -1,23 +1,60 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'activation_month'],
+        incremental_strategy='delete+insert',
+    )
+}}
 -- Activation monitoring per tenant, month (of the request, UTC) and role: volume, outcomes, approval rates and
 -- latency percentiles, self-approval, justification quality, and requested against granted duration.
+-- Incremental by month: a run rebuilds the months holding a request or a justification score rewritten since
+-- this table was last built (a daily run: the current month, and the last one for a few days).
 with
 
 requests as (
-    select * from {{ ref('fct_activation_requests') }}
+    select
+        *,
+        cast(date_trunc('month', timezone('UTC', requested_at)) as date) as activation_month
+    from {{ ref('fct_activation_requests') }}
 ),
 
 justifications as (
     select * from {{ ref('fct_activation_justifications') }}
 ),
 
+{% if is_incremental() %}
+    changed_months as (
+        select
+            requests.tenant_id,
+            requests.activation_month
+        from requests
+        where {{ refreshed_since_last_build('requests.refreshed_at') }}
+        union
+        select
+            requests.tenant_id,
+            requests.activation_month
+        from justifications
+        inner join requests
+            on justifications.activation_request_id = requests.activation_request_id
+        where {{ refreshed_since_last_build('justifications.refreshed_at') }}
+    ),
+{% endif %}
+
 joined as (
     select
         requests.*,
-        justifications.justification_score,
-        cast(date_trunc('month', timezone('UTC', requests.requested_at)) as date) as activation_month
+        justifications.justification_score
     from requests
     left join justifications
         on requests.activation_request_id = justifications.activation_request_id
+    {% if is_incremental() %}
+        where (requests.tenant_id, requests.activation_month) in (
+            select
+                changed_months.tenant_id,
+                changed_months.activation_month
+            from changed_months
+        )
+    {% endif %}
 ),
 
 monthly as (
@@ -53,7 +90,8 @@ final as (
         *,
         approvals / nullif(decisions, 0) as approval_rate,
         denials / nullif(decisions, 0) as denial_rate,
-        activations_granted_shorter / nullif(activations, 0) as granted_shorter_share
+        activations_granted_shorter / nullif(activations, 0) as granted_shorter_share,
+        {{ refreshed_at() }} as refreshed_at
     from monthly
 )
 

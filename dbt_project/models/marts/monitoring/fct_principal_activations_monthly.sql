@@ -1,51 +1,14 @@
 -- Activation monitoring per tenant, month (of the request, UTC) and requesting principal: who elevates, how often,
--- into how many roles, and how often it goes wrong. The per-role view is fct_activations_monthly.
+-- into how many roles, and how often it goes wrong. The per-role view is fct_activations_monthly. The counts come
+-- from the incremental int_principal_activations_monthly; the user attributes are today's.
 with
 
-requests as (
-    select * from {{ ref('fct_activation_requests') }}
+monthly as (
+    select * from {{ ref('int_principal_activations_monthly') }}
 ),
 
 users as (
     select * from {{ ref('stg_graph__users') }}
-),
-
--- Per principal, month and role first: counting distinct roles straight from the requests takes a distinct
--- hash per group, which at 10M requests made this model the slowest of the build (docs/benchmarks.md).
-per_role as (
-    select
-        tenant_id,
-        cast(date_trunc('month', timezone('UTC', requested_at)) as date) as activation_month,
-        principal_id,
-        role_definition_id,
-        bool_or(is_privileged_role) as is_privileged_role,
-        count(*) as activation_requests,
-        count(*) filter (where outcome = 'activated') as activations,
-        count(*) filter (where outcome = 'denied') as denials,
-        count(*) filter (where outcome = 'canceled') as cancellations,
-        count(*) filter (where outcome = 'expired') as approval_timeouts,
-        count(*) filter (where outcome = 'failed') as failures,
-        count(*) filter (where decided_by_user_id = principal_id) as self_approvals
-    from requests
-    group by all
-),
-
-monthly as (
-    select
-        tenant_id,
-        activation_month,
-        principal_id,
-        cast(sum(activation_requests) as bigint) as activation_requests,
-        cast(sum(activations) as bigint) as activations,
-        count(*) filter (where activations > 0) as roles_activated,
-        count(*) filter (where activations > 0 and is_privileged_role) as privileged_roles_activated,
-        cast(sum(denials) as bigint) as denials,
-        cast(sum(cancellations) as bigint) as cancellations,
-        cast(sum(approval_timeouts) as bigint) as approval_timeouts,
-        cast(sum(failures) as bigint) as failures,
-        cast(sum(self_approvals) as bigint) as self_approvals
-    from per_role
-    group by all
 ),
 
 final as (

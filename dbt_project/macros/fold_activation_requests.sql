@@ -1,0 +1,76 @@
+{#
+    PIM activation requests rebuilt from their audit events: one row per RequestId, its lifecycle steps folded
+    together. `audits` is a relation or a parenthesised query with stg_graph__directory_audits' columns, so
+    fct_activation_requests can fold only the requests a daily run touched (DuckDB does not push a filter on the
+    request through the grouping).
+#}
+{% macro fold_activation_requests(audits) %}
+with
+
+lifecycle_events as (
+    select
+        audits.*,
+        activities.lifecycle_step
+    from {{ audits }} as audits
+    inner join {{ ref('pim_audit_activities') }} as activities
+        on audits.activity_display_name = activities.activity_display_name
+    where
+        audits.request_id is not null
+        and activities.lifecycle_step in (
+            'requested', 'approval_requested', 'approved', 'denied', 'expired', 'canceled', 'activated',
+            'activation_ended'
+        )
+),
+
+folded as (
+    select
+        tenant_id,
+        request_id,
+        any_value(principal_id) filter (where lifecycle_step = 'requested') as principal_id,
+        any_value(role_definition_id) filter (where lifecycle_step = 'requested') as role_definition_id,
+        any_value(justification) filter (where lifecycle_step = 'requested') as justification,
+        min(activity_at) filter (where lifecycle_step = 'requested') as requested_at,
+        min(schedule_start_at) filter (where lifecycle_step = 'requested') as requested_start_at,
+        min(schedule_end_at) filter (where lifecycle_step = 'requested') as requested_end_at,
+        min(schedule_start_at) filter (where lifecycle_step = 'activated' and result = 'success') as granted_start_at,
+        min(schedule_end_at) filter (where lifecycle_step = 'activated' and result = 'success') as granted_end_at,
+        min(activity_at) filter (where lifecycle_step = 'approval_requested') as approval_requested_at,
+        min(activity_at) filter (where lifecycle_step in ('approved', 'denied')) as decided_at,
+        any_value(initiated_by_user_id) filter (where lifecycle_step in ('approved', 'denied')) as decided_by_user_id,
+        bool_or(lifecycle_step = 'approved') as has_approval,
+        bool_or(lifecycle_step = 'denied') as has_denial,
+        bool_or(lifecycle_step = 'expired') as has_expired,
+        bool_or(lifecycle_step = 'canceled') as has_cancellation,
+        bool_or(lifecycle_step = 'activated' and result = 'success') as has_activation,
+        bool_or(lifecycle_step = 'activated' and result = 'failure') as has_failure,
+        min(activity_at) filter (where lifecycle_step = 'activated' and result = 'success') as activated_at,
+        min(activity_at) filter (where lifecycle_step = 'activation_ended') as activation_ended_at
+    from lifecycle_events
+    group by tenant_id, request_id
+),
+
+final as (
+    select
+        *,
+        approval_requested_at is not null as is_approval_required,
+        case
+            when has_denial then 'denied'
+            when has_expired then 'expired'
+            when has_cancellation then 'canceled'
+            when has_failure then 'failed'
+            when has_activation then 'activated'
+            else 'pending'
+        end as outcome,
+        case
+            when has_approval then 'approved'
+            when has_denial then 'denied'
+        end as approval_decision,
+        case
+            when decided_at is not null and approval_requested_at is not null
+                then datediff('millisecond', approval_requested_at, decided_at)
+        end as approval_latency_ms
+    from folded
+)
+
+select * from final
+{% endmacro %}
