@@ -9,7 +9,8 @@
 -- depends_on: {{ ref('pim_audit_activities') }}
 -- Incremental: a run refolds only the requests with an audit event in the last 7 days before the newest request
 -- already built (a request's lifecycle ends within about three days: approval window plus longest activation),
--- so a daily run with 1 % new events neither refolds nor re-sorts the whole year.
+-- so a daily run with 1 % new events neither refolds nor re-sorts the whole year. A change of the rules requests are
+-- judged by (macros/refreshed_rows.sql) refolds them all.
 with
 
 {% if is_incremental() %}
@@ -18,7 +19,11 @@ with
             audits.tenant_id,
             audits.request_id
         from {{ ref('stg_graph__directory_audits') }} as audits
-        where audits.activity_at > (select max(built.requested_at) - interval 7 day from {{ this }} as built)
+        where
+            audits.activity_at > (select max(built.requested_at) - interval 7 day from {{ this }} as built)
+            -- Rules changed (design, tiers, roles): every request is judged again.
+            or (select any_value(built.activation_rules_fingerprint) from {{ this }} as built)
+            != {{ activation_rules_fingerprint() }}
     ),
 
     touched_audits as (
@@ -141,6 +146,7 @@ final as (
             <= requests.previous_activation_ended_at + to_seconds(thresholds.repeated_activation_window_seconds),
             false
         ) as is_reactivation_after_expiry,
+        {{ activation_rules_fingerprint() }} as activation_rules_fingerprint,
         {{ refreshed_at() }} as refreshed_at
     from with_previous_expiry as requests
     cross join thresholds
