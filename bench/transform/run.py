@@ -261,20 +261,21 @@ def add_audits(
     _load(con, "directory_audits", load_id, loaded, count)
 
 
-def daily_increment(path: Path, requests: int) -> int:
-    """A day later: 1 % new requests in a new audit load, and a new snapshot of each state collection."""
+def daily_increment(path: Path, requests: int, day: int = 2) -> int:
+    """`day` - 1 days later: 1 % new requests (numbered after the `requests` already there) in a new audit load,
+    and a new snapshot of each state collection."""
     new = max(requests // 100, 1)
     users = max(requests // 20, 1_000)
-    loaded = datetime(2026, 11, 2, 5, tzinfo=UTC)
+    loaded = datetime(2026, 11, day, 5, tzinfo=UTC)
     with duckdb.connect(str(path)) as con:
         con.execute("create temp table roles (n integer, id varchar, name varchar, privileged boolean, tier integer)")
         con.executemany(
             "insert into roles values (?, ?, ?, ?, ?)",
             [(n, r.template_id, r.name, r.is_privileged, r.tier) for n, r in enumerate(catalog.BUILT_IN_ROLES)],
         )
-        add_audits(con, requests, new, "load-audits-2", loaded, users, users * 2)
+        add_audits(con, requests, new, f"load-audits-{day}", loaded, users, users * 2)
         for collection in SNAPSHOTS:
-            load_id = f"load-{collection}-2"
+            load_id = f"load-{collection}-{day}"
             con.execute(
                 f"""insert into raw.{collection} (tenant_id, load_id, loaded_at, id, record)
                 select tenant_id, ?, ?, id, record from raw.{collection}
