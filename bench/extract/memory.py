@@ -52,7 +52,11 @@ def child(config: Path, warehouse: Path, only: set[str], skip_others: bool, out:
     real_land = ingest.land_collection
 
     def measured_land(con: duckdb.DuckDBPyConnection, spec: Any, **kwargs: Any) -> Any:
-        landed[spec.table] = {"read_peak_mb": _status_mb("VmHWM"), "ndjson_mb": kwargs["ndjson_path"].stat().st_size}
+        landed[spec.table] = {
+            "read_peak_mb": _status_mb("VmHWM"),
+            "rss_before_landing_mb": _status_mb("VmRSS"),
+            "ndjson_mb": kwargs["ndjson_path"].stat().st_size,
+        }
         _reset_peak()
         started = time.perf_counter()
         summary = real_land(con, spec, **kwargs)
@@ -81,7 +85,8 @@ def child(config: Path, warehouse: Path, only: set[str], skip_others: bool, out:
         print(
             f"{spec.table:40} {report.status:8} {report.extracted.rows:>9,} rows  "
             f"ndjson {row['ndjson_mb']:7.0f} MB  read peak {row.get('read_peak_mb', 0):5.0f} MB  "
-            f"land peak {row.get('land_peak_mb', 0):5.0f} MB  duckdb held {row.get('duckdb_held_mb', 0):5.0f} MB  "
+            f"RSS then {row.get('rss_before_landing_mb', 0):5.0f} MB  land peak {row.get('land_peak_mb', 0):5.0f} MB  "
+            f"duckdb held {row.get('duckdb_held_mb', 0):5.0f} MB  "
             f"ingest {ingest_s:6.1f} s  of which landing {row.get('land_s', 0):6.1f} s",
             flush=True,
         )
