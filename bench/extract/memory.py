@@ -1,12 +1,14 @@
 """Where the extractor's memory goes: peak RSS of reading and of landing each collection, one at a time.
 
-    python -m bench.extract.memory --size L [--only directory_audits,la_audit_logs]
+    python -m bench.extract.memory --size L [--only directory_audits,la_audit_logs] [--skip-others]
 
 The emulator runs in this process; the extractor runs in a child (``--child``) that lands the collections in
 order into a fresh DuckDB file and, around each one, resets the kernel's peak-RSS mark (``/proc/self/clear_refs``)
 so that each figure is that step's own high-water mark, not the run's. Per collection it prints the rows, the
 peak RSS while reading (pages to the NDJSON file) and while landing (DuckDB), and what DuckDB's buffer manager
-still held after the landing transaction (``duckdb_memory()``). Results: var/bench/runs/memory-<size>/.
+still held after the landing transaction (``duckdb_memory()``), and the wall time of reading and of landing.
+``--skip-others`` reads only the ``--only`` collections (those without a parent collection): an A/B of landing
+the big audit logs takes a minute or two instead of a whole run. Results: var/bench/runs/memory-<size>/.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +41,7 @@ def _reset_peak() -> None:
         clear.write("5")
 
 
-def child(config: Path, warehouse: Path, only: set[str], out: Path) -> None:
+def child(config: Path, warehouse: Path, only: set[str], skip_others: bool, out: Path) -> None:
     import duckdb
 
     import pipelines.lib.ingest as ingest
@@ -49,9 +52,15 @@ def child(config: Path, warehouse: Path, only: set[str], out: Path) -> None:
     real_land = ingest.land_collection
 
     def measured_land(con: duckdb.DuckDBPyConnection, spec: Any, **kwargs: Any) -> Any:
-        landed[spec.table] = {"read_peak_mb": _status_mb("VmHWM"), "ndjson_mb": kwargs["ndjson_path"].stat().st_size}
+        landed[spec.table] = {
+            "read_peak_mb": _status_mb("VmHWM"),
+            "rss_before_landing_mb": _status_mb("VmRSS"),
+            "ndjson_mb": kwargs["ndjson_path"].stat().st_size,
+        }
         _reset_peak()
+        started = time.perf_counter()
         summary = real_land(con, spec, **kwargs)
+        landed[spec.table]["land_s"] = time.perf_counter() - started
         held = con.execute("select coalesce(sum(memory_usage_bytes), 0) from duckdb_memory()").fetchone()[0]
         landed[spec.table].update(land_peak_mb=_status_mb("VmHWM"), duckdb_held_mb=held / 2**20)
         return summary
@@ -61,18 +70,24 @@ def child(config: Path, warehouse: Path, only: set[str], out: Path) -> None:
     results = []
     print(f"baseline after imports: {_status_mb('VmRSS'):.0f} MB", flush=True)
     for spec in COLLECTIONS:
+        if skip_others and spec.table not in only:
+            continue
         _reset_peak()
+        started = time.perf_counter()
         (report,) = ingest.ingest_all([tenant], warehouse, (spec,))
+        ingest_s = time.perf_counter() - started
         if only and spec.table not in only:
             continue
-        row = {"table": spec.table, "status": report.status, "rows": report.extracted.rows}
+        row = {"table": spec.table, "status": report.status, "rows": report.extracted.rows, "ingest_s": ingest_s}
         row.update(landed.get(spec.table, {}))
         row["ndjson_mb"] = row.get("ndjson_mb", 0) / 2**20
         results.append(row)
         print(
             f"{spec.table:40} {report.status:8} {report.extracted.rows:>9,} rows  "
             f"ndjson {row['ndjson_mb']:7.0f} MB  read peak {row.get('read_peak_mb', 0):5.0f} MB  "
-            f"land peak {row.get('land_peak_mb', 0):5.0f} MB  duckdb held {row.get('duckdb_held_mb', 0):5.0f} MB",
+            f"RSS then {row.get('rss_before_landing_mb', 0):5.0f} MB  land peak {row.get('land_peak_mb', 0):5.0f} MB  "
+            f"duckdb held {row.get('duckdb_held_mb', 0):5.0f} MB  "
+            f"ingest {ingest_s:6.1f} s  of which landing {row.get('land_s', 0):6.1f} s",
             flush=True,
         )
     out.write_text(json.dumps(results, indent=1), encoding="utf-8")
@@ -82,12 +97,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="M")
     parser.add_argument("--only", default="", help="print only these tables (all are still landed, in order)")
+    parser.add_argument("--skip-others", action="store_true", help="read only the --only tables")
     parser.add_argument("--child", nargs=2, type=Path, metavar=("CONFIG", "WAREHOUSE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     only = {name.strip() for name in args.only.split(",") if name.strip()}
     work = BENCH_DIR / "runs" / f"memory-{args.size}"
     if args.child:
-        child(*args.child, only, work / "memory.json")
+        child(*args.child, only, args.skip_others, work / "memory.json")
         return 0
     work.mkdir(parents=True, exist_ok=True)
     for stale in work.glob("warehouse.duckdb*"):
@@ -98,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         write_config(config, emulator)
         env = {**os.environ, SECRET_ENV: options.client_secret}
         command = [sys.executable, "-m", "bench.extract.memory", "--size", args.size, "--only", args.only]
+        command += ["--skip-others"] if args.skip_others else []
         command += ["--child", str(config), str(work / "warehouse.duckdb")]
         return subprocess.run(command, env=env, check=False).returncode
 

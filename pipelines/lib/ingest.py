@@ -219,6 +219,7 @@ def _extract_log_analytics(
             now,
             ndjson,
             budget=budget,
+            time_property=_keyed_by(spec),
         )
 
 
@@ -233,10 +234,16 @@ async def _extract(
     base_url = session.settings.management_url if spec.source is Source.ARM else session.settings.graph_url
     requests_before, throttled_before = transport.requests_sent, transport.throttled_responses
     if spec.fan_out is None and spec.source is not Source.ARM:
-        result = await extract_collection(transport, spec.first_url(base_url, since=window_start), ndjson)
+        first_url = spec.first_url(base_url, since=window_start)
+        result = await extract_collection(transport, first_url, ndjson, time_property=_keyed_by(spec))
     else:
         jobs = [("/".join(keys.values()), spec.first_url(base_url, keys=keys)) for keys in parents]
-        result = await extract_fan_out(transport, jobs, ndjson)
+        result = await extract_fan_out(transport, jobs, ndjson, time_property=_keyed_by(spec))
     result.requests = transport.requests_sent - requests_before
     result.throttled = transport.throttled_responses - throttled_before
     return result
+
+
+def _keyed_by(spec: CollectionSpec) -> str | None:
+    """The time property of an event stream, whose landing reads a keys file beside the records; else None."""
+    return spec.time_property if spec.mode is LoadMode.INCREMENTAL else None

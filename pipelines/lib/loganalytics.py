@@ -26,6 +26,7 @@ from azure.monitor.query import LogsQueryClient
 
 from pipelines.lib.config import TenantSettings
 from pipelines.lib.graph.extract import DeadLetter, ExtractResult
+from pipelines.lib.graph.record_file import RecordFiles
 from pipelines.lib.graph.retry import RETRYABLE_STATUS, RetryBudget, parse_retry_after
 
 LOG_ANALYTICS_AUDIENCE = "https://api.loganalytics.io"
@@ -86,11 +87,15 @@ def extract_log_table(
     *,
     budget: RetryBudget,
     max_rows: int = MAX_ROWS_PER_QUERY,
+    time_property: str | None = None,
 ) -> ExtractResult:
-    """Every row of ``table`` with ``start <= TimeGenerated < end``, as NDJSON keyed by the row's ``Id``."""
+    """Every row of ``table`` with ``start <= TimeGenerated < end``, as NDJSON keyed by the row's ``Id``.
+
+    With ``time_property``, the keys file landing needs is written beside ``out_path`` (see record_file.py).
+    """
     result = ExtractResult()
     cursor, size = start, WINDOW
-    with out_path.open("wb") as sink:
+    with RecordFiles(out_path, time_property) as sink:
         while cursor < end:
             window_end = min(cursor + size, end)
             try:
@@ -107,8 +112,7 @@ def extract_log_table(
                     raw = orjson.dumps(row).decode()
                     result.dead_letters.append(DeadLetter(result.pages, source, "row has no Id", raw))
                     continue
-                sink.write(orjson.dumps({"id": row["Id"], "parent_key": None, "record": row}))
-                sink.write(b"\n")
+                sink.write(row["Id"], orjson.dumps({"id": row["Id"], "parent_key": None, "record": row}), row)
                 result.rows += 1
             size = next_window_size(window_end - cursor, answer.size_bytes)
             cursor = window_end

@@ -1,5 +1,7 @@
 """Streams one Graph collection, page by page, into a newline-delimited JSON file ready for DuckDB.
 
+An event stream's file gets a keys file beside it (see record_file.py), so landing parses the records only once.
+
 A collection is either read whole or not at all: any page that cannot be fetched after its retries fails the
 collection, and an expired page token restarts it from page one with the partial file thrown away.
 """
@@ -7,15 +9,15 @@ collection, and an expired page token restarts it from page one with the partial
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import orjson
 
+from pipelines.lib.graph.record_file import BufferedRecords, RecordFiles, RecordWriter
 from pipelines.lib.graph.transport import GraphHTTPError, GraphTransport, TransientError, redact_query
 
 log = logging.getLogger(__name__)
@@ -76,8 +78,8 @@ async def fetch_page(transport: GraphTransport, url: str) -> dict[str, Any]:
 
 def split_records(
     items: list[Any], page_number: int, url: str, parent_key: str | None = None
-) -> Iterator[bytes | DeadLetter]:
-    """Each item as an NDJSON line ``{"id", "parent_key", "record"}``, or a dead letter saying why it cannot be."""
+) -> Iterator[tuple[str, bytes, dict[str, Any]] | DeadLetter]:
+    """Each item as ``(id, NDJSON line {"id", "parent_key", "record"}, item)``, or a dead letter saying why not."""
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
             reason = "record is not an object" if not isinstance(item, dict) else "record has no string id"
@@ -90,17 +92,27 @@ def split_records(
                 page_number, redact_query(url), f"record of {len(line)} bytes is too large", line[:4096].decode()
             )
             continue
-        yield line
+        yield item["id"], line, item
 
 
-async def extract_collection(transport: GraphTransport, first_url: str, out_path: Path) -> ExtractResult:
-    """Reads every page of a collection into ``out_path``; returns counts for reconciliation."""
-    with out_path.open("w+b") as sink:
-        return await _read_with_restarts(transport, first_url, sink, None)
+async def extract_collection(
+    transport: GraphTransport, first_url: str, out_path: Path, *, time_property: str | None = None
+) -> ExtractResult:
+    """Reads every page of a collection into ``out_path``; returns counts for reconciliation.
+
+    With ``time_property`` (an event stream), the keys file landing needs is written beside ``out_path``.
+    """
+    with RecordFiles(out_path, time_property) as writer:
+        return await _read_with_restarts(transport, first_url, writer, None)
 
 
 async def extract_fan_out(
-    transport: GraphTransport, jobs: list[tuple[str, str]], out_path: Path, *, concurrency: int = 4
+    transport: GraphTransport,
+    jobs: list[tuple[str, str]],
+    out_path: Path,
+    *,
+    concurrency: int = 4,
+    time_property: str | None = None,
 ) -> ExtractResult:
     """Reads one nested collection per ``(parent_key, url)`` into ``out_path``, a few parents at a time.
 
@@ -111,11 +123,11 @@ async def extract_fan_out(
     semaphore = asyncio.Semaphore(concurrency)
     result = ExtractResult(parents=len(jobs))
 
-    with out_path.open("wb") as sink:
+    with RecordFiles(out_path, time_property) as sink:
 
         async def read_parent(parent_key: str, url: str) -> None:
             async with semaphore:
-                buffer = io.BytesIO()
+                buffer = BufferedRecords(time_property)
                 try:
                     part = await _read_with_restarts(transport, url, buffer, parent_key)
                 except GraphHTTPError as error:
@@ -125,7 +137,7 @@ async def extract_fan_out(
                     result.parents_skipped += 1
                     return
                 # One event loop thread: this write and these sums never interleave with another parent's.
-                sink.write(buffer.getvalue())
+                buffer.write_to(sink)
                 result.rows += part.rows
                 result.pages += part.pages
                 result.restarts += part.restarts
@@ -142,14 +154,13 @@ async def extract_fan_out(
 
 
 async def _read_with_restarts(
-    transport: GraphTransport, first_url: str, sink: IO[bytes], parent_key: str | None
+    transport: GraphTransport, first_url: str, sink: RecordWriter | BufferedRecords, parent_key: str | None
 ) -> ExtractResult:
     """Every page from ``first_url``; an expired page token throws the partial read away and starts again."""
     restarts = 0
     while True:
         try:
-            sink.seek(0)
-            sink.truncate()
+            sink.reset()
             result = await _read_all_pages(transport, first_url, sink, parent_key)
             result.restarts = restarts
             return result
@@ -161,19 +172,18 @@ async def _read_with_restarts(
 
 
 async def _read_all_pages(
-    transport: GraphTransport, first_url: str, sink: IO[bytes], parent_key: str | None
+    transport: GraphTransport, first_url: str, sink: RecordWriter | BufferedRecords, parent_key: str | None
 ) -> ExtractResult:
     result = ExtractResult()
     url: str | None = first_url
     while url:
         body = await fetch_page(transport, url)
         result.pages += 1
-        for line in split_records(body["value"], result.pages, url, parent_key):
-            if isinstance(line, DeadLetter):
-                result.dead_letters.append(line)
+        for split in split_records(body["value"], result.pages, url, parent_key):
+            if isinstance(split, DeadLetter):
+                result.dead_letters.append(split)
                 continue
-            sink.write(line)
-            sink.write(b"\n")
+            sink.write(*split)
             result.rows += 1
         # Graph pages with @odata.nextLink, Azure Resource Manager with nextLink.
         url = body.get("@odata.nextLink") or body.get("nextLink")

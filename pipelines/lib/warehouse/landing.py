@@ -2,6 +2,9 @@
 
 Either the rows, the ``meta.loads`` row and the watermark all commit, or none of them does: a run killed at any
 point leaves the warehouse as it was before that collection, and the next run repeats the work.
+
+An event stream's records file is parsed once, by the insert: its event span and its repeated ids come from the
+small keys file the extractor wrote beside it (see pipelines/lib/graph/record_file.py).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import duckdb
 
 from pipelines.lib.graph.collections import CollectionSpec, LoadMode
 from pipelines.lib.graph.extract import MAX_RECORD_BYTES, ExtractResult
+from pipelines.lib.graph.record_file import keys_path
 from pipelines.lib.warehouse.schema import ensure_meta, ensure_raw_table
 
 # The landing connection only appends files it has on disk, so spilling beats growing: a small buffer pool, and
@@ -22,7 +26,15 @@ from pipelines.lib.warehouse.schema import ensure_meta, ensure_raw_table
 # deduplicating). Measured with bench/extract/memory.py: the L tenant's 2.08M audit events land at 246 MB peak RSS
 # for the whole extractor process; under the former 1 GB cap it peaked at 1.19 GB.
 # Insertion order of raw rows means nothing and costs memory to keep.
-LANDING_SETTINGS = {"memory_limit": "96MB", "threads": 1, "preserve_insertion_order": False}
+# DuckDB guesses a JSON file holds a few dozen rows, so it would build the dedupe's hash table on the incoming
+# records (whole JSON records: out of memory at 96 MB when rerunning 500k stored events) instead of on the stored
+# ids. With the build side left as written, the incoming records stream through and only ids are hashed.
+LANDING_SETTINGS = {
+    "memory_limit": "96MB",
+    "threads": 1,
+    "preserve_insertion_order": False,
+    "disabled_optimizers": "build_side_probe_side",
+}
 
 
 def connect_for_landing(warehouse: Path) -> duckdb.DuckDBPyConnection:
@@ -76,7 +88,7 @@ def land_collection(
             )
             watermark = None
         else:
-            watermark = _land_new_events(con, spec, tenant_id, load_id, source)
+            watermark = _land_new_events(con, spec, tenant_id, load_id, source, _keys_source(ndjson_path))
         inserted = _count(con, spec.table, tenant_id) - before
         _insert_dead_letters(con, spec.table, tenant_id, load_id, extracted)
         con.execute(
@@ -180,15 +192,33 @@ class EventSpan:
     untimed: int
 
 
+def _keys_source(ndjson_path: Path) -> str:
+    keys = keys_path(ndjson_path)
+    if not keys.exists():
+        raise FileNotFoundError(
+            f"{keys} is missing: an event stream's records must be written with their keys file "
+            "(extract with time_property set; see pipelines/lib/graph/record_file.py)"
+        )
+    return (
+        f"read_json('{_sql_path(keys)}', format='newline_delimited', "
+        f"columns={{'line': 'BIGINT', 'id': 'VARCHAR', 'event_at': 'VARCHAR'}})"
+    )
+
+
 def _land_new_events(
-    con: duckdb.DuckDBPyConnection, spec: CollectionSpec, tenant_id: str, load_id: str, source: str
+    con: duckdb.DuckDBPyConnection, spec: CollectionSpec, tenant_id: str, load_id: str, source: str, keys: str
 ) -> datetime | None:
     """Appends the events not stored yet, records the span this load read and returns the advanced watermark."""
-    span = _event_span(con, spec, source)
+    span = _event_span(con, keys)
     # An incoming row without a time could be any event, so then every stored load is compared.
     oldest = span.oldest if span.untimed == 0 else None
-    params = {"tenant": tenant_id, "load": load_id, "collection": spec.table, "oldest_incoming": oldest}
-    con.execute(_insert_new_events_sql(spec.table, source), params)
+    con.execute(
+        _lines_to_skip_sql(spec.table, keys), {"tenant": tenant_id, "collection": spec.table, "oldest_incoming": oldest}
+    )
+    skipped = con.execute(f"select count(*) from {SKIPPED_LINES}").fetchone()[0]
+    insert = _insert_new_events_sql(spec.table, source, skip_lines=skipped > 0)
+    con.execute(insert, {"tenant": tenant_id, "load": load_id})
+    con.execute(f"drop table {SKIPPED_LINES}")
     con.execute(
         "insert into meta.event_spans values (?, ?, ?, ?, ?, ?)",
         [load_id, tenant_id, spec.table, span.oldest, span.newest, span.untimed],
@@ -196,31 +226,29 @@ def _land_new_events(
     return _advance_watermark(con, spec.table, tenant_id, load_id, span.newest)
 
 
-def _event_span(con: duckdb.DuckDBPyConnection, spec: CollectionSpec, source: str) -> EventSpan:
+def _event_span(con: duckdb.DuckDBPyConnection, keys: str) -> EventSpan:
     oldest, newest, untimed = con.execute(
         f"""select min(event_at), max(event_at), count(*) filter (where event_at is null)
-        from (select try_cast(record->>'{spec.time_property}' as timestamptz) as event_at from {source})"""
+        from (select try_cast(event_at as timestamptz) as event_at from {keys})"""
     ).fetchone()
     return EventSpan(oldest, newest, untimed)
 
 
-def _insert_new_events_sql(table: str, source: str) -> str:
-    """Inserts the events not stored yet, keeping the first copy of every id, in memory bounded by ids.
+# The incoming lines that are not new events, found from the keys file alone; dropped before the load commits.
+SKIPPED_LINES = "temp.main.landing_skipped_lines"
+
+
+def _lines_to_skip_sql(table: str, keys: str) -> str:
+    """Numbers the incoming lines that hold no new event: a later copy of an id, or an id already stored.
 
     The look-back window re-reads events already stored, and a page shift can repeat one inside a read. Only ids
-    go into hash tables, never whole records: the ids repeated inside the file (with the line of their first
-    copy), and the ids of the stored loads that reach into this file's oldest event. A load whose newest event is
-    older than that cannot hold any of these events (an event's time does not change between reads); a load of
-    unknown span is compared anyway. Both hash tables spill to disk under the landing memory limit.
+    and line numbers go into hash tables, never whole records, and the records file is not read at all: the ids
+    repeated inside the file, and the ids of the stored loads that reach into this file's oldest event. A load
+    whose newest event is older than that cannot hold any of these events (an event's time does not change
+    between reads); a load of unknown span is compared anyway. The hash tables spill under the memory limit.
     """
-    return f"""insert into raw.{table} by name
-        with repeated as (
-            select id, min(ordinality) as first_line
-            from {source} with ordinality
-            group by id
-            having count(*) > 1
-        ),
-        older_loads as (
+    return f"""create or replace temp table landing_skipped_lines as
+        with older_loads as (
             select load_id from meta.event_spans
             where tenant_id = $tenant and collection = $collection and untimed_rows = 0
                 and newest_event < $oldest_incoming
@@ -228,14 +256,30 @@ def _insert_new_events_sql(table: str, source: str) -> str:
         overlapping as (
             select id from raw.{table}
             where tenant_id = $tenant and load_id not in (select load_id from older_loads)
+        ),
+        repeated as (
+            select id, min(line) as first_line from {keys} group by id having count(*) > 1
         )
+        select incoming.line from {keys} as incoming
+        where exists (select 1 from overlapping where overlapping.id = incoming.id)
+        union all
+        select incoming.line from {keys} as incoming
+        join repeated on repeated.id = incoming.id and incoming.line <> repeated.first_line"""
+
+
+def _insert_new_events_sql(table: str, source: str, *, skip_lines: bool) -> str:
+    """Inserts the incoming records but the skipped lines: the one read of the records file.
+
+    The keys file numbers the records file's lines from 1, as ``with ordinality`` does (one reading thread).
+    When no line is skipped, as in most loads, the lines need not be numbered nor compared.
+    """
+    select = f"""insert into raw.{table} by name
         select $tenant as tenant_id, $load as load_id, now() as loaded_at, incoming.id, incoming.record,
-            incoming.parent_key
-        from {source} with ordinality as incoming
-        where not exists (
-                select 1 from repeated where repeated.id = incoming.id and repeated.first_line <> incoming.ordinality
-            )
-            and not exists (select 1 from overlapping where overlapping.id = incoming.id)"""
+            incoming.parent_key"""
+    if not skip_lines:
+        return f"{select} from {source} as incoming"
+    return f"""{select} from {source} with ordinality as incoming
+        where incoming.ordinality not in (select line from {SKIPPED_LINES})"""
 
 
 def _advance_watermark(

@@ -7,7 +7,8 @@ import pytest
 
 from pipelines.lib.graph.collections import COLLECTIONS_BY_TABLE
 from pipelines.lib.graph.extract import DeadLetter, ExtractResult
-from pipelines.lib.warehouse.landing import land_collection, read_watermark
+from pipelines.lib.graph.record_file import RecordFiles, keys_path
+from pipelines.lib.warehouse.landing import connect_for_landing, land_collection, read_watermark
 
 AUDITS = COLLECTIONS_BY_TABLE["directory_audits"]
 USERS = COLLECTIONS_BY_TABLE["users"]
@@ -15,7 +16,10 @@ STARTED = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def ndjson(path: Path, records: list[dict]) -> Path:
-    path.write_bytes(b"".join(orjson.dumps({"id": r["id"], "record": r}) + b"\n" for r in records))
+    """The records file and its keys file, as the extractor writes them (snapshot landing ignores the keys)."""
+    with RecordFiles(path, AUDITS.time_property) as writer:
+        for record in records:
+            writer.write(record["id"], orjson.dumps({"id": record["id"], "record": record}), record)
     return path
 
 
@@ -39,7 +43,7 @@ def audit(event_id: str, at: str) -> dict:
 
 @pytest.fixture
 def con(tmp_path: Path):
-    with duckdb.connect(str(tmp_path / "w.duckdb")) as connection:
+    with connect_for_landing(tmp_path / "w.duckdb") as connection:
         yield connection
 
 
@@ -75,8 +79,9 @@ def test_rerunning_an_audit_window_changes_nothing_and_the_watermark_moves_forwa
 
 def test_a_failed_load_commits_nothing(con, tmp_path: Path) -> None:
     land(con, AUDITS, ndjson(tmp_path / "a.ndjson", [audit("e1", "2026-10-01T08:00:00Z")]), "load-1", 1)
-    broken = tmp_path / "broken.ndjson"
-    broken.write_bytes(b'{"id": "e9", "record": {"id": "e9", "activityDateTime": "2026-10-09T00:00:00Z"}}\n{"id": ')
+    broken = ndjson(tmp_path / "broken.ndjson", [audit("e9", "2026-10-09T00:00:00Z")])
+    with broken.open("ab") as cut_short:
+        cut_short.write(b'{"id": ')
     with pytest.raises(duckdb.Error):
         land(con, AUDITS, broken, "load-2", 2)
     assert con.execute("select count(*) from raw.directory_audits").fetchone()[0] == 1
@@ -128,3 +133,29 @@ def test_loads_of_unknown_span_and_untimed_rows_are_compared_with_everything(con
     ids = sorted(r[0] for r in con.execute("select id from raw.directory_audits").fetchall())
     assert ids == ["e1", "e2", "e3", "e4"]
     assert con.execute("select untimed_rows from meta.event_spans where load_id = 'load-4'").fetchone()[0] == 1
+
+
+def test_an_event_stream_without_its_keys_file_is_refused_naming_the_file(con, tmp_path: Path) -> None:
+    records = ndjson(tmp_path / "a.ndjson", [audit("e1", "2026-10-01T08:00:00Z")])
+    keys_path(records).unlink()
+    with pytest.raises(FileNotFoundError, match=r"a\.ndjson\.keys"):
+        land(con, AUDITS, records, "load-1", 1)
+    assert con.execute("select count(*) from meta.loads").fetchone()[0] == 0
+
+
+def test_a_rerun_overlapping_stored_events_and_repeating_ids_inserts_each_new_id_once(con, tmp_path: Path) -> None:
+    stored = [audit(f"e{n}", f"2026-10-01T{n:02}:00:00Z") for n in range(10)]
+    land(con, AUDITS, ndjson(tmp_path / "a.ndjson", stored), "load-1", 10)
+    # The second read overlaps e5..e9, and repeats e12 (first copy kept) and the stored e7.
+    first_e12 = {**audit("e12", "2026-10-01T12:00:00Z"), "activityDisplayName": "first copy"}
+    later_e12 = {**first_e12, "activityDisplayName": "later copy"}
+    rerun = [*stored[5:], audit("e10", "2026-10-01T10:00:00Z"), first_e12, stored[7], later_e12]
+    rerun.append(audit("e11", "2026-10-01T11:00:00Z"))
+    summary = land(con, AUDITS, ndjson(tmp_path / "b.ndjson", rerun), "load-2", len(rerun))
+    assert summary.rows_inserted == 3
+    new = con.execute(
+        "select id, record->>'activityDisplayName' from raw.directory_audits where load_id = 'load-2' order by id"
+    ).fetchall()
+    assert new == [("e10", "x"), ("e11", "x"), ("e12", "first copy")]
+    leftover = "select count(*) from duckdb_tables() where table_name = 'landing_skipped_lines'"
+    assert con.execute(leftover).fetchone() == (0,)
