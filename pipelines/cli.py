@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import signal
@@ -70,16 +71,28 @@ def cmd_emulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo_tenant_changed(ground_truth: Path, last_seen: Path) -> bool:
-    """Whether the demo tenant just generated differs from the one the demo warehouse was built from; remembers it.
+def _demo_inputs_changed(ground_truth: Path, last_seen: Path) -> bool:
+    """Whether the demo tenant just generated, or the dbt project that models it, differs from what the demo
+    warehouse was built from; remembers them.
 
-    The generator is deterministic, so equal ground truth means an equal tenant.
+    The generator is deterministic, so equal ground truth means an equal tenant. The project's sources count too:
+    an incremental model whose columns changed cannot take the old warehouse's rows (docs: "Upgrading pimlens").
     """
-    current = ground_truth.read_bytes()
+    current = ground_truth.read_bytes() + b"\n" + _dbt_sources_digest().encode()
     changed = not last_seen.exists() or last_seen.read_bytes() != current
     last_seen.parent.mkdir(parents=True, exist_ok=True)
     last_seen.write_bytes(current)
     return changed
+
+
+def _dbt_sources_digest() -> str:
+    digest = hashlib.sha256()
+    for folder in ("models", "macros", "seeds", "tests"):
+        for source in sorted((paths.DBT_PROJECT_DIR / folder).rglob("*")):
+            if source.is_file():
+                digest.update(source.relative_to(paths.DBT_PROJECT_DIR).as_posix().encode() + b"\0")
+                digest.update(source.read_bytes())
+    return digest.hexdigest()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -96,9 +109,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     truth = generate_tenant(tenant_dir, size=args.size, seed=args.seed, as_of=args.as_of)
     print(f"Generated a size-{args.size} demo tenant (seed {args.seed}) in {tenant_dir}")
     warehouse = paths.VAR_DIR / "warehouse.duckdb"
-    if args.fresh or _demo_tenant_changed(tenant_dir / "ground_truth.json", paths.VAR_DIR / "demo" / "tenant.json"):
+    if args.fresh or _demo_inputs_changed(tenant_dir / "ground_truth.json", paths.VAR_DIR / "demo" / "tenant.json"):
         # A different demo tenant (another seed, size or day, or a newer generator) is another reality: the
-        # history kept from the old one would mix with it, so its warehouse starts empty.
+        # history kept from the old one would mix with it. A newer dbt project may not fit the old derived tables.
+        # Either way the demo's warehouse starts empty.
         for leftover in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
             leftover.unlink(missing_ok=True)
     with emulator_process(tenant_dir, paths.EMULATOR_STATE_DIR) as emulator:

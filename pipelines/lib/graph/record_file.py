@@ -29,6 +29,10 @@ def event_text(value: Any) -> str | None:
     return orjson.dumps(value).decode()
 
 
+def _event_at(record: dict[str, Any], time_property: str | None) -> str | None:
+    return event_text(record.get(time_property)) if time_property is not None else None
+
+
 class RecordWriter:
     """Appends NDJSON record lines, numbered from 1, and (when ``keys`` is given) their keys lines."""
 
@@ -41,8 +45,7 @@ class RecordWriter:
         self.lines = 0
 
     def write(self, record_id: str, line: bytes, record: dict[str, Any]) -> None:
-        event_at = event_text(record.get(self._time_property)) if self._time_property is not None else None
-        self.write_line(record_id, line, event_at)
+        self.write_line(record_id, line, _event_at(record, self._time_property))
 
     def write_line(self, record_id: str, line: bytes, event_at: str | None) -> None:
         self.lines += 1
@@ -94,8 +97,7 @@ class BufferedRecords:
         self._held: list[tuple[str, bytes, str | None]] = []
 
     def write(self, record_id: str, line: bytes, record: dict[str, Any]) -> None:
-        event_at = event_text(record.get(self._time_property)) if self._time_property is not None else None
-        self._held.append((record_id, line, event_at))
+        self._held.append((record_id, line, _event_at(record, self._time_property)))
 
     def reset(self) -> None:
         self._held.clear()

@@ -247,7 +247,7 @@ def _lines_to_skip_sql(table: str, keys: str) -> str:
     whose newest event is older than that cannot hold any of these events (an event's time does not change
     between reads); a load of unknown span is compared anyway. The hash tables spill under the memory limit.
     """
-    return f"""create or replace temp table landing_skipped_lines as
+    return f"""create or replace temp table {SKIPPED_LINES} as
         with older_loads as (
             select load_id from meta.event_spans
             where tenant_id = $tenant and collection = $collection and untimed_rows = 0
