@@ -11,10 +11,7 @@
 with
 
 requests as (
-    select
-        *,
-        cast(date_trunc('month', timezone('UTC', requested_at)) as date) as activation_month
-    from {{ ref('fct_activation_requests') }}
+    select * from {{ ref('fct_activation_requests') }}
 ),
 
 {% if is_incremental() %}

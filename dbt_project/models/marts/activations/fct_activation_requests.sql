@@ -115,6 +115,7 @@ final as (
         coalesce(roles.is_privileged, false) as is_privileged_role,
         requests.justification,
         requests.requested_at,
+        cast(date_trunc('month', timezone('UTC', requests.requested_at)) as date) as activation_month,
         requests.is_approval_required,
         requests.approval_requested_at,
         requests.approval_decision,
