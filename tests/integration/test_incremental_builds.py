@@ -102,12 +102,19 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Builds]:
     dbt_build(incremental, "--full-refresh")
 
     # Today: the held-back events arrive as a later extraction lands them (a new load, whose id sorts after every
-    # earlier one), and the scheduled build runs.
+    # earlier one, committed with its meta.loads row as landing does), and the scheduled build runs.
     with duckdb.connect(str(incremental)) as con:
+        [last_load] = con.execute("select max(load_id) from raw.directory_audits").fetchone()
+        next_load = f"{last_load}-next"
         con.execute(
-            "insert into raw.directory_audits by name select * replace ("
-            " (select max(load_id) from raw.directory_audits) || '-next' as load_id, now() as loaded_at"
-            ") from meta.held_back"
+            "insert into raw.directory_audits by name"
+            " select * replace (? as load_id, now() as loaded_at) from meta.held_back",
+            [next_load],
+        )
+        con.execute(
+            "insert into meta.loads by name select * replace (? as load_id, now() as committed_at)"
+            " from meta.loads where load_id = ?",
+            [next_load, last_load],
         )
         con.execute("drop table meta.held_back")
     yesterday = newest_refresh(incremental)
