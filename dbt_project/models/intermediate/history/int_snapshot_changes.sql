@@ -18,7 +18,8 @@
 -- A load whose id sorts before an already-compared one (tenants and collections land independently, and a load id
 -- sorts by when its extraction started, not when it committed) is compared with its predecessor as any new load,
 -- and the load after it is compared again, now with it: delete+insert by load replaces that load's old rows, so
--- the changes equal a full rebuild's whatever order loads commit in.
+-- the changes equal a full rebuild's whatever order loads commit in. Loads are never deleted from the manifest;
+-- a retention job that deleted some would have to rebuild this model with --full-refresh.
 with
 
 loads as (
