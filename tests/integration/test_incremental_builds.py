@@ -176,12 +176,14 @@ class History:
     loads: dict[str, str]  # day name -> load id of the eligibility snapshot (plus 'assignments_day3')
     committed: dict[str, datetime]  # load id -> committed_at
     changed: str  # an eligibility changed on day 2
-    gone_and_back: str  # an eligibility absent on day 2 only
+    gone_and_back: str  # an eligibility absent from day 2 (and the late load), back on day 3
     late_gone: str  # an eligibility absent from the late load only
     assignment_gone: str  # an active assignment absent from day 3 on
 
 
-def land_snapshot(con: duckdb.DuckDBPyConnection, collection: str, load_id: str, committed_at: datetime, rows: str):
+def land_snapshot(
+    con: duckdb.DuckDBPyConnection, collection: str, load_id: str, committed_at: datetime, rows: str
+) -> None:
     """A dated snapshot as the extractor lands it: the (tenant_id, id, parent_key, record) rows `rows` selects, and
     its manifest row, copied from the collection's first load with a new id and commit time."""
     con.execute(
