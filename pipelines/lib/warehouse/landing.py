@@ -27,9 +27,10 @@ from pipelines.lib.warehouse.schema import ensure_meta, ensure_raw_table
 # ~50 MB of it, and 56 MB ran out of memory. The dedupe fits beside it because it never runs beside a JSON scan
 # (see _land_new_events). Measured with bench/extract/memory.py and recorded in docs/benchmarks.md.
 # Insertion order of raw rows means nothing and costs memory to keep.
-# DuckDB guesses a JSON file holds a few dozen rows, so it would build the dedupe's hash table on the incoming
-# records (whole JSON records: out of memory at 96 MB when rerunning 500k stored events) instead of on the stored
-# ids. With the build side left as written, the incoming records stream through and only ids are hashed.
+# The dedupe's join hashes the side written as its build side, the stored ids. DuckDB guessed that a JSON file
+# holds a few dozen rows and hashed the incoming whole records instead (out of memory at 96 MB when rerunning 500k
+# stored events). The dedupe now reads a table of the incoming keys, so both sides are ids; the setting stays so
+# that which side is hashed does not hang on an estimate.
 LANDING_SETTINGS = {
     "memory_limit": "64MB",
     "threads": 1,
