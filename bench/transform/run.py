@@ -316,6 +316,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", default="1000000", help="comma-separated activation-request counts")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--days", type=int, default=1, help="daily runs after the full build, one snapshot each")
     parser.add_argument("--write-docs", action="store_true", help="replace the section in docs/benchmarks.md")
     args = parser.parse_args()
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
@@ -328,19 +329,28 @@ def main() -> int:
             events = con.execute("select count(*) from raw.directory_audits").fetchone()[0]
         synth = time.perf_counter() - started
         full = dbt_build(warehouse, full_refresh=True, threads=args.threads)
-        new = daily_increment(warehouse, requests)
-        daily = dbt_build(warehouse, full_refresh=False, threads=args.threads)
-        with duckdb.connect(str(warehouse), read_only=True) as con:
-            built = con.execute("select count(*) from marts.fct_activation_requests").fetchone()[0]
-        line = (
-            f"| {requests:,} | {events:,} | {synth:.1f} | {full.wall_s:.1f} | {full.cpu_s:.1f} "
-            f"| {full.peak_rss_mb:,.0f} "
-            f"| {new:,} | {daily.wall_s:.1f} | {daily.cpu_s:.1f} | {daily.peak_rss_mb:,.0f} "
-            f"| {daily.wall_s / full.wall_s:.2f} | {built:,} | "
-            f"{'ok' if full.exit_code == daily.exit_code == 0 else f'exit {full.exit_code}/{daily.exit_code}'} |"
-        )
-        print(line, flush=True)
-        lines.append(line)
+        held = requests
+        for day in range(2, 2 + args.days):
+            # Each day: 1 % more requests in a new audit load and one more snapshot of every state collection, so
+            # the later days show whether a daily build grows with the history kept.
+            new = daily_increment(warehouse, held, day=day)
+            held += new
+            daily = dbt_build(warehouse, full_refresh=False, threads=args.threads)
+            with duckdb.connect(str(warehouse), read_only=True) as con:
+                built = con.execute("select count(*) from marts.fct_activation_requests").fetchone()[0]
+            exit_codes = "ok" if full.exit_code == daily.exit_code == 0 else f"exit {full.exit_code}/{daily.exit_code}"
+            first_columns = (
+                f"| {requests:,} | {events:,} | {synth:.1f} | {full.wall_s:.1f} | {full.cpu_s:.1f} "
+                f"| {full.peak_rss_mb:,.0f} "
+                if day == 2
+                else f"| {requests:,}, day {day} ({day} snapshots) | | | | | "
+            )
+            line = (
+                f"{first_columns}| {new:,} | {daily.wall_s:.1f} | {daily.cpu_s:.1f} | {daily.peak_rss_mb:,.0f} "
+                f"| {daily.wall_s / full.wall_s:.2f} | {built:,} | {exit_codes} |"
+            )
+            print(line, flush=True)
+            lines.append(line)
     if args.write_docs:
         write_docs(lines, args)
     return 0
@@ -363,7 +373,7 @@ def write_docs(lines: list[str], args: argparse.Namespace) -> None:
     section = (
         f"""{head}
 
-`.venv/bin/python -m bench.transform.run --requests {args.requests} --threads {args.threads} --write-docs`
+`.venv/bin/python -m bench.transform.run --requests {args.requests} --threads {args.threads} --days {args.days}`
 ({os.cpu_count()} cores here, DuckDB memory limit 2 GB, measured {datetime.now(UTC):%Y-%m-%d}). Synthetic raw tables
 written with DuckDB SQL; full = `dbt build --full-refresh` (all models, seeds, tests and unit tests), daily = 1 %
 more requests in a new audit load plus a new snapshot of each state collection, then `dbt build`. Peak RSS is

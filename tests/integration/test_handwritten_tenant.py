@@ -1,6 +1,7 @@
 """A small hand-written tenant directory, checked in, with only some collections present."""
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -88,3 +89,48 @@ def test_every_dbt_unit_test_passes_on_the_built_warehouse(handwritten_run: Pipe
     )
     assert result.returncode == 0, result.stdout[-4000:]
     assert " PASS=" in result.stdout and " PASS=0 " not in result.stdout
+
+
+def test_model_checks_report_each_broken_rule_of_a_model(handwritten_run: PipelineRun, tmp_path: Path) -> None:
+    """The one test node per model (dbt_project/tests/generic/model_checks.sql) fails on a repeated key, a null and
+    an unexpected value, and says which rule, column and value each time."""
+    warehouse = tmp_path / "broken.duckdb"
+    shutil.copy(handwritten_run.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        repeated, unexpected, missing = (
+            role_id
+            for (role_id,) in con.execute(
+                "select role_definition_id from marts.dim_role_classification order by role_definition_id limit 3"
+            ).fetchall()
+        )
+        con.execute(
+            "insert into marts.dim_role_classification "
+            "select * from marts.dim_role_classification where role_definition_id = ?",
+            [repeated],
+        )
+        update = "update marts.dim_role_classification set tier = {} where role_definition_id = ?"
+        con.execute(update.format("'tier9'"), [unexpected])
+        con.execute(update.format("null"), [missing])
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    selected = "dim_role_classification,test_type:data,test_name:model_checks"
+    result = subprocess.run(
+        [dbt, "test", "--profiles-dir", ".", "--target-path", str(tmp_path), "--select", selected],
+        cwd=paths.DBT_PROJECT_DIR,
+        env=dict(os.environ, PIMLENS_WAREHOUSE=str(warehouse)),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1, result.stdout[-4000:]
+    [compiled] = (tmp_path / "compiled").rglob("model_checks_dim_role*.sql")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        failures = con.execute(f"select check_name, column_name, detail, failing_rows from ({compiled.read_text()})")
+        found = {(check, column, detail, failing) for check, column, detail, failing in failures.fetchall()}
+    tenant_id = load_json(TENANT / "tenant.json")["tenantId"]
+    assert {(check, column, failing) for check, column, _, failing in found} == {
+        ("unique", "role_classification_id", 2),
+        ("unique_per_tenant", "role_definition_id", 2),
+        ("not_null", "tier", 1),
+        ("accepted_values", "tier", 1),
+    }
+    assert ("accepted_values", "tier", "tier9", 1) in found
+    assert ("unique_per_tenant", "role_definition_id", f"{tenant_id} {repeated}", 2) in found

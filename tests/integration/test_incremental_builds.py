@@ -1,5 +1,6 @@
 """A daily build only touches what is new, so it must leave every incremental mart exactly as a full rebuild of
-the same raw data and design leaves it: after new audit events, and after a change of the design."""
+the same raw data and design leaves it: after new audit events, after a change of the design, and after each new
+dated snapshot of the versioned state collections, whatever order their loads commit in."""
 
 import os
 import shutil
@@ -63,12 +64,14 @@ def newest_refresh(warehouse: Path) -> datetime:
         return con.execute("select max(refreshed_at) from marts.fct_activation_requests").fetchone()[0]
 
 
-def differences(incremental: Path, full: Path) -> dict[str, tuple[int, int]]:
+def differences(
+    incremental: Path, full: Path, compared: dict[str, tuple[str, ...]] = COMPARED
+) -> dict[str, tuple[int, int]]:
     """Per compared table: rows only the incremental build has, and rows only the full one has (duplicates count)."""
     with duckdb.connect() as con:
         con.execute(f"attach '{incremental}' as incremental (read_only)")
         con.execute(f"attach '{full}' as full_build (read_only)")
-        return {table: _rows_only_in(con, table, excluded) for table, excluded in COMPARED.items()}
+        return {table: _rows_only_in(con, table, excluded) for table, excluded in compared.items()}
 
 
 def _rows_only_in(con: duckdb.DuckDBPyConnection, table: str, excluded: tuple[str, ...]) -> tuple[int, int]:
@@ -102,12 +105,19 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Builds]:
     dbt_build(incremental, "--full-refresh")
 
     # Today: the held-back events arrive as a later extraction lands them (a new load, whose id sorts after every
-    # earlier one), and the scheduled build runs.
+    # earlier one, committed with its meta.loads row as landing does), and the scheduled build runs.
     with duckdb.connect(str(incremental)) as con:
+        [last_load] = con.execute("select max(load_id) from raw.directory_audits").fetchone()
+        next_load = f"{last_load}-next"
         con.execute(
-            "insert into raw.directory_audits by name select * replace ("
-            " (select max(load_id) from raw.directory_audits) || '-next' as load_id, now() as loaded_at"
-            ") from meta.held_back"
+            "insert into raw.directory_audits by name"
+            " select * replace (? as load_id, now() as loaded_at) from meta.held_back",
+            [next_load],
+        )
+        con.execute(
+            "insert into meta.loads by name select * replace (? as load_id, now() as committed_at)"
+            " from meta.loads where load_id = ?",
+            [next_load, last_load],
         )
         con.execute("drop table meta.held_back")
     yesterday = newest_refresh(incremental)
@@ -146,3 +156,154 @@ def test_after_a_design_change_an_incremental_build_equals_a_full_rebuild(builds
             "select count(*) from marts.fct_activation_requests where refreshed_at <= $before", {"before": before}
         ).fetchone()[0]
     assert stale == 0  # every request was judged by the new rules
+
+
+ELIGIBILITY = "role_eligibility_schedule_instances"
+ASSIGNMENTS = "role_assignment_schedule_instances"
+POLICIES = "role_management_policy_assignments"
+# The history models and what reads them; a selection, so each day's build is the part under test.
+HISTORY_BUILD = ("--select", "int_snapshot_changes+")
+HISTORY_COMPARED: dict[str, tuple[str, ...]] = {
+    "intermediate.int_snapshot_changes": (),
+    "marts.fct_role_access_history": (),
+    "marts.fct_role_compliance_history": (),
+}
+CHANGED_END = '{"endDateTime": "2027-01-01T00:00:00Z"}'
+
+
+@dataclass
+class History:
+    incremental: Path  # a build after each day's snapshots landed
+    full: Path  # the same raw data, history rebuilt from nothing
+    loads: dict[str, str]  # day name -> load id of the eligibility snapshot (plus 'assignments_day3')
+    committed: dict[str, datetime]  # load id -> committed_at
+    changed: str  # an eligibility changed on day 2
+    gone_and_back: str  # an eligibility absent from day 2 (and the late load), back on day 3
+    late_gone: str  # an eligibility absent from the late load only
+    assignment_gone: str  # an active assignment absent from day 3 on
+
+
+def land_snapshot(
+    con: duckdb.DuckDBPyConnection, collection: str, load_id: str, committed_at: datetime, rows: str
+) -> None:
+    """A dated snapshot as the extractor lands it: the (tenant_id, id, parent_key, record) rows `rows` selects, and
+    its manifest row, copied from the collection's first load with a new id and commit time."""
+    con.execute(
+        f"insert into raw.{collection} (tenant_id, load_id, loaded_at, id, record, parent_key)"
+        f" select tenant_id, $load, $committed, id, record, parent_key from ({rows})",
+        {"load": load_id, "committed": committed_at},
+    )
+    con.execute(
+        "insert into meta.loads select * replace ($load as load_id, $committed as committed_at) from meta.loads"
+        " where collection = $collection order by load_id limit 1",
+        {"load": load_id, "committed": committed_at, "collection": collection},
+    )
+
+
+@pytest.fixture(scope="module")
+def history(builds: Builds, tmp_path_factory: pytest.TempPathFactory) -> History:
+    root = tmp_path_factory.mktemp("history")
+    incremental = root / "incremental.duckdb"
+    shutil.copy(builds.full, incremental)
+    with duckdb.connect(str(incremental)) as con:
+        first, first_committed = con.execute(
+            "select load_id, committed_at from meta.loads where collection = $c", {"c": ELIGIBILITY}
+        ).fetchone()
+        first_assignments = con.execute(
+            "select load_id from meta.loads where collection = $c", {"c": ASSIGNMENTS}
+        ).fetchone()[0]
+        changed, gone_and_back, late_gone = (
+            row[0] for row in con.execute(f"select id from raw.{ELIGIBILITY} order by id limit 3").fetchall()
+        )
+        assignment_gone = con.execute(f"select min(id) from raw.{ASSIGNMENTS}").fetchone()[0]
+        # Day 1: the policy assignments were never read; they land on day 2, a collection new to the history.
+        con.execute(f"create table meta.held_back_policies as select * from raw.{POLICIES}")
+        con.execute(
+            "create table meta.held_back_policy_loads as select * from meta.loads where collection = $c",
+            {"c": POLICIES},
+        )
+        con.execute(f"delete from raw.{POLICIES}")
+        con.execute("delete from meta.loads where collection = $c", {"c": POLICIES})
+    dbt_build(incremental, *HISTORY_BUILD, "--full-refresh")
+
+    # Load ids sort by extraction start: each day's sorts after the first, and the late one between days 2 and 3.
+    loads = {"day1": first, "day2": f"{first}-day2", "day3": f"{first}-day3", "late": f"{first}-day2-late"}
+    loads["assignments_day3"] = f"{first_assignments}-day3"
+    committed = {first: first_committed} | {
+        loads[day]: first_committed + timedelta(days=offset)
+        for day, offset in (("day2", 1), ("day3", 2), ("assignments_day3", 2), ("late", 3))
+    }
+    first_rows = f"select * from raw.{ELIGIBILITY} where load_id = '{first}'"
+    changed_record = f"case when id = '{changed}' then json_merge_patch(record, '{CHANGED_END}') else record end"
+    day2_rows = f"select * replace ({changed_record} as record) from ({first_rows}) where id != '{gone_and_back}'"
+
+    with duckdb.connect(str(incremental)) as con:
+        land_snapshot(con, ELIGIBILITY, loads["day2"], committed[loads["day2"]], day2_rows)
+        con.execute(f"insert into raw.{POLICIES} select * from meta.held_back_policies")
+        con.execute("insert into meta.loads select * from meta.held_back_policy_loads")
+        con.execute("drop table meta.held_back_policies")
+        con.execute("drop table meta.held_back_policy_loads")
+    dbt_build(incremental, *HISTORY_BUILD)
+
+    with duckdb.connect(str(incremental)) as con:
+        day3_rows = f"select * replace ({changed_record} as record) from ({first_rows})"
+        land_snapshot(con, ELIGIBILITY, loads["day3"], committed[loads["day3"]], day3_rows)
+        assignments = f"select * from raw.{ASSIGNMENTS} where load_id = '{first_assignments}'"
+        assignments_day3 = f"{assignments} and id != '{assignment_gone}'"
+        land_snapshot(
+            con, ASSIGNMENTS, loads["assignments_day3"], committed[loads["assignments_day3"]], assignments_day3
+        )
+    dbt_build(incremental, *HISTORY_BUILD)
+
+    # A load that started before day 3's but committed after day 3 was built: its id sorts between days 2 and 3.
+    with duckdb.connect(str(incremental)) as con:
+        late_rows = f"{day2_rows} and id != '{late_gone}'"
+        land_snapshot(con, ELIGIBILITY, loads["late"], committed[loads["late"]], late_rows)
+    dbt_build(incremental, *HISTORY_BUILD)
+
+    full = root / "full.duckdb"
+    shutil.copy(incremental, full)
+    dbt_build(full, *HISTORY_BUILD, "--full-refresh")
+    return History(incremental, full, loads, committed, changed, gone_and_back, late_gone, assignment_gone)
+
+
+def test_history_built_day_by_day_equals_a_full_rebuild(history: History) -> None:
+    assert differences(history.incremental, history.full, HISTORY_COMPARED) == dict.fromkeys(HISTORY_COMPARED, (0, 0))
+
+
+def test_history_built_day_by_day_has_each_change_and_the_late_load(history: History) -> None:
+    at = {day: history.committed[load_id] for day, load_id in history.loads.items()}
+    with duckdb.connect(str(history.incremental), read_only=True) as con:
+        versions = con.execute(
+            """select instance_id, access_state, valid_from, valid_to from marts.fct_role_access_history
+            where instance_id in ($changed, $gone_and_back, $late_gone, $assignment_gone)
+            order by instance_id, valid_from""",
+            {
+                "changed": history.changed,
+                "gone_and_back": history.gone_and_back,
+                "late_gone": history.late_gone,
+                "assignment_gone": history.assignment_gone,
+            },
+        ).fetchall()
+        new_collection_versions = con.execute(
+            f"select count(*) from intermediate.int_snapshot_changes where collection = '{POLICIES}'"
+            " and change_kind = 'start'"
+        ).fetchone()[0]
+    by_instance: dict[str, list[tuple]] = {}
+    for instance_id, *version in versions:
+        by_instance.setdefault(instance_id, []).append(tuple(version))
+    assert by_instance[history.changed] == [
+        ("eligible", at["day1"], at["day2"]),
+        ("eligible", at["day2"], None),
+    ]
+    assert by_instance[history.gone_and_back] == [
+        ("eligible", at["day1"], at["day2"]),
+        ("eligible", at["day3"], None),
+    ]
+    # Gone from the late load only, which sorts before day 3: the day-3 load was compared again, with it.
+    assert by_instance[history.late_gone] == [
+        ("eligible", at["day1"], at["late"]),
+        ("eligible", at["day3"], None),
+    ]
+    assert [version[2] for version in by_instance[history.assignment_gone]] == [at["assignments_day3"]]
+    assert new_collection_versions > 0

@@ -87,7 +87,14 @@ request_counts as (
         count(*) filter (where requests.approval_decision is not null) as decided,
         median(requests.approval_latency_ms) filter (
             where requests.approval_decision is not null
-        ) as median_approval_latency_ms
+        ) as median_approval_latency_ms,
+        -- Requested against granted duration, and re-activation soon after expiry (rollout friction).
+        count(requests.activation_request_id) filter (
+            where requests.is_granted_shorter_than_requested
+        ) as activations_granted_shorter_than_requested,
+        count(requests.activation_request_id) filter (
+            where requests.is_reactivation_after_expiry
+        ) as reactivations_after_expiry
     from tenants
     left join requests
         on tenants.tenant_id = requests.tenant_id
@@ -262,21 +269,6 @@ review_outcome_counts as (
     group by tenants.tenant_id
 ),
 
-granted_duration_counts as (
-    select
-        tenants.tenant_id,
-        count(requests.activation_request_id) filter (
-            where requests.is_granted_shorter_than_requested
-        ) as activations_granted_shorter_than_requested,
-        count(requests.activation_request_id) filter (
-            where requests.is_reactivation_after_expiry
-        ) as reactivations_after_expiry
-    from tenants
-    left join requests
-        on tenants.tenant_id = requests.tenant_id
-    group by tenants.tenant_id
-),
-
 review_and_duration_metrics as (
     select
         review_coverage_counts.tenant_id,
@@ -284,13 +276,13 @@ review_and_duration_metrics as (
         review_outcome_counts.access_review_self_decisions,
         review_outcome_counts.access_review_late_decisions,
         review_outcome_counts.access_review_denials_not_applied,
-        granted_duration_counts.activations_granted_shorter_than_requested,
-        granted_duration_counts.reactivations_after_expiry
+        request_counts.activations_granted_shorter_than_requested,
+        request_counts.reactivations_after_expiry
     from review_coverage_counts
     inner join review_outcome_counts
         on review_coverage_counts.tenant_id = review_outcome_counts.tenant_id
-    inner join granted_duration_counts
-        on review_coverage_counts.tenant_id = granted_duration_counts.tenant_id
+    inner join request_counts
+        on review_coverage_counts.tenant_id = request_counts.tenant_id
 ),
 -- end of access reviews and requested against granted duration -------------------------------------------------
 

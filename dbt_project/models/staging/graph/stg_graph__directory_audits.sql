@@ -18,8 +18,15 @@ source as (
     select raw_audits.* from {{ source('raw', 'directory_audits') }} as raw_audits
     {% if is_incremental() %}
         -- The loads not built yet, whatever order they committed in: tenants land independently, and a load's id
-        -- sorts by when its extraction started, not when it committed.
-        where raw_audits.load_id not in (select distinct built.load_id from {{ this }} as built)
+        -- sorts by when its extraction started, not when it committed. They are picked from the small load manifest
+        -- first: DuckDB then prunes the raw table's row groups by load id, where a `not in` straight on the raw
+        -- table read every stored record's JSON (0.6 s of each daily run at 1M requests, for no new row).
+        where raw_audits.load_id in (
+            select loads.load_id from {{ source('meta', 'loads') }} as loads
+            where
+                loads.collection = 'directory_audits'
+                and loads.load_id not in (select distinct built.load_id from {{ this }} as built)
+        )
     {% endif %}
 ),
 
