@@ -22,23 +22,35 @@ from pipelines.lib.warehouse.schema import ensure_meta, ensure_raw_table
 
 # The landing connection only appends files it has on disk, so spilling beats growing: a small buffer pool, and
 # what does not fit goes to DuckDB's temp directory (``<warehouse>.tmp``). One thread, because each reading thread
-# holds its own 32 MB JSON buffer that cannot be spilled (two threads ran out of memory at 128 MB; 64 MB ran out
-# deduplicating). Measured with bench/extract/memory.py: the L tenant's 2.08M audit events land at 246 MB peak RSS
-# for the whole extractor process; under the former 1 GB cap it peaked at 1.19 GB.
+# holds its own 32 MB JSON buffer that cannot be spilled (two threads ran out of memory at 128 MB). 64 MB is the
+# floor for inserting a file of multi-kilobyte JSON records: the scan's buffer and the records it parses take
+# ~50 MB of it, and 56 MB ran out of memory. The dedupe fits beside it because it never runs beside a JSON scan
+# (see _land_new_events). Measured with bench/extract/memory.py and recorded in docs/benchmarks.md.
 # Insertion order of raw rows means nothing and costs memory to keep.
-# DuckDB guesses a JSON file holds a few dozen rows, so it would build the dedupe's hash table on the incoming
-# records (whole JSON records: out of memory at 96 MB when rerunning 500k stored events) instead of on the stored
-# ids. With the build side left as written, the incoming records stream through and only ids are hashed.
+# The dedupe's join hashes the side written as its build side, the stored ids. DuckDB guessed that a JSON file
+# holds a few dozen rows and hashed the incoming whole records instead (out of memory at 96 MB when rerunning 500k
+# stored events). The dedupe now reads a table of the incoming keys, so both sides are ids; the setting stays so
+# that which side is hashed does not hang on an estimate.
 LANDING_SETTINGS = {
-    "memory_limit": "96MB",
+    "memory_limit": "64MB",
     "threads": 1,
     "preserve_insertion_order": False,
     "disabled_optimizers": "build_side_probe_side",
 }
 
 
-def connect_for_landing(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(warehouse), config=dict(LANDING_SETTINGS))
+# The pool of a second attempt, for the rare file whose records need more than LANDING_SETTINGS allows: the JSON
+# scan's own memory depends on the records' shape (100k audit events of many small values land in 64 MB; 60k
+# records each holding one 1.4 kB string needed 72 MB). A failed landing rolled back whole, so landing the same
+# file again is safe; see pipelines/lib/ingest.py.
+RETRY_MEMORY_LIMIT = "256MB"
+
+
+def connect_for_landing(warehouse: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    config = dict(LANDING_SETTINGS)
+    if memory_limit is not None:
+        config["memory_limit"] = memory_limit
+    return duckdb.connect(str(warehouse), config=config)
 
 
 @dataclass(frozen=True)
@@ -190,6 +202,7 @@ class EventSpan:
     oldest: datetime | None
     newest: datetime | None
     untimed: int
+    lines: int = 0
 
 
 def _keys_source(ndjson_path: Path) -> str:
@@ -209,14 +222,21 @@ def _land_new_events(
     con: duckdb.DuckDBPyConnection, spec: CollectionSpec, tenant_id: str, load_id: str, source: str, keys: str
 ) -> datetime | None:
     """Appends the events not stored yet, records the span this load read and returns the advanced watermark."""
-    span = _event_span(con, keys)
+    # The keys are copied into a table first: a JSON scan holds a 32 MB read buffer that cannot spill for as long
+    # as its query runs, and the dedupe's hash tables under the same buffer pool then ran out of memory. Copied,
+    # the scan ends before the dedupe starts, and the table itself spills.
+    con.execute(
+        f"""create or replace temp table {INCOMING_KEYS} as
+        select line, id, try_cast(event_at as timestamptz) as event_at from {keys}"""
+    )
+    span = _event_span(con)
     # An incoming row without a time could be any event, so then every stored load is compared.
     oldest = span.oldest if span.untimed == 0 else None
-    con.execute(
-        _lines_to_skip_sql(spec.table, keys), {"tenant": tenant_id, "collection": spec.table, "oldest_incoming": oldest}
-    )
-    skipped = con.execute(f"select count(*) from {SKIPPED_LINES}").fetchone()[0]
-    insert = _insert_new_events_sql(spec.table, source, skip_lines=skipped > 0)
+    parameters = {"tenant": tenant_id, "collection": spec.table, "oldest_incoming": oldest, "lines": span.lines}
+    con.execute(_lines_to_skip_sql(spec.table), parameters)
+    con.execute(f"drop table {INCOMING_KEYS}")
+    any_skipped = con.execute(f"select skipped is not null from {SKIPPED_LINES}").fetchone()[0]
+    insert = _insert_new_events_sql(spec.table, source, skip_lines=any_skipped)
     con.execute(insert, {"tenant": tenant_id, "load": load_id})
     con.execute(f"drop table {SKIPPED_LINES}")
     con.execute(
@@ -226,28 +246,35 @@ def _land_new_events(
     return _advance_watermark(con, spec.table, tenant_id, load_id, span.newest)
 
 
-def _event_span(con: duckdb.DuckDBPyConnection, keys: str) -> EventSpan:
-    oldest, newest, untimed = con.execute(
-        f"""select min(event_at), max(event_at), count(*) filter (where event_at is null)
-        from (select try_cast(event_at as timestamptz) as event_at from {keys})"""
+def _event_span(con: duckdb.DuckDBPyConnection) -> EventSpan:
+    oldest, newest, untimed, lines = con.execute(
+        f"""select min(event_at), max(event_at), count(*) filter (where event_at is null), count(*)
+        from {INCOMING_KEYS}"""
     ).fetchone()
-    return EventSpan(oldest, newest, untimed)
+    return EventSpan(oldest, newest, untimed, lines)
 
 
-# The incoming lines that are not new events, found from the keys file alone; dropped before the load commits.
+# The keys of the incoming file, and one bit per incoming line that is not a new event, found from the keys
+# alone; both are dropped before the load commits.
+INCOMING_KEYS = "temp.main.landing_incoming_keys"
 SKIPPED_LINES = "temp.main.landing_skipped_lines"
 
 
-def _lines_to_skip_sql(table: str, keys: str) -> str:
-    """Numbers the incoming lines that hold no new event: a later copy of an id, or an id already stored.
+def _lines_to_skip_sql(table: str) -> str:
+    """Marks the incoming lines that hold no new event: a later copy of an id, or an id already stored.
 
     The look-back window re-reads events already stored, and a page shift can repeat one inside a read. Only ids
     and line numbers go into hash tables, never whole records, and the records file is not read at all: the ids
     repeated inside the file, and the ids of the stored loads that reach into this file's oldest event. A load
     whose newest event is older than that cannot hold any of these events (an event's time does not change
     between reads); a load of unknown span is compared anyway. The hash tables spill under the memory limit.
+
+    The lines are kept as a bitstring, bit ``line - 1`` set for a skipped line (null when none is): 2M lines take
+    250 kB, which the insert reads as a constant. Joining the records with a table of the skipped lines instead
+    built a hash table beside the JSON scan's buffers, and that ran out of memory under a 64 MB pool.
     """
     return f"""create or replace temp table {SKIPPED_LINES} as
+        select bitstring_agg(line, 1, $lines) as skipped from (
         with older_loads as (
             select load_id from meta.event_spans
             where tenant_id = $tenant and collection = $collection and untimed_rows = 0
@@ -258,28 +285,30 @@ def _lines_to_skip_sql(table: str, keys: str) -> str:
             where tenant_id = $tenant and load_id not in (select load_id from older_loads)
         ),
         repeated as (
-            select id, min(line) as first_line from {keys} group by id having count(*) > 1
+            select id, min(line) as first_line from {INCOMING_KEYS} group by id having count(*) > 1
         )
-        select incoming.line from {keys} as incoming
+        select incoming.line from {INCOMING_KEYS} as incoming
         where exists (select 1 from overlapping where overlapping.id = incoming.id)
         union all
-        select incoming.line from {keys} as incoming
-        join repeated on repeated.id = incoming.id and incoming.line <> repeated.first_line"""
+        select incoming.line from {INCOMING_KEYS} as incoming
+        join repeated on repeated.id = incoming.id and incoming.line <> repeated.first_line
+    )"""
 
 
 def _insert_new_events_sql(table: str, source: str, *, skip_lines: bool) -> str:
     """Inserts the incoming records but the skipped lines: the one read of the records file.
 
     The keys file numbers the records file's lines from 1, as ``with ordinality`` does (one reading thread).
-    When no line is skipped, as in most loads, the lines need not be numbered nor compared.
+    When no line is skipped, as in most loads, the lines need not be numbered nor looked up.
     """
     select = f"""insert into raw.{table} by name
         select $tenant as tenant_id, $load as load_id, now() as loaded_at, incoming.id, incoming.record,
             incoming.parent_key"""
     if not skip_lines:
         return f"{select} from {source} as incoming"
+    # A records file longer than its keys file fails here (bit out of range) instead of landing unchecked lines.
     return f"""{select} from {source} with ordinality as incoming
-        where incoming.ordinality not in (select line from {SKIPPED_LINES})"""
+        where get_bit((select skipped from {SKIPPED_LINES}), (incoming.ordinality - 1)::integer) = 0"""
 
 
 def _advance_watermark(

@@ -8,6 +8,7 @@ import pytest
 from pipelines.lib.graph.collections import COLLECTIONS_BY_TABLE
 from pipelines.lib.graph.extract import DeadLetter, ExtractResult
 from pipelines.lib.graph.record_file import RecordFiles, keys_path
+from pipelines.lib.ingest import land_extracted
 from pipelines.lib.warehouse.landing import connect_for_landing, land_collection, read_watermark
 
 AUDITS = COLLECTIONS_BY_TABLE["directory_audits"]
@@ -159,3 +160,34 @@ def test_a_rerun_overlapping_stored_events_and_repeating_ids_inserts_each_new_id
     assert new == [("e10", "x"), ("e11", "x"), ("e12", "first copy")]
     leftover = "select count(*) from duckdb_tables() where table_name = 'landing_skipped_lines'"
     assert con.execute(leftover).fetchone() == (0,)
+
+
+def test_a_rerun_of_many_stored_events_lands_nothing_within_the_memory_limit(con, tmp_path: Path) -> None:
+    # Big enough that the JSON scan fills its buffers: a hash table of the 100k skipped lines beside that scan ran
+    # out of memory under the 64 MB pool; the bitstring of skipped lines does not.
+    details = [{"key": f"detail{n}", "value": "v" * 40} for n in range(20)]
+    events = [audit(f"e{n:06}", f"2026-10-{1 + n // 5000:02}T08:00:00Z") | {"details": details} for n in range(100_000)]
+    path = ndjson(tmp_path / "big.ndjson", events)
+    assert land(con, AUDITS, path, "load-1", len(events)).rows_inserted == len(events)
+    assert land(con, AUDITS, path, "load-2", len(events)).rows_inserted == 0
+    one_new = [*events[:-1], audit("e-new", "2026-10-21T09:00:00Z")]
+    assert land(con, AUDITS, ndjson(tmp_path / "one.ndjson", one_new), "load-3", len(one_new)).rows_inserted == 1
+    assert con.execute("select count(*), count(distinct id) from raw.directory_audits").fetchone() == (100_001, 100_001)
+
+
+def test_a_file_too_big_for_the_small_pool_is_landed_again_in_a_larger_one(tmp_path: Path, caplog) -> None:
+    # Records that each hold one long string need more of the JSON scan than the 64 MB pool gives (measured: 72 MB).
+    padding = "x" * 1400
+    events = [audit(f"e{n:06}", f"2026-10-{1 + n // 3000:02}T08:00:00Z") | {"padding": padding} for n in range(60_000)]
+    path = ndjson(tmp_path / "long-strings.ndjson", events)
+    warehouse = tmp_path / "w.duckdb"
+    extracted = ExtractResult(rows=len(events), pages=1)
+    landing = {"tenant_id": "t1", "started_at": STARTED, "ndjson_path": path, "extracted": extracted}
+    summary = land_extracted(warehouse, AUDITS, load_id="load-1", window_start=None, **landing)
+    assert summary.rows_inserted == len(events)
+    assert "ran out of memory within 64MB" in caplog.text
+    with duckdb.connect(str(warehouse)) as con:
+        # The failed attempt left nothing behind: one load, each event once.
+        assert con.execute("select count(*) from meta.loads").fetchone()[0] == 1
+        counts = con.execute("select count(*), count(distinct id) from raw.directory_audits").fetchone()
+        assert counts == (60_000, 60_000)
