@@ -45,11 +45,12 @@ def child(config: Path, warehouse: Path, only: set[str], skip_others: bool, out:
     import duckdb
 
     import pipelines.lib.ingest as ingest
+    import pipelines.lib.warehouse.landing as landing
     from pipelines.lib.config import load_config
     from pipelines.lib.graph.collections import COLLECTIONS
 
     landed: dict[str, dict[str, Any]] = {}
-    real_land = ingest.land_collection
+    real_land = landing.land_collection
 
     def measured_land(con: duckdb.DuckDBPyConnection, spec: Any, **kwargs: Any) -> Any:
         landed[spec.table] = {
@@ -65,7 +66,7 @@ def child(config: Path, warehouse: Path, only: set[str], skip_others: bool, out:
         landed[spec.table].update(land_peak_mb=_status_mb("VmHWM"), duckdb_held_mb=held / 2**20)
         return summary
 
-    ingest.land_collection = measured_land
+    landing.land_collection = measured_land  # land_extracted (and its retry) calls it by this name
     (tenant,) = load_config(config).tenants
     results = []
     print(f"baseline after imports: {_status_mb('VmRSS'):.0f} MB", flush=True)

@@ -8,14 +8,12 @@ landing transaction, never across network waits, so the single-writer lock is he
 from __future__ import annotations
 
 import asyncio
-import logging
 import tempfile
 import uuid
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import duckdb
 from azure.core.exceptions import HttpResponseError
@@ -28,19 +26,15 @@ from pipelines.lib.graph.retry import RetryBudget
 from pipelines.lib.graph.transport import GraphHTTPError, GraphTransport, RetryingTransport
 from pipelines.lib.loganalytics import LogTable, extract_log_table, make_logs_client
 from pipelines.lib.warehouse.landing import (
-    LANDING_SETTINGS,
-    RETRY_MEMORY_LIMIT,
     LoadSummary,
     connect_for_landing,
-    land_collection,
+    land_extracted,
     latest_coverage,
     latest_snapshot_query,
     read_watermark,
     record_coverage,
 )
 from pipelines.lib.warehouse.schema import ensure_raw_table
-
-log = logging.getLogger(__name__)
 
 # Graph's answers when the app lacks a permission or the tenant lacks a licence: not retried, not fatal.
 NOT_GRANTED_STATUS = frozenset({403})
@@ -152,27 +146,6 @@ async def _ingest(session: _TenantSession, spec: CollectionSpec, warehouse: Path
             window_start=window_start,
         )
     return IngestReport(spec, "ok", extracted, loaded, budget.used, window_start)
-
-
-def land_extracted(warehouse: Path, spec: CollectionSpec, **landing: Any) -> LoadSummary:
-    """Lands one extracted file (``landing``: land_collection's keywords) in the landing connection's small pool.
-
-    A file whose records need more memory than that pool (see RETRY_MEMORY_LIMIT) is landed again in a larger one:
-    the failed attempt committed nothing.
-    """
-    try:
-        with connect_for_landing(warehouse) as con:
-            return land_collection(con, spec, **landing)
-    except duckdb.OutOfMemoryException as error:
-        log.warning(
-            "landing %s ran out of memory within %s (%s); landing it again within %s",
-            spec.table,
-            LANDING_SETTINGS["memory_limit"],
-            str(error).splitlines()[0],
-            RETRY_MEMORY_LIMIT,
-        )
-    with connect_for_landing(warehouse, RETRY_MEMORY_LIMIT) as con:
-        return land_collection(con, spec, **landing)
 
 
 def _window_start(con: duckdb.DuckDBPyConnection, settings: TenantSettings, spec: CollectionSpec) -> datetime | None:

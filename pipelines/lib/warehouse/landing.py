@@ -9,9 +9,11 @@ small keys file the extractor wrote beside it (see pipelines/lib/graph/record_fi
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -19,6 +21,8 @@ from pipelines.lib.graph.collections import CollectionSpec, LoadMode
 from pipelines.lib.graph.extract import MAX_RECORD_BYTES, ExtractResult
 from pipelines.lib.graph.record_file import keys_path
 from pipelines.lib.warehouse.schema import ensure_meta, ensure_raw_table
+
+log = logging.getLogger(__name__)
 
 # The landing connection only appends files it has on disk, so spilling beats growing: a small buffer pool, and
 # what does not fit goes to DuckDB's temp directory (``<warehouse>.tmp``). One thread, because each reading thread
@@ -60,6 +64,27 @@ class LoadSummary:
     rows_inserted: int
     dead_letters: int
     watermark: datetime | None
+
+
+def land_extracted(warehouse: Path, spec: CollectionSpec, **landing: Any) -> LoadSummary:
+    """Lands one extracted file (``landing``: land_collection's keywords) in the landing connection's small pool.
+
+    A file whose records need more memory than that pool is landed again in RETRY_MEMORY_LIMIT: the failed attempt
+    committed nothing.
+    """
+    try:
+        with connect_for_landing(warehouse) as con:
+            return land_collection(con, spec, **landing)
+    except duckdb.OutOfMemoryException as error:
+        log.warning(
+            "landing %s ran out of memory within %s (%s); landing it again within %s",
+            spec.table,
+            LANDING_SETTINGS["memory_limit"],
+            str(error).splitlines()[0],
+            RETRY_MEMORY_LIMIT,
+        )
+    with connect_for_landing(warehouse, RETRY_MEMORY_LIMIT) as con:
+        return land_collection(con, spec, **landing)
 
 
 def read_watermark(con: duckdb.DuckDBPyConnection, tenant_id: str, collection: str) -> datetime | None:

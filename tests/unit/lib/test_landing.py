@@ -8,8 +8,7 @@ import pytest
 from pipelines.lib.graph.collections import COLLECTIONS_BY_TABLE
 from pipelines.lib.graph.extract import DeadLetter, ExtractResult
 from pipelines.lib.graph.record_file import RecordFiles, keys_path
-from pipelines.lib.ingest import land_extracted
-from pipelines.lib.warehouse.landing import connect_for_landing, land_collection, read_watermark
+from pipelines.lib.warehouse.landing import connect_for_landing, land_collection, land_extracted, read_watermark
 
 AUDITS = COLLECTIONS_BY_TABLE["directory_audits"]
 USERS = COLLECTIONS_BY_TABLE["users"]
