@@ -4,7 +4,22 @@
     is null while the version is current). Built from the changes between successive snapshots
     (int_snapshot_changes) rather than dbt snapshots, so history exists from the first run and reruns change
     nothing; and from the changes alone, so its cost follows how often records change, not how many days are kept. -#}
+{#- The snapshot collections int_snapshot_changes compares, and so the only ones snapshot_history can version. -#}
+{% macro versioned_collections() -%}
+    {{ return([
+        'role_assignment_schedule_instances',
+        'role_eligibility_schedule_instances',
+        'role_management_policy_assignments',
+    ]) }}
+{%- endmacro %}
+
 {% macro snapshot_history(table_name) -%}
+    {%- if table_name not in versioned_collections() -%}
+        {{ exceptions.raise_compiler_error(
+            "snapshot_history('" ~ table_name ~ "'): add the collection to versioned_collections() in "
+            ~ "macros/snapshot_history.sql, or int_snapshot_changes never compares its snapshots"
+        ) }}
+    {%- endif %}
     with
 
     changes as (

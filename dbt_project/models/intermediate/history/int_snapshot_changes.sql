@@ -5,11 +5,7 @@
         incremental_strategy='delete+insert',
     )
 }}
-{%- set collections = [
-    'role_assignment_schedule_instances',
-    'role_eligibility_schedule_instances',
-    'role_management_policy_assignments',
-] %}
+{%- set collections = versioned_collections() %}
 -- What changed in each dated snapshot of the versioned collections, compared with the previous load of the same
 -- tenant and collection (load id order, as the versions are): a 'start' row for each record new or changed, an
 -- 'end' row for each record gone, and one 'load_compared' row per load, so a load that changed nothing is not
