@@ -1,6 +1,9 @@
+{{ config(materialized='view') }}
 -- Activation monitoring per tenant, month (of the request, UTC) and requesting principal: who elevates, how often,
 -- into how many roles, and how often it goes wrong. The per-role view is fct_activations_monthly. The counts come
 -- from the incremental int_principal_activations_monthly; the user attributes are today's.
+-- A view: as a table it copied every row of the counts each build only to add two user columns (10M rows and 20 s
+-- of a 10M-request full build, a full rewrite in every daily run); a query pays one join on the users instead.
 with
 
 monthly as (
