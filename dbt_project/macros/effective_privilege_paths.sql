@@ -1,8 +1,10 @@
 {#- Effective privilege (docs/metrics.md): every path by which a user or service principal holds a directory
     role, one row per principal x role x scope x path. Direct paths are the principal's own access rows; group
     paths compose a group membership path (group_membership_paths) with the group's own access rows. `grain` as
-    in access_rows: none for the latest snapshot, snapshot_date for the daily history. -#}
-{% macro effective_privilege_paths(access_rows, group_memberships, grain=[]) -%}
+    in access_rows: none for the latest snapshot, snapshot_date for the daily history. `principals_seen` (daily
+    history only): int_principals_seen, so a principal is typed by what was known on the day, not by today's
+    snapshot. -#}
+{% macro effective_privilege_paths(access_rows, group_memberships, grain=[], principals_seen=none) -%}
     {%- set grain_columns -%}{% for column in grain %}{{ column }}, {% endfor %}{%- endset -%}
     with
 
@@ -18,6 +20,11 @@
         select * from {{ ref('dim_role_classification') }}
     ),
 
+    {% if principals_seen is not none %}
+    principals as (
+        select * from {{ principals_seen }}
+    ),
+    {% else %}
     users as (
         select * from {{ ref('stg_graph__users') }}
     ),
@@ -49,6 +56,7 @@
             'group' as principal_type
         from groups
     ),
+    {% endif %}
 
     direct_paths as (
         select
@@ -147,6 +155,9 @@
             on
                 unioned.tenant_id = principals.tenant_id
                 and unioned.principal_id = principals.principal_id
+                {% if principals_seen is not none %}
+                    and principals.first_seen_on <= unioned.snapshot_date
+                {% endif %}
         left join roles
             on
                 unioned.tenant_id = roles.tenant_id

@@ -161,13 +161,14 @@ def test_after_a_design_change_an_incremental_build_equals_a_full_rebuild(builds
 ELIGIBILITY = "role_eligibility_schedule_instances"
 ASSIGNMENTS = "role_assignment_schedule_instances"
 POLICIES = "role_management_policy_assignments"
-# The history models and what reads them; a selection, so each day's build is the part under test.
-HISTORY_BUILD = ("--select", "int_snapshot_changes+")
+# The history models, what reads them and the daily marts; a selection, so each day's build is the part under test.
+DAILY_MARTS = ("marts.fct_effective_privilege_daily", "marts.fct_privileged_access_daily")
+HISTORY_BUILD = ("--select", "int_snapshot_changes+", *(mart.split(".")[1] for mart in DAILY_MARTS))
 HISTORY_COMPARED: dict[str, tuple[str, ...]] = {
     "intermediate.int_snapshot_changes": (),
     "marts.fct_role_access_history": (),
     "marts.fct_role_compliance_history": (),
-}
+} | dict.fromkeys(DAILY_MARTS, ())
 CHANGED_END = '{"endDateTime": "2027-01-01T00:00:00Z"}'
 
 
@@ -307,3 +308,38 @@ def test_history_built_day_by_day_has_each_change_and_the_late_load(history: His
     ]
     assert [version[2] for version in by_instance[history.assignment_gone]] == [at["assignments_day3"]]
     assert new_collection_versions > 0
+
+
+def test_a_daily_build_derives_only_the_newest_day_until_the_design_changes(history: History, tmp_path: Path) -> None:
+    """A stored day is left alone by the next day's build, and rebuilt after a change of what it is judged by."""
+    warehouse = tmp_path / "daily.duckdb"
+    shutil.copy(history.incremental, warehouse)
+    day1 = history.committed[history.loads["day1"]].astimezone(UTC).date()
+    marked = "update marts.fct_privileged_access_daily set standing_access = -1 where snapshot_date = $day"
+    marked_rows = "select count(*) from marts.fct_privileged_access_daily where standing_access = -1"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(marked, {"day": day1})
+        assert con.execute(marked_rows).fetchone()[0] > 0
+        next_day = f"{history.loads['day1']}-day5"
+        next_committed = history.committed[history.loads["late"]] + timedelta(days=1)
+        land_snapshot(
+            con,
+            ELIGIBILITY,
+            next_day,
+            next_committed,
+            f"select * from raw.{ELIGIBILITY} where load_id = '{history.loads['day3']}'",
+        )
+        days_before = con.execute(
+            "select count(distinct snapshot_date) from marts.fct_effective_privilege_daily"
+        ).fetchone()[0]
+    dbt_build(warehouse, *HISTORY_BUILD)
+    with duckdb.connect(str(warehouse)) as con:
+        days_after = con.execute(
+            "select count(distinct snapshot_date) from marts.fct_effective_privilege_daily"
+        ).fetchone()[0]
+        assert days_after == days_before + 1
+        assert con.execute(marked_rows).fetchone()[0] > 0  # day 1 was not derived again
+        con.execute("update design.programme set baseline_date = baseline_date - 1")
+    dbt_build(warehouse, *HISTORY_BUILD)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute(marked_rows).fetchone()[0] == 0  # the design changed: every day was counted again

@@ -1,13 +1,28 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'snapshot_date'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+    )
+}}
 -- Effective privilege for every day a run took a snapshot: the paths of fct_effective_privilege, one row per day
 -- x principal x role x scope x path, derived by the same macro from the daily snapshots.
+-- Incremental by day (macros/snapshot_days.sql): a daily run derives only the newest days, not every day of
+-- history again; a change of the role classification rebuilds them all.
+{%- set first_day = first_snapshot_day_to_build(effective_privilege_daily_fingerprint()) %}
 with
 
 effective_privilege as (
     {{ effective_privilege_paths(
-        ref('int_access_rows_daily'),
-        ref('int_group_memberships_daily'),
-        grain=['snapshot_date']
+        "(select * from " ~ ref('int_access_rows_daily') ~ " where snapshot_date >= date '" ~ first_day ~ "')",
+        "(select * from " ~ ref('int_group_memberships_daily') ~ " where snapshot_date >= date '" ~ first_day ~ "')",
+        grain=['snapshot_date'],
+        principals_seen=ref('int_principals_seen'),
     ) }}
 )
 
-select * from effective_privilege
+select
+    *,
+    {{ effective_privilege_daily_fingerprint() }} as design_fingerprint
+from effective_privilege

@@ -1,9 +1,22 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'snapshot_date'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+    )
+}}
 -- Privileged access per tenant, snapshot day and department: how much is standing, how much eligible, and the
 -- share of privileged principals who hold no standing access (moved to eligible). The rollout's progress chart.
+-- A principal counts under the department their user record had that day. Incremental by day
+-- (macros/snapshot_days.sql): a daily run counts only the newest days; a change of which roles are privileged, of
+-- the waves or of the baseline date recounts them all.
+{%- set first_day = first_snapshot_day_to_build(privileged_access_daily_fingerprint()) %}
 with
 
 access_rows as (
     select * from {{ ref('int_access_rows_daily') }}
+    where snapshot_date >= date '{{ first_day }}'
 ),
 
 roles as (
@@ -11,7 +24,8 @@ roles as (
 ),
 
 users as (
-    select * from {{ ref('stg_graph__users') }}
+    select * from {{ ref('stg_graph__user_snapshots') }}
+    where snapshot_date >= date '{{ first_day }}'
 ),
 
 waves as (
@@ -35,6 +49,7 @@ privileged as (
     left join users
         on
             access_rows.tenant_id = users.tenant_id
+            and access_rows.snapshot_date = users.snapshot_date
             and access_rows.principal_id = users.user_id
     where roles.is_privileged
 ),
@@ -89,7 +104,8 @@ final as (
         principal_counts.privileged_principals,
         principal_counts.eligible_only_principals,
         principal_counts.eligible_only_principals / nullif(principal_counts.privileged_principals, 0)
-            as eligible_only_principal_share
+            as eligible_only_principal_share,
+        {{ privileged_access_daily_fingerprint() }} as design_fingerprint
     from row_counts
     inner join principal_counts
         on
