@@ -4,12 +4,15 @@ The dbt source is named ``raw``, so the sources' asset keys are the ingest asset
 lineage needs no translator.
 """
 
+import json
+
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from pipelines.defs.dbt.project import dbt_project
-from pipelines.defs.resources import DUCKDB_WRITER_POOL
+from pipelines.defs.resources import DUCKDB_WRITER_POOL, Warehouse
 from pipelines.lib.dbt_commands import SCHEDULED_BUILD
+from pipelines.lib.warehouse.model_upgrades import drop_changed_models, record_built_models
 
 # The design tables are all written by one asset, design/programme, so several dbt sources share its key.
 TRANSLATOR = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True))
@@ -21,5 +24,22 @@ TRANSLATOR = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_d
     pool=DUCKDB_WRITER_POOL,
     dagster_dbt_translator=TRANSLATOR,
 )
-def pimlens_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from dbt.cli(list(SCHEDULED_BUILD), context=context).stream()
+def pimlens_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+    manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+    # After an upgrade, incremental models whose definition changed are derived from raw again (model_upgrades.py).
+    with warehouse.connect() as con:
+        dropped = drop_changed_models(con, manifest)
+    if dropped:
+        context.log.warning(
+            "deriving again from raw, their definition changed since they were built: "
+            + ", ".join(model.name for model in dropped)
+        )
+    invocation = dbt.cli(list(SCHEDULED_BUILD), context=context)
+    try:
+        yield from invocation.stream()
+    finally:
+        # Whatever built, even in a run that failed later, need not be derived again next time.
+        if invocation.target_path.joinpath("run_results.json").exists():
+            results = invocation.get_artifact("run_results.json")["results"]
+            with warehouse.connect() as con:
+                record_built_models(con, manifest, [r["unique_id"] for r in results if r["status"] == "success"])

@@ -4,9 +4,12 @@
         unique_key='alert_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        meta={'keeps_history': true},
     )
 }}
 -- Alert events, each raised once: an alert keeps the id and the first_seen_at of the run that first raised it.
+-- That first sighting is not in raw, so an upgrade never drops this table to derive it again (keeps_history,
+-- pipelines/lib/warehouse/model_upgrades.py).
 -- Rules, thresholds and severities are in docs/metrics.md; thresholds come from the design file.
 with
 
