@@ -26,6 +26,8 @@ pytestmark = pytest.mark.slow
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 # Events after this are held back for the second build; the odd hour splits some requests' lifecycles across it.
 CUTOFF = AS_OF - timedelta(days=4, hours=7)
+# The marts incremental by snapshot day (macros/snapshot_days.sql).
+DAILY_MARTS = ("marts.fct_effective_privilege_daily", "marts.fct_privileged_access_daily")
 # Each incremental model and what reads it, with the columns that differ by design: when the row was written, and
 # the load that brought the held-back events.
 COMPARED: dict[str, tuple[str, ...]] = {
@@ -36,7 +38,7 @@ COMPARED: dict[str, tuple[str, ...]] = {
     "intermediate.int_principal_activations_monthly": ("refreshed_at",),
     "marts.fct_principal_activations_monthly": (),
     "marts.fct_headline_metrics": ("computed_at",),
-}
+} | dict.fromkeys(DAILY_MARTS, ())
 # The alert log keeps an alert once raised (fct_alerts): yesterday's stale eligibility stays raised after today's
 # activation, so the count of alerts raised is the one metric a full rebuild of today's data may put lower.
 KEPT_ONCE_RAISED = "metric_name != 'alerts_raised'"
@@ -162,7 +164,6 @@ ELIGIBILITY = "role_eligibility_schedule_instances"
 ASSIGNMENTS = "role_assignment_schedule_instances"
 POLICIES = "role_management_policy_assignments"
 # The history models, what reads them and the daily marts; a selection, so each day's build is the part under test.
-DAILY_MARTS = ("marts.fct_effective_privilege_daily", "marts.fct_privileged_access_daily")
 HISTORY_BUILD = ("--select", "int_snapshot_changes+", *(mart.split(".")[1] for mart in DAILY_MARTS))
 HISTORY_COMPARED: dict[str, tuple[str, ...]] = {
     "intermediate.int_snapshot_changes": (),
