@@ -1,10 +1,11 @@
 {#
     The daily marts (fct_effective_privilege_daily, fct_privileged_access_daily) are incremental by snapshot day:
     a day's rows depend only on that day's snapshots and on the role classification and design they are judged by.
-    A run rebuilds the days from the oldest of the tenants' newest built days on. A load commits on the day it
-    lands, so only a tenant's newest built day can gain a later load; the days before it never change. When the
-    classification or design (`fingerprint`, stored with the rows as design_fingerprint) differs from what the stored
-    rows were built with, every day is rebuilt, so an incremental build still equals a full rebuild.
+    A run derives again the days on which a load committed since the last build (each row keeps the newest commit
+    the build that wrote it could see, loads_committed_through): a day's snapshot is its last load, so only those
+    days can have changed. When the classification or design (`fingerprint`, stored with the rows as
+    design_fingerprint) differs from what the stored rows were built with, every day is derived again, so an
+    incremental build still equals a full rebuild.
     The first day is returned as a literal, not a subquery: DuckDB then prunes the skipped days' snapshots before it
     parses their JSON, which is what keeps a daily run flat as history grows.
 #}
@@ -16,31 +17,37 @@
     {%- if not execute or this is none or not is_incremental() -%}
         {{ return(everything) }}
     {%- endif -%}
-    {#- A table built before the fingerprint existed is rebuilt whole; the column is added on the way in. -#}
+    {#- A table built before these columns existed is derived whole; they are added on the way in. -#}
     {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
-    {%- if 'design_fingerprint' not in stored_columns -%}
+    {%- if 'design_fingerprint' not in stored_columns or 'loads_committed_through' not in stored_columns -%}
         {{ return(everything) }}
     {%- endif -%}
     {%- set query -%}
+        with built as (
+            select
+                any_value(design_fingerprint) as design_fingerprint,
+                max(loads_committed_through) as loads_committed_through
+            from {{ this }}
+        )
+
         select
             case
-                when (select any_value(built.design_fingerprint) from {{ this }} as built)
-                    is distinct from {{ fingerprint }}
-                    then date '{{ everything }}'
-                else min(coalesce(built_days.newest_day, date '{{ everything }}'))
+                -- Also an empty table: nothing was built, so everything is due.
+                when built.design_fingerprint is distinct from {{ fingerprint }} then date '{{ everything }}'
+                -- No load since: nothing to derive (a day after any snapshot).
+                else coalesce(min(cast(timezone('UTC', loads.committed_at) as date)), date '9999-12-31')
             end as first_day
-        from (select distinct tenant_id from {{ loads }}) as tenants
-        left join (
-            select
-                tenant_id,
-                max(snapshot_date) as newest_day
-            from {{ this }}
-            group by tenant_id
-        ) as built_days
-            on tenants.tenant_id = built_days.tenant_id
+        from built
+        left join {{ loads }} as loads
+            on loads.committed_at > built.loads_committed_through
+        group by built.design_fingerprint
     {%- endset -%}
-    {%- set first_day = run_query(query).columns[0].values()[0] -%}
-    {{ return(everything if first_day is none else first_day | string) }}
+    {{ return(run_query(query).columns[0].values()[0] | string) }}
+{%- endmacro %}
+
+{#- The newest load commit a build can see, stored with each row it writes (first_snapshot_day_to_build). -#}
+{% macro loads_committed_through() -%}
+    (select max(loads.committed_at) from {{ source('meta', 'loads') }} as loads)
 {%- endmacro %}
 
 {#- What fct_effective_privilege_daily's rows are judged by besides the day's snapshots: each role's name, flag and

@@ -8,8 +8,8 @@
 }}
 -- Effective privilege for every day a run took a snapshot: the paths of fct_effective_privilege, one row per day
 -- x principal x role x scope x path, derived by the same macro from the daily snapshots.
--- Incremental by day (macros/snapshot_days.sql): a daily run derives only the newest days, not every day of
--- history again; a change of the role classification rebuilds them all.
+-- Incremental by day (macros/snapshot_days.sql): a daily run derives only the days on which a load committed
+-- since the last build, not every day of history again; a change of the role classification rebuilds them all.
 {%- set first_day = first_snapshot_day_to_build(effective_privilege_daily_fingerprint()) %}
 with
 
@@ -24,5 +24,6 @@ effective_privilege as (
 
 select
     *,
-    {{ effective_privilege_daily_fingerprint() }} as design_fingerprint
+    {{ effective_privilege_daily_fingerprint() }} as design_fingerprint,
+    {{ loads_committed_through() }} as loads_committed_through
 from effective_privilege

@@ -9,8 +9,8 @@
 -- Privileged access per tenant, snapshot day and department: how much is standing, how much eligible, and the
 -- share of privileged principals who hold no standing access (moved to eligible). The rollout's progress chart.
 -- A principal counts under the department their user record had that day. Incremental by day
--- (macros/snapshot_days.sql): a daily run counts only the newest days; a change of which roles are privileged, of
--- the waves or of the baseline date recounts them all.
+-- (macros/snapshot_days.sql): a daily run counts only the days on which a load committed since the last build;
+-- a change of which roles are privileged, of the waves or of the baseline date recounts them all.
 {%- set first_day = first_snapshot_day_to_build(privileged_access_daily_fingerprint()) %}
 with
 
@@ -105,7 +105,8 @@ final as (
         principal_counts.eligible_only_principals,
         principal_counts.eligible_only_principals / nullif(principal_counts.privileged_principals, 0)
             as eligible_only_principal_share,
-        {{ privileged_access_daily_fingerprint() }} as design_fingerprint
+        {{ privileged_access_daily_fingerprint() }} as design_fingerprint,
+        {{ loads_committed_through() }} as loads_committed_through
     from row_counts
     inner join principal_counts
         on
