@@ -7,6 +7,8 @@ order into a fresh DuckDB file and, around each one, resets the kernel's peak-RS
 so that each figure is that step's own high-water mark, not the run's. Per collection it prints the rows, the
 peak RSS while reading (pages to the NDJSON file) and while landing (DuckDB), and what DuckDB's buffer manager
 still held after the landing transaction (``duckdb_memory()``), and the wall time of reading and of landing.
+``--tracemalloc`` also prints, when each landing starts, the Python heap tracemalloc traces and the source lines
+holding most of it (slow: every Python allocation is traced), to tell Python's heap from DuckDB's and the rest.
 ``--skip-others`` reads only the ``--only`` collections (those without a parent collection): an A/B of landing
 the big audit logs takes a minute or two instead of a whole run. Results: var/bench/runs/memory-<size>/.
 """
@@ -41,7 +43,19 @@ def _reset_peak() -> None:
         clear.write("5")
 
 
-def child(config: Path, warehouse: Path, only: set[str], skip_others: bool, out: Path) -> None:
+def _python_heap(table: str) -> dict[str, Any]:
+    """What tracemalloc traces now, and the lines that allocated most of it (printed)."""
+    import tracemalloc
+
+    current, _ = tracemalloc.get_traced_memory()
+    top = tracemalloc.take_snapshot().statistics("lineno")[:8]
+    print(f"{table}: Python heap traced {current / 2**20:.1f} MB when landing starts; largest holders:", flush=True)
+    for stat in top:
+        print(f"    {stat.size / 2**20:7.2f} MB  {stat.count:>8,} blocks  {stat.traceback[0]}", flush=True)
+    return {"python_traced_mb": current / 2**20}
+
+
+def child(config: Path, warehouse: Path, only: set[str], skip_others: bool, out: Path, trace: bool = False) -> None:
     import duckdb
 
     import pipelines.lib.ingest as ingest
@@ -58,6 +72,8 @@ def child(config: Path, warehouse: Path, only: set[str], skip_others: bool, out:
             "rss_before_landing_mb": _status_mb("VmRSS"),
             "ndjson_mb": kwargs["ndjson_path"].stat().st_size,
         }
+        if trace:
+            landed[spec.table].update(_python_heap(spec.table))
         _reset_peak()
         started = time.perf_counter()
         summary = real_land(con, spec, **kwargs)
@@ -67,6 +83,10 @@ def child(config: Path, warehouse: Path, only: set[str], skip_others: bool, out:
         return summary
 
     landing.land_collection = measured_land  # land_extracted (and its retry) calls it by this name
+    if trace:
+        import tracemalloc
+
+        tracemalloc.start()
     (tenant,) = load_config(config).tenants
     results = []
     print(f"baseline after imports: {_status_mb('VmRSS'):.0f} MB", flush=True)
@@ -99,12 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="M")
     parser.add_argument("--only", default="", help="print only these tables (all are still landed, in order)")
     parser.add_argument("--skip-others", action="store_true", help="read only the --only tables")
+    parser.add_argument("--tracemalloc", action="store_true", help="trace the Python heap (slow)")
     parser.add_argument("--child", nargs=2, type=Path, metavar=("CONFIG", "WAREHOUSE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     only = {name.strip() for name in args.only.split(",") if name.strip()}
     work = BENCH_DIR / "runs" / f"memory-{args.size}"
     if args.child:
-        child(*args.child, only, args.skip_others, work / "memory.json")
+        child(*args.child, only, args.skip_others, work / "memory.json", trace=args.tracemalloc)
         return 0
     work.mkdir(parents=True, exist_ok=True)
     for stale in work.glob("warehouse.duckdb*"):
@@ -116,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         env = {**os.environ, SECRET_ENV: options.client_secret}
         command = [sys.executable, "-m", "bench.extract.memory", "--size", args.size, "--only", args.only]
         command += ["--skip-others"] if args.skip_others else []
+        command += ["--tracemalloc"] if args.tracemalloc else []
         command += ["--child", str(config), str(work / "warehouse.duckdb")]
         return subprocess.run(command, env=env, check=False).returncode
 
