@@ -37,6 +37,29 @@ def _status_mb(field: str) -> float:
     raise KeyError(field)
 
 
+def _anonymous_by_kind() -> str:
+    """Resident anonymous memory by mapping (/proc/self/smaps): the C heap, and the other anonymous mappings by
+    size (pymalloc's arenas are 1 MB mappings; DuckDB's allocator maps larger ones)."""
+    kinds: dict[str, float] = {}
+    kind = None
+    with open("/proc/self/smaps", encoding="ascii", errors="replace") as smaps:
+        for line in smaps:
+            fields = line.split()
+            if "-" in fields[0] and not line.startswith(("Rss", "Size")) and not fields[0].endswith(":"):
+                start, end = (int(x, 16) for x in fields[0].split("-"))
+                name = fields[5] if len(fields) > 5 else ""
+                size_mb = (end - start) / 2**20
+                if name == "[heap]":
+                    kind = "heap"
+                elif name:
+                    kind = None  # a file or [stack]: not anonymous heap
+                else:
+                    kind = "mmap <=1MB" if size_mb <= 1.01 else "mmap <=8MB" if size_mb <= 8 else "mmap >8MB"
+            elif fields[0] == "Anonymous:" and kind is not None:
+                kinds[kind] = kinds.get(kind, 0.0) + int(fields[1]) / 1024
+    return ", ".join(f"{name} {mb:.0f} MB" for name, mb in sorted(kinds.items()))
+
+
 def _reset_peak() -> None:
     # "5" resets VmHWM to the current RSS (Linux >= 4.0), so the next reading is the peak since now.
     with open("/proc/self/clear_refs", "w", encoding="ascii") as clear:
@@ -70,10 +93,14 @@ def child(config: Path, warehouse: Path, only: set[str], skip_others: bool, out:
         landed[spec.table] = {
             "read_peak_mb": _status_mb("VmHWM"),
             "rss_before_landing_mb": _status_mb("VmRSS"),
+            # Anonymous memory is heap (Python's, malloc's, DuckDB's); file-backed is mostly shared libraries' code.
+            "anon_before_landing_mb": _status_mb("RssAnon"),
+            "file_before_landing_mb": _status_mb("RssFile"),
             "ndjson_mb": kwargs["ndjson_path"].stat().st_size,
         }
         if trace:
             landed[spec.table].update(_python_heap(spec.table))
+        print(f"{spec.table}: anonymous memory when landing starts: {_anonymous_by_kind()}", flush=True)
         _reset_peak()
         started = time.perf_counter()
         summary = real_land(con, spec, **kwargs)
@@ -89,7 +116,11 @@ def child(config: Path, warehouse: Path, only: set[str], skip_others: bool, out:
         tracemalloc.start()
     (tenant,) = load_config(config).tenants
     results = []
-    print(f"baseline after imports: {_status_mb('VmRSS'):.0f} MB", flush=True)
+    print(
+        f"baseline after imports: {_status_mb('VmRSS'):.0f} MB "
+        f"(anon {_status_mb('RssAnon'):.0f}, file {_status_mb('RssFile'):.0f})",
+        flush=True,
+    )
     for spec in COLLECTIONS:
         if skip_others and spec.table not in only:
             continue
@@ -106,7 +137,9 @@ def child(config: Path, warehouse: Path, only: set[str], skip_others: bool, out:
         print(
             f"{spec.table:40} {report.status:8} {report.extracted.rows:>9,} rows  "
             f"ndjson {row['ndjson_mb']:7.0f} MB  read peak {row.get('read_peak_mb', 0):5.0f} MB  "
-            f"RSS then {row.get('rss_before_landing_mb', 0):5.0f} MB  land peak {row.get('land_peak_mb', 0):5.0f} MB  "
+            f"RSS then {row.get('rss_before_landing_mb', 0):5.0f} MB "
+            f"(anon {row.get('anon_before_landing_mb', 0):4.0f}, "
+            f"file {row.get('file_before_landing_mb', 0):3.0f})  land peak {row.get('land_peak_mb', 0):5.0f} MB  "
             f"duckdb held {row.get('duckdb_held_mb', 0):5.0f} MB  "
             f"ingest {ingest_s:6.1f} s  of which landing {row.get('land_s', 0):6.1f} s",
             flush=True,
