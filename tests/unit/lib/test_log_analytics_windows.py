@@ -51,3 +51,21 @@ def test_answers_are_read_from_the_socket_in_large_blocks() -> None:
     with make_logs_client(settings) as client:
         transport = client._client._pipeline._transport
         assert transport.connection_config.data_block_size == READ_BLOCK_BYTES >= 1 << 20
+
+
+def test_the_window_replay_counts_a_burst_built_and_thrown_away() -> None:
+    from datetime import UTC, datetime
+
+    from bench.extract.la_windows import replay
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    # One 1 kB row an hour for 30 days, and a burst of 20,000 (20 MB) inside one hour of day 10.
+    times = [start + timedelta(hours=h) for h in range(30 * 24)]
+    times += [start + timedelta(days=10, seconds=s / 10) for s in range(20_000)]
+    times.sort()
+    total_bytes = [1024.0 * (n + 1) for n in range(len(times))]
+    counts = replay(times, total_bytes, start, start + timedelta(days=30))
+    assert counts["rows"] == len(times)
+    # The week holding the burst answers ~20 MB: refused (and built) at least once, then asked in smaller windows.
+    assert counts["refused"] >= 1
+    assert counts["rows_thrown_away"] >= 20_000
