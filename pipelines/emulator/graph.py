@@ -110,9 +110,11 @@ class GraphService:
                 return cached
         predicate = options.predicate
         paths = [prop.split("/") for prop, _ in options.orderby]
+        # Every `property eq 'text'` must hold, so a record without that text cannot match: not parsed at all.
+        texts = [literal for _, literal in options.equalities]
         rows = [
             (i, [sort_key(resolve(record, steps)) for steps in paths])
-            for i, record in enumerate(collection.records())
+            for i, record in collection.records_holding(texts)
             if predicate is None or predicate(record)
         ]
         # Stable sorts from the last key to the first give a multi-key order with mixed directions.

@@ -24,7 +24,7 @@ import json
 import mmap
 import threading
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -88,6 +88,11 @@ class Collection:
     def records(self) -> Iterator[dict[str, Any]]:
         return (self.record(i) for i in range(len(self)))
 
+    def records_holding(self, texts: Sequence[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+        """``(position, record)`` of every record that may hold each of ``texts`` as a JSON string value; the
+        others cannot, and are left out unparsed where the stored form shows it (see LineCollection)."""
+        return enumerate(self.records())
+
     def close(self) -> None:
         """Release the file behind the collection, if any."""
 
@@ -137,6 +142,16 @@ class LineCollection(Collection):
 
     def record(self, index: int) -> dict[str, Any]:
         return orjson.loads(self._slice(index))
+
+    def records_holding(self, texts: Sequence[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+        # A record whose line has neither a string's plain JSON text nor any backslash (the only way to write a
+        # string otherwise, e.g. `\u0050IM`) cannot hold that string, so it is not parsed. A filtered read of an
+        # L tenant's audit log parsed all 2.2M records to find the 42k of one service.
+        needles = [orjson.dumps(text) for text in texts]
+        for index in range(len(self)):
+            raw = self._slice(index)
+            if b"\\" in raw or all(needle in raw for needle in needles):
+                yield index, orjson.loads(raw)
 
     def close(self) -> None:
         self._mapped.close()

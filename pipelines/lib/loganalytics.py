@@ -38,11 +38,21 @@ MAX_ROWS_PER_QUERY = 400_000
 TARGET_ANSWER_BYTES = 4 * 2**20
 MAX_ANSWER_BYTES = 12 * 2**20
 WINDOW = timedelta(days=7)
+# A window grows by at most this factor over the last one. Events are not spread evenly: a window sized from a
+# quiet night, stretched over the busy day after it, answered over MAX_ANSWER_BYTES and was refused after the
+# service had built it. Unbounded growth had 161 of the L tenant's 883 AuditLogs queries refused, 2.6M rows
+# built and thrown away (more than the table holds); 1.5x, 63 of 925 (bench/extract/la_windows.py replays it).
+MAX_GROWTH = 1.5
+READ_BLOCK_BYTES = 1 << 20  # how much of an answer one read asks the socket for
 SMALLEST_WINDOW = timedelta(minutes=1)
 
 
 class WindowTooFull(Exception):
-    """A window's answer was partial or near the row cap; it is asked again in halves."""
+    """A window's answer was partial, near the row cap or too large to hold; it is asked again, smaller."""
+
+    def __init__(self, message: str, announced_bytes: int | None = None) -> None:
+        super().__init__(message)
+        self.announced_bytes = announced_bytes  # the refused answer's size, when it announced one
 
 
 @dataclass(frozen=True)
@@ -70,7 +80,13 @@ def make_logs_client(settings: TenantSettings) -> LogsQueryClient:
         )
     else:
         credential = ClientSecretCredential(settings.tenant_id, settings.client_id, settings.client_secret, **options)
-    client_options: dict[str, Any] = {"audience": LOG_ANALYTICS_AUDIENCE, "retry_total": 0}
+    # azure-core reads a streamed body in 4 kB blocks by default: an L tenant's 4 GB of answers took a million
+    # trips through urllib3 and the TLS socket (21k reads for the M tenant's 57k audit rows; 5k in 1 MB blocks).
+    client_options: dict[str, Any] = {
+        "audience": LOG_ANALYTICS_AUDIENCE,
+        "retry_total": 0,
+        "connection_data_block_size": READ_BLOCK_BYTES,
+    }
     if settings.ca_bundle is not None:
         client_options["connection_verify"] = str(settings.ca_bundle)
     # azure-core's own retry is off: pimlens' policy (retry.py) owns waits, budgets and Retry-After.
@@ -100,10 +116,10 @@ def extract_log_table(
             window_end = min(cursor + size, end)
             try:
                 answer = _query_window(client, workspace_id, table, cursor, window_end, budget, max_rows)
-            except WindowTooFull:
+            except WindowTooFull as full:
                 if window_end - cursor <= SMALLEST_WINDOW:
                     raise
-                size = (window_end - cursor) / 2
+                size = smaller_window(window_end - cursor, full.announced_bytes)
                 continue
             result.pages += 1
             for row in answer.rows():
@@ -120,9 +136,19 @@ def extract_log_table(
 
 
 def next_window_size(last: timedelta, answer_bytes: int) -> timedelta:
-    """The window expected to answer about TARGET_ANSWER_BYTES, judged by the last one; between 1 minute and 1 week."""
+    """The window expected to answer about TARGET_ANSWER_BYTES, judged by the last one, growing at most MAX_GROWTH
+    times; between 1 minute and 1 week."""
     scaled = last * (TARGET_ANSWER_BYTES / max(answer_bytes, 1))
-    return max(SMALLEST_WINDOW, min(WINDOW, scaled))
+    return max(SMALLEST_WINDOW, min(WINDOW, scaled, last * MAX_GROWTH))
+
+
+def smaller_window(refused: timedelta, announced_bytes: int | None) -> timedelta:
+    """The window to ask instead of a refused one: half of it, or as much less as its announced size says, so a
+    burst of events costs one more query rather than one per halving."""
+    half = refused / 2
+    if not announced_bytes:
+        return half
+    return max(SMALLEST_WINDOW, min(half, refused * (TARGET_ANSWER_BYTES / announced_bytes)))
 
 
 @dataclass(frozen=True)
@@ -159,7 +185,7 @@ def _query_window(
             announced = int(response.headers.get("Content-Length") or 0)
             if response.status_code == 200 and announced > MAX_ANSWER_BYTES:
                 response.close()
-                raise WindowTooFull(f"{announced} bytes announced for {table.name} {start}..{end}")
+                raise WindowTooFull(f"{announced} bytes announced for {table.name} {start}..{end}", announced)
             if response.status_code != 200:
                 response.read()  # an error's body is small, and the error below reads it
             if response.status_code in RETRYABLE_STATUS:

@@ -262,3 +262,19 @@ def test_permissions_are_enforced_when_granted_permissions_is_set(serve) -> None
     # directoryAudits needs Directory.Read.All as well as AuditLog.Read.All.
     audits = client.get("/v1.0/auditLogs/directoryAudits")
     assert (audits.status_code, graph_error(audits)["code"]) == (403, "Authorization_RequestDenied")
+
+
+def test_an_equality_filter_matches_the_text_however_the_file_spells_it(serve) -> None:
+    lines = [
+        '{"id": "a1", "loggedByService": "PIM"}',
+        '{"id": "a2", "loggedByService": "\\u0050IM"}',
+        '{"id": "a3", "loggedByService": "Core Directory", "note": "PIM"}',
+        '{"id": "a4", "loggedByService": "Caf\\u00e9"}',
+        '{"id": "a5", "loggedByService": "Café"}',
+    ]
+    emulator = serve({"v1.0/auditLogs/directoryAudits": "[\n" + ",\n".join(lines) + "\n]\n"})
+    client = GraphClient(emulator)
+    pim = client.get("/v1.0/auditLogs/directoryAudits?$filter=loggedByService eq 'PIM'").json()
+    assert [a["id"] for a in pim["value"]] == ["a1", "a2"]
+    cafe = client.get("/v1.0/auditLogs/directoryAudits?$filter=loggedByService eq 'Café'").json()
+    assert [a["id"] for a in cafe["value"]] == ["a4", "a5"]

@@ -107,3 +107,20 @@ def test_without_start_up_validation_a_broken_file_fails_only_its_own_requests(s
     broken = client.get("/v1.0/groups")
     assert broken.status_code == 500
     assert "groups.json, line 1 column 3: not valid JSON" in broken.json()["error"]["message"]
+
+
+# One record per line, as the generator writes them; line 2 spells PIM with an escape, as a hand-written file may.
+SERVICES = (
+    '[\n{"id": "a1", "loggedByService": "PIM"},\n{"id": "a2", "loggedByService": "\\u0050IM"},\n'
+    '{"id": "a3", "loggedByService": "Core Directory", "note": "PIM"},\n{"id": "a4", "loggedByService": "PIMS"}\n]\n'
+)
+
+
+def test_a_screened_read_leaves_out_only_lines_that_cannot_hold_the_text(tmp_path: Path) -> None:
+    write_tenant(tmp_path, {"v1.0/auditLogs/directoryAudits": SERVICES})
+    collection = TenantStore(tmp_path).collection("v1.0/auditLogs/directoryAudits")
+    assert isinstance(collection, LineCollection)
+    # a1 holds "PIM" as written, a2 may (it has an escape), a3 holds it in another property; a4 only "PIMS".
+    assert [i for i, _ in collection.records_holding(["PIM"])] == [0, 1, 2]
+    assert [i for i, _ in collection.records_holding(["PIM", "Core Directory"])] == [1, 2]
+    assert [record["id"] for _, record in collection.records_holding([])] == ["a1", "a2", "a3", "a4"]
