@@ -8,11 +8,17 @@
     inner join (
         select
             tenant_id,
-            cast(timezone('UTC', committed_at) as date) as snapshot_date,
+            {{ snapshot_day('committed_at') }} as snapshot_date,
             arg_max(load_id, committed_at) as load_id
         from {{ source('meta', 'loads') }}
         where collection = '{{ table_name }}'
         group by all
     ) as daily
         on raw_rows.tenant_id = daily.tenant_id and raw_rows.load_id = daily.load_id
+{%- endmacro %}
+
+{#- The snapshot day of a load: the UTC day it committed. Every model that dates by snapshot day uses this one
+    definition, so a load's day is the same wherever it is compared. -#}
+{% macro snapshot_day(committed_at) -%}
+    cast(timezone('UTC', {{ committed_at }}) as date)
 {%- endmacro %}

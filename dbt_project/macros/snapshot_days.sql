@@ -35,7 +35,7 @@
                 -- Also an empty table: nothing was built, so everything is due.
                 when built.design_fingerprint is distinct from {{ fingerprint }} then date '{{ everything }}'
                 -- No load since: nothing to derive (a day after any snapshot).
-                else coalesce(min(cast(timezone('UTC', loads.committed_at) as date)), date '9999-12-31')
+                else coalesce(min({{ snapshot_day('loads.committed_at') }}), date '9999-12-31')
             end as first_day
         from built
         left join {{ loads }} as loads

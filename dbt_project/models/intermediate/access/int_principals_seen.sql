@@ -8,7 +8,7 @@ loads as (
     select
         tenant_id,
         load_id,
-        cast(timezone('UTC', committed_at) as date) as committed_on
+        {{ snapshot_day('committed_at') }} as committed_on
     from {{ source('meta', 'loads') }}
     where collection in ('users', 'service_principals', 'groups')
 ),

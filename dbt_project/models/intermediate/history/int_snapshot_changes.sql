@@ -95,44 +95,27 @@ previous_rows as (
     inner join loads_to_compare as compared on snapshot_rows.load_id = compared.previous_load_id
 ),
 
-started as (
+-- Each compared load's rows beside its predecessor's, in one join: a row only in the compared load, or different
+-- there, starts a version; a row only in the predecessor ends one.
+changed as (
     select
-        current_rows.tenant_id,
-        current_rows.collection,
-        current_rows.load_id,
-        current_rows.committed_at,
-        'start' as change_kind,
-        current_rows.id,
-        current_rows.parent_key,
+        coalesce(current_rows.tenant_id, previous_rows.tenant_id) as tenant_id,
+        coalesce(current_rows.collection, previous_rows.collection) as collection,
+        coalesce(current_rows.load_id, previous_rows.compared_load_id) as load_id,
+        coalesce(current_rows.committed_at, previous_rows.compared_committed_at) as committed_at,
+        case when current_rows.load_id is null then 'end' else 'start' end as change_kind,
+        coalesce(current_rows.id, previous_rows.id) as id,
+        coalesce(current_rows.parent_key, previous_rows.parent_key) as parent_key,
         current_rows.record
     from current_rows
-    left join previous_rows
+    full outer join previous_rows
         on
             current_rows.load_id = previous_rows.compared_load_id
             and current_rows.id = previous_rows.id
             and current_rows.parent_key is not distinct from previous_rows.parent_key
-    -- Absent from the previous load (no previous row) or different from it. The JSON texts are compared as they
-    -- were landed: exact, and a fifth of the time of hashing each record first.
+    -- Unchanged rows drop out. The JSON texts are compared as they were landed: exact, and a fifth of the time of
+    -- hashing each record first.
     where cast(current_rows.record as varchar) is distinct from cast(previous_rows.record as varchar)
-),
-
-ended as (
-    select
-        previous_rows.tenant_id,
-        previous_rows.collection,
-        previous_rows.compared_load_id as load_id,
-        previous_rows.compared_committed_at as committed_at,
-        'end' as change_kind,
-        previous_rows.id,
-        previous_rows.parent_key,
-        cast(null as json) as record
-    from previous_rows
-    left join current_rows
-        on
-            previous_rows.compared_load_id = current_rows.load_id
-            and previous_rows.id = current_rows.id
-            and previous_rows.parent_key is not distinct from current_rows.parent_key
-    where current_rows.load_id is null
 ),
 
 compared_loads as (
@@ -149,9 +132,7 @@ compared_loads as (
 ),
 
 unioned as (
-    select * from started
-    union all
-    select * from ended
+    select * from changed
     union all
     select * from compared_loads
 ),
