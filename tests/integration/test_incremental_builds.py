@@ -18,6 +18,7 @@ from pipelines.demo_tenant import generate_tenant
 from pipelines.emulator import start_emulator
 from pipelines.lib import paths
 from pipelines.lib.dbt_commands import SCHEDULED_BUILD
+from pipelines.lib.warehouse.typed_events import type_load
 
 from .conftest import run_refresh
 
@@ -103,6 +104,9 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Builds]:
     with duckdb.connect(str(incremental)) as con:
         con.execute(f"create table meta.held_back as select * from raw.directory_audits {after_cutoff}", newest)
         con.execute(f"delete from raw.directory_audits {after_cutoff}", newest)
+        con.execute(
+            "delete from raw.directory_audits_typed where (tenant_id, id) in (select tenant_id, id from meta.held_back)"
+        )
         assert con.execute("select count(*) from meta.held_back").fetchone()[0] > 0
     dbt_build(incremental, "--full-refresh")
 
@@ -116,6 +120,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Builds]:
             " select * replace (? as load_id, now() as loaded_at) from meta.held_back",
             [next_load],
         )
+        type_load(con, "directory_audits", next_load)
         con.execute(
             "insert into meta.loads by name select * replace (? as load_id, now() as committed_at)"
             " from meta.loads where load_id = ?",

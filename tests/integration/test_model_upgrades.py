@@ -1,10 +1,15 @@
 """A warehouse built by an older pimlens is upgraded by the next scheduled run: the incremental tables whose
-definition changed are derived from raw again, and the alert log keeps what only it holds."""
+definition changed are derived from raw again, the audit events are typed, and the alert log keeps what only it
+holds."""
 
+import json
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from pipelines.lib import paths
+from pipelines.lib.warehouse.model_upgrades import incremental_models
 
 TENANT = Path(__file__).parents[1] / "fixtures" / "handwritten_tenant"
 
@@ -18,9 +23,10 @@ def test_an_older_warehouse_is_derived_again_and_keeps_its_alert_history(serve_t
     first = run_pipeline(emulator)
     with duckdb.connect(str(first.warehouse)) as con:
         headline = con.execute(HEADLINE).fetchall()
-        # An older pimlens: the audit staging had a column since dropped (dbt alone would stop: "schemas out of
-        # sync"), and nothing recorded what the tables were built with.
-        con.execute("alter table staging.stg_graph__directory_audits add column correlation_id varchar")
+        # An older pimlens: the activation mart had a column since dropped (dbt alone would stop: "schemas out of
+        # sync"), nothing recorded what the tables were built with, and the audit events were typed in dbt only.
+        con.execute("alter table marts.fct_activation_requests add column correlation_id varchar")
+        con.execute("drop table raw.directory_audits_typed")
         con.execute("delete from meta.dbt_model_fingerprints")
         # Alerts first seen a month ago: raw cannot tell that again, so the upgrade must not rebuild the alert log.
         con.execute("update marts.fct_alerts set first_seen_at = first_seen_at - interval 30 day")
@@ -34,11 +40,18 @@ def test_an_older_warehouse_is_derived_again_and_keeps_its_alert_history(serve_t
             row[0]
             for row in con.execute(
                 "select column_name from information_schema.columns"
-                " where table_schema = 'staging' and table_name = 'stg_graph__directory_audits'"
+                " where table_schema = 'marts' and table_name = 'fct_activation_requests'"
             ).fetchall()
         }
         assert "correlation_id" not in columns
+        # Every stored event typed again, not only the ones the second run landed.
+        assert (
+            con.execute("select count(*) from raw.directory_audits_typed").fetchone()
+            == con.execute("select count(*) from raw.directory_audits").fetchone()
+        )
         assert con.execute("select alert_id, first_seen_at from marts.fct_alerts order by all").fetchall() == alerts
         assert con.execute(HEADLINE).fetchall() == headline
-        recorded = con.execute("select count(*) from meta.dbt_model_fingerprints").fetchone()[0]
-    assert recorded >= 9  # every incremental model, so the run after this one derives nothing again
+        recorded = {row[0] for row in con.execute("select unique_id from meta.dbt_model_fingerprints").fetchall()}
+    # Every incremental model, so the run after this one derives nothing again.
+    manifest = json.loads((paths.DBT_PROJECT_DIR / "target" / "manifest.json").read_text(encoding="utf-8"))
+    assert recorded == set(incremental_models(manifest))

@@ -13,6 +13,7 @@ from pipelines.defs.dbt.project import dbt_project
 from pipelines.defs.resources import DUCKDB_WRITER_POOL, Warehouse
 from pipelines.lib.dbt_commands import SCHEDULED_BUILD
 from pipelines.lib.warehouse.model_upgrades import drop_changed_models, record_built_models
+from pipelines.lib.warehouse.typed_events import ensure_typed_tables
 
 # The design tables are all written by one asset, design/programme, so several dbt sources share its key.
 TRANSLATOR = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True))
@@ -29,8 +30,10 @@ def pimlens_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
     # After an upgrade, incremental models whose definition changed are derived from raw again (model_upgrades.py).
     # Only in a run of every model: a subset run would leave a dropped model missing until the next full one.
     dropped = []
-    if not context.is_subset:
-        with warehouse.connect() as con:
+    with warehouse.connect() as con:
+        # Landing types the audit events; this only matters to a warehouse that has landed nothing since an upgrade.
+        ensure_typed_tables(con)
+        if not context.is_subset:
             dropped = drop_changed_models(con, manifest)
     if dropped:
         context.log.warning(

@@ -21,6 +21,7 @@ from pipelines.lib.graph.collections import CollectionSpec, LoadMode
 from pipelines.lib.graph.extract import MAX_RECORD_BYTES, ExtractResult
 from pipelines.lib.graph.record_file import keys_path
 from pipelines.lib.warehouse.schema import ensure_meta, ensure_raw_table
+from pipelines.lib.warehouse.typed_events import type_load
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,8 @@ def land_collection(
             watermark = None
         else:
             watermark = _land_new_events(con, spec, tenant_id, load_id, source, _keys_source(ndjson_path))
+        # Read back from the table, not the file: the JSON scan's buffers are gone by now (see LANDING_SETTINGS).
+        type_load(con, spec.table, load_id)
         inserted = _count(con, spec.table, tenant_id) - before
         _insert_dead_letters(con, spec.table, tenant_id, load_id, extracted)
         con.execute(

@@ -1,12 +1,15 @@
 """DDL of the tables the extractor owns: raw landing tables and the load manifest.
 
 Raw tables keep each record's full JSON untouched, with the tenant it came from and the load that wrote it;
-typing happens later, in dbt, so a field Graph adds tomorrow is already stored today.
+typing happens later, in dbt, so a field Graph adds tomorrow is already stored today. The one exception is the
+PIM audit log, the largest by far: the fields the marts read are also typed as it lands (typed_events.py).
 """
 
 from __future__ import annotations
 
 import duckdb
+
+from pipelines.lib.warehouse.typed_events import ensure_typed_table
 
 META_DDL = (
     "create schema if not exists raw",
@@ -91,3 +94,4 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
             parent_key varchar
         )"""
     )
+    ensure_typed_table(con, table)

@@ -85,6 +85,7 @@ def test_a_failed_load_commits_nothing(con, tmp_path: Path) -> None:
     with pytest.raises(duckdb.Error):
         land(con, AUDITS, broken, "load-2", 2)
     assert con.execute("select count(*) from raw.directory_audits").fetchone()[0] == 1
+    assert con.execute("select count(*) from raw.directory_audits_typed").fetchone()[0] == 1
     assert con.execute("select count(*) from meta.loads").fetchone()[0] == 1
     assert read_watermark(con, "t1", "directory_audits") == datetime(2026, 10, 1, 8, tzinfo=UTC)
 
