@@ -21,8 +21,9 @@ import duckdb
 @dataclass(frozen=True)
 class TypedEvents:
     raw_table: str
-    # The typed columns, as a SELECT list over `fields`, the struct that json_transform parsed from `record`.
+    # The structure json_transform parses each `record` into, `fields`: only these fields are read.
     struct_schema: str
+    # The typed columns, as a SELECT list over `fields`.
     columns: str
 
     @property
@@ -44,8 +45,10 @@ class TypedEvents:
 
 
 # One json_transform parses the record once into a struct: every `->>` would parse it again. Fields of other types
-# read as null. Targets and details are lists whose order Microsoft does not promise: each is picked by its type or
-# key. StartTime / ExpirationTime are the requested span on a request event, the granted one on a completed event.
+# read as null, and so does a time that does not parse: a malformed event must never stop its load from landing
+# (the staging model's not-null test on activity_at reports it instead). Targets and details are lists whose order
+# Microsoft does not promise: each is picked by its type or key. StartTime / ExpirationTime are the requested span
+# on a request event, the granted one on a completed event.
 DIRECTORY_AUDITS = TypedEvents(
     raw_table="directory_audits",
     struct_schema="""{
@@ -58,7 +61,7 @@ DIRECTORY_AUDITS = TypedEvents(
     }""",
     columns="""
         fields.activityDisplayName as activity_display_name,
-        cast(fields.activityDateTime as timestamptz) as activity_at,
+        try_cast(fields.activityDateTime as timestamptz) as activity_at,
         fields.result as result,
         fields.initiatedBy.user.id as initiated_by_user_id,
         list_filter(fields.targetResources, lambda target: target.type = 'Role')[1].id as role_definition_id,

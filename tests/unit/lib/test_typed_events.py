@@ -103,3 +103,8 @@ def test_a_collection_without_typed_fields_gets_no_typed_table(con, tmp_path: Pa
         row[0] for row in con.execute("select table_name from duckdb_tables() where schema_name = 'raw'").fetchall()
     }
     assert tables == {"users", "dead_letter"}
+
+
+def test_an_event_whose_time_does_not_parse_still_lands_with_an_unknown_time(con, tmp_path: Path) -> None:
+    land(con, AUDITS, ndjson(tmp_path / "a.ndjson", [audit("e1", "yesterday at noon")]), "l1", 1)
+    assert con.execute(TYPED.format(columns="activity_at, activity_display_name")).fetchall() == [("e1", None, "x")]
