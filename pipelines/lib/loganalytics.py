@@ -36,11 +36,12 @@ MAX_ROWS_PER_QUERY = 400_000
 # week of the L tenant's audit log (~65 MB) took the extractor to 680 MB. Windows are sized from the last answer
 # to carry about TARGET_ANSWER_BYTES, and an answer announcing more than MAX_ANSWER_BYTES is split unread.
 # The largest answer also sets how many 1 MB arenas Python's small-object allocator ever maps, and arenas that a
-# later object pins stay resident under the landing that follows: 2 / 6 MB instead of 4 / 12 MB took the L run's
-# peak RSS from 210 to 206 MB for 1,807 Log Analytics queries instead of 1,008, at the same extractor CPU
-# (sequential queries: the service limits concurrent ones). Measured with bench.extract.memory / run.
-TARGET_ANSWER_BYTES = 2 * 2**20
-MAX_ANSWER_BYTES = 6 * 2**20
+# later object pins stay resident under the landing that follows: 1.5 / 4 MB instead of 4 / 12 MB took the L
+# run's peak RSS from 210 to 204 MB (2 / 6 MB: 206) for 2,381 Log Analytics queries instead of 1,008, at the
+# same extractor CPU (sequential queries: the service limits concurrent ones). Measured with bench.extract.memory
+# and bench.extract.run, recorded in docs/benchmarks.md.
+TARGET_ANSWER_BYTES = 3 * 2**20 // 2  # 1.5 MB
+MAX_ANSWER_BYTES = 4 * 2**20
 WINDOW = timedelta(days=7)
 # A window grows by at most this factor over the last one. Events are not spread evenly: a window sized from a
 # quiet night, stretched over the busy day after it, answered over MAX_ANSWER_BYTES and was refused after the
