@@ -39,7 +39,8 @@ def _status_mb(field: str) -> float:
 
 def _anonymous_by_kind() -> str:
     """Resident anonymous memory by mapping (/proc/self/smaps): the C heap, and the other anonymous mappings by
-    size (pymalloc's arenas are 1 MB mappings; DuckDB's allocator maps larger ones)."""
+    size. The kernel merges adjacent mappings, so a run of pymalloc's 1 MB arenas shows as one larger mapping:
+    the ">8MB" ones of the L runs were such runs (strace of their mmap calls, docs/benchmarks.md)."""
     kinds: dict[str, float] = {}
     kind = None
     with open("/proc/self/smaps", encoding="ascii", errors="replace") as smaps:

@@ -26,7 +26,7 @@ from azure.monitor.query import LogsQueryClient
 
 from pipelines.lib.config import TenantSettings
 from pipelines.lib.graph.extract import DeadLetter, ExtractResult
-from pipelines.lib.graph.record_file import RecordFiles
+from pipelines.lib.graph.record_file import RecordFiles, RecordWriter
 from pipelines.lib.graph.retry import RETRYABLE_STATUS, RetryBudget, parse_retry_after
 
 LOG_ANALYTICS_AUDIENCE = "https://api.loganalytics.io"
@@ -35,8 +35,13 @@ MAX_ROWS_PER_QUERY = 400_000
 # Memory, not the row cap, bounds a window: an answer is held as bytes and then as Python rows (about 3x), so a
 # week of the L tenant's audit log (~65 MB) took the extractor to 680 MB. Windows are sized from the last answer
 # to carry about TARGET_ANSWER_BYTES, and an answer announcing more than MAX_ANSWER_BYTES is split unread.
-TARGET_ANSWER_BYTES = 4 * 2**20
-MAX_ANSWER_BYTES = 12 * 2**20
+# The largest answer also sets how many 1 MB arenas Python's small-object allocator ever maps, and arenas that a
+# later object pins stay resident under the landing that follows: 1.5 / 4 MB instead of 4 / 12 MB took the L
+# run's peak RSS from 210 to 204 MB (2 / 6 MB: 206) for 2,381 Log Analytics queries instead of 1,008, at the
+# same extractor CPU (sequential queries: the service limits concurrent ones). Measured with bench.extract.memory
+# and bench.extract.run, recorded in docs/benchmarks.md.
+TARGET_ANSWER_BYTES = 3 * 2**20 // 2  # 1.5 MB
+MAX_ANSWER_BYTES = 4 * 2**20
 WINDOW = timedelta(days=7)
 # A window grows by at most this factor over the last one. Events are not spread evenly: a window sized from a
 # quiet night, stretched over the busy day after it, answered over MAX_ANSWER_BYTES and was refused after the
@@ -115,24 +120,40 @@ def extract_log_table(
         while cursor < end:
             window_end = min(cursor + size, end)
             try:
-                answer = _query_window(client, workspace_id, table, cursor, window_end, budget, max_rows)
+                # Not bound to a name here: the answer is freed as soon as it is written, before the next one is
+                # asked for (see _write_answer).
+                answer_bytes = _write_answer(
+                    _query_window(client, workspace_id, table, cursor, window_end, budget, max_rows),
+                    sink,
+                    result,
+                    f"{table.name} {_iso(cursor)}/{_iso(window_end)}",
+                )
             except WindowTooFull as full:
                 if window_end - cursor <= SMALLEST_WINDOW:
                     raise
                 size = smaller_window(window_end - cursor, full.announced_bytes)
                 continue
-            result.pages += 1
-            for row in answer.rows():
-                if not isinstance(row.get("Id"), str) or not row["Id"]:
-                    source = f"{table.name} {_iso(cursor)}/{_iso(window_end)}"
-                    raw = orjson.dumps(row).decode()
-                    result.dead_letters.append(DeadLetter(result.pages, source, "row has no Id", raw))
-                    continue
-                sink.write(row["Id"], orjson.dumps({"id": row["Id"], "parent_key": None, "record": row}), row)
-                result.rows += 1
-            size = next_window_size(window_end - cursor, answer.size_bytes)
+            size = next_window_size(window_end - cursor, answer_bytes)
             cursor = window_end
     return result
+
+
+def _write_answer(answer: Answer, sink: RecordWriter, result: ExtractResult, source: str) -> int:
+    """Writes one answer's rows (a row without an Id is a dead letter) and returns the answer's size in bytes.
+
+    The answer is only ever held by this call. Held by the read loop instead, it stayed alive while the next answer
+    was read and parsed: two answers' Python objects at once, and Python's small-object allocator keeps an arena
+    of them for as long as any later object lives in it, so the extractor held ~20 MB more when landing started
+    at L than at S (bench.extract.memory, docs/benchmarks.md).
+    """
+    result.pages += 1
+    for row in answer.rows():
+        if not isinstance(row.get("Id"), str) or not row["Id"]:
+            result.dead_letters.append(DeadLetter(result.pages, source, "row has no Id", orjson.dumps(row).decode()))
+            continue
+        sink.write(row["Id"], orjson.dumps({"id": row["Id"], "parent_key": None, "record": row}), row)
+        result.rows += 1
+    return answer.size_bytes
 
 
 def next_window_size(last: timedelta, answer_bytes: int) -> timedelta:

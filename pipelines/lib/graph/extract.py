@@ -177,14 +177,25 @@ async def _read_all_pages(
     result = ExtractResult()
     url: str | None = first_url
     while url:
-        body = await fetch_page(transport, url)
-        result.pages += 1
-        for split in split_records(body["value"], result.pages, url, parent_key):
-            if isinstance(split, DeadLetter):
-                result.dead_letters.append(split)
-                continue
-            sink.write(*split)
-            result.rows += 1
-        # Graph pages with @odata.nextLink, Azure Resource Manager with nextLink.
-        url = body.get("@odata.nextLink") or body.get("nextLink")
+        # Not bound to a name here: a page is freed once written, before the next one is fetched (see _write_page).
+        url = _write_page(await fetch_page(transport, url), url, sink, parent_key, result)
     return result
+
+
+def _write_page(
+    body: dict[str, Any], url: str, sink: RecordWriter | BufferedRecords, parent_key: str | None, result: ExtractResult
+) -> str | None:
+    """Writes one page's records (or dead letters) and returns the next page's URL, if any.
+
+    The page is only ever held by this call, so two pages' Python objects never live at once: Python's small-object
+    allocator keeps an arena for as long as any later object lives in it (the same as in loganalytics.py).
+    """
+    result.pages += 1
+    for split in split_records(body["value"], result.pages, url, parent_key):
+        if isinstance(split, DeadLetter):
+            result.dead_letters.append(split)
+            continue
+        sink.write(*split)
+        result.rows += 1
+    # Graph pages with @odata.nextLink, Azure Resource Manager with nextLink.
+    return body.get("@odata.nextLink") or body.get("nextLink")

@@ -129,3 +129,31 @@ def test_a_record_too_large_to_land_is_dead_lettered_not_fatal(tmp_path: Path, m
     assert ids_in(tmp_path / "out.ndjson") == ["a"]
     (dead,) = result.dead_letters
     assert dead.error.startswith("record of ") and dead.error.endswith("bytes is too large")
+
+
+def test_a_page_is_freed_before_the_next_one_is_fetched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As for Log Analytics answers: two pages alive at once pin more of Python's arenas (docs/benchmarks.md).
+    import weakref
+
+    import pipelines.lib.graph.extract as extract
+
+    class Page(dict):  # a plain dict cannot be weakly referenced
+        pass
+
+    urls = [FIRST, SECOND, THIRD]
+    earlier: list[weakref.ref] = []
+    alive_when_fetched: list[int] = []
+
+    async def fetch(transport: object, url: str) -> dict:
+        alive_when_fetched.append(sum(ref() is not None for ref in earlier))
+        number = urls.index(url)
+        body = Page(value=[{"id": f"r{number}"}])
+        if number + 1 < len(urls):
+            body["@odata.nextLink"] = urls[number + 1]
+        earlier.append(weakref.ref(body))
+        return body
+
+    monkeypatch.setattr(extract, "fetch_page", fetch)
+    result = run(ScriptedTransport({}), tmp_path / "out.ndjson")
+    assert (result.rows, result.pages) == (3, 3)
+    assert alive_when_fetched == [0, 0, 0]

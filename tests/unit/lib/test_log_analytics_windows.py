@@ -69,3 +69,37 @@ def test_the_window_replay_counts_a_burst_built_and_thrown_away() -> None:
     # The week holding the burst answers ~20 MB: refused (and built) at least once, then asked in smaller windows.
     assert counts["refused"] >= 1
     assert counts["rows_thrown_away"] >= 20_000
+
+
+def test_an_answer_is_freed_before_the_next_one_is_asked_for(tmp_path, monkeypatch) -> None:
+    # Two answers alive at once set the high-water of Python's small-object arenas, and arenas a later object pins
+    # stay resident under the landing that follows (docs/benchmarks.md, branch wt-flat3).
+    import weakref
+    from datetime import UTC, datetime
+
+    import pipelines.lib.loganalytics as loganalytics
+    from pipelines.lib.graph.retry import RetryBudget
+
+    earlier: list[weakref.ref] = []
+    alive_when_asked: list[int] = []
+
+    def one_row_answer(client, workspace_id, table, start, end, budget, max_rows):
+        alive_when_asked.append(sum(ref() is not None for ref in earlier))
+        answer = loganalytics.Answer(["Id", "TimeGenerated"], [[f"row-{len(earlier)}", start.isoformat()]], 100)
+        earlier.append(weakref.ref(answer))
+        return answer
+
+    monkeypatch.setattr(loganalytics, "_query_window", one_row_answer)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    result = loganalytics.extract_log_table(
+        None,  # type: ignore[arg-type]
+        "workspace",
+        loganalytics.LogTable("AuditLogs"),
+        start,
+        start + 3 * WINDOW,
+        tmp_path / "out.ndjson",
+        budget=RetryBudget(),
+        time_property="TimeGenerated",
+    )
+    assert result.rows == result.pages == len(earlier) >= 3
+    assert alive_when_asked == [0] * len(earlier)
