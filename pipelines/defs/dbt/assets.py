@@ -27,12 +27,13 @@ TRANSLATOR = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_d
 )
 def pimlens_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
     manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
-    # After an upgrade, incremental models whose definition changed are derived from raw again (model_upgrades.py).
-    # Only in a run of every model: a subset run would leave a dropped model missing until the next full one.
     dropped = []
     with warehouse.connect() as con:
         # Landing types the audit events; this only matters to a warehouse that has landed nothing since an upgrade.
         ensure_typed_tables(con)
+        # After an upgrade, incremental models whose definition changed are derived from raw again
+        # (model_upgrades.py). Only in a run of every model: a subset run would leave a dropped model missing until
+        # the next full one.
         if not context.is_subset:
             dropped = drop_changed_models(con, manifest)
     if dropped:

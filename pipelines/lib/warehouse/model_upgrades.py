@@ -82,8 +82,7 @@ def models_to_derive_again(
 
 def drop_changed_models(con: duckdb.DuckDBPyConnection, manifest: dict) -> list[IncrementalModel]:
     """Drop the incremental models the coming build must derive from raw again; returns them."""
-    con.execute("create schema if not exists meta")
-    con.execute(FINGERPRINTS_DDL)
+    _ensure_fingerprints_table(con)
     recorded = dict(con.execute("select unique_id, fingerprint from meta.dbt_model_fingerprints").fetchall())
     existing = con.execute(
         "select schema_name, table_name from duckdb_tables() where database_name = current_database()"
@@ -101,13 +100,17 @@ def record_built_models(con: duckdb.DuckDBPyConnection, manifest: dict, built: I
     """Remember what the incremental models among `built` (dbt unique ids that succeeded) were derived with."""
     models = incremental_models(manifest)
     rows = [(unique_id, models[unique_id].fingerprint) for unique_id in built if unique_id in models]
-    con.execute("create schema if not exists meta")
-    con.execute(FINGERPRINTS_DDL)
+    _ensure_fingerprints_table(con)
     if rows:
         con.executemany(
             "insert or replace into meta.dbt_model_fingerprints values (?, ?, now())",
             rows,
         )
+
+
+def _ensure_fingerprints_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists meta")
+    con.execute(FINGERPRINTS_DDL)
 
 
 def _project_macros(manifest: dict, node: dict) -> set[str]:

@@ -3,7 +3,6 @@
         materialized='incremental',
         unique_key=['tenant_id', 'snapshot_date'],
         incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
     )
 }}
 -- Effective privilege for every day a run took a snapshot: the paths of fct_effective_privilege, one row per day

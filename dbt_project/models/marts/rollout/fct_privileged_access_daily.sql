@@ -3,7 +3,6 @@
         materialized='incremental',
         unique_key=['tenant_id', 'snapshot_date'],
         incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
     )
 }}
 -- Privileged access per tenant, snapshot day and department: how much is standing, how much eligible, and the
