@@ -4,7 +4,8 @@
     a daily build's dbt time, most of it dbt's, not DuckDB's (docs/benchmarks.md). Each failure is one result
     row: the check, the column, what failed (the unexpected values, or the repeated key) and how many rows.
 
-    unique, unique_per_tenant, not_null: column names; accepted_values: column name -> values (compared as text,
+    unique, unique_per_tenant: keys, each a column name or a list of names that are unique together; not_null:
+    column names; accepted_values: column name -> values (compared as text,
     nulls allowed, as in dbt's accepted_values). Fill and value checks share one scan of the model. -#}
 {% test model_checks(model, unique=[], unique_per_tenant=[], not_null=[], accepted_values={}) %}
     {%- if not (unique or unique_per_tenant or not_null or accepted_values) -%}
@@ -54,20 +55,44 @@
         )
         where failing_rows > 0
     {%- endif %}
-    {%- for column in unique %}
+    {#- A key is a column, or a list of columns that together are unique; unique_per_tenant adds tenant_id. -#}
+    {%- set keys = [] -%}
+    {%- for key in unique -%}
+        {%- do keys.append(('unique', [], [key] if key is string else key)) -%}
+    {%- endfor -%}
+    {%- for key in unique_per_tenant -%}
+        {%- do keys.append(('unique_per_tenant', ['tenant_id'], [key] if key is string else key)) -%}
+    {%- endfor -%}
+    {%- for check_name, scope, key in keys -%}
+        {%- set columns = scope + key -%}
+        {%- set key_columns -%}
+            {%- for column in columns %}{{ adapter.quote(column) }}{{ ", " if not loop.last }}{% endfor -%}
+        {%- endset -%}
+        {%- set key_filled -%}
+            {%- for column in key %}{{ adapter.quote(column) }} is not null{{ " and " if not loop.last }}{% endfor -%}
+        {%- endset %}
+        {#- Repeats are looked for among the keys' 64-bit hashes first: grouping 34M hashes took half the time of
+            grouping the 34M text keys. Only keys whose hash repeats are then grouped as text, so a collision of
+            two different keys is never reported. #}
         union all
-        select 'unique', '{{ column }}', cast({{ adapter.quote(column) }} as varchar), count(*)
-        from {{ model }}
-        where {{ adapter.quote(column) }} is not null
-        group by {{ adapter.quote(column) }}
-        having count(*) > 1
-    {%- endfor %}
-    {%- for column in unique_per_tenant %}
-        union all
-        select 'unique_per_tenant', '{{ column }}', tenant_id || ' ' || cast({{ adapter.quote(column) }} as varchar), count(*)
-        from {{ model }}
-        where {{ adapter.quote(column) }} is not null
-        group by tenant_id, {{ adapter.quote(column) }}
-        having count(*) > 1
+        select * from (
+            with repeated_hashes as (
+                select hash({{ key_columns }}) as key_hash
+                from {{ model }}
+                where {{ key_filled }}
+                group by key_hash
+                having count(*) > 1
+            )
+
+            select
+                '{{ check_name }}',
+                '{{ key | join(', ') }}',
+                concat_ws(' ', {% for column in columns %}cast({{ adapter.quote(column) }} as varchar){{ ", " if not loop.last }}{% endfor %}),
+                count(*)
+            from {{ model }}
+            where {{ key_filled }} and hash({{ key_columns }}) in (select repeated_hashes.key_hash from repeated_hashes)
+            group by {{ key_columns }}
+            having count(*) > 1
+        )
     {%- endfor %}
 {% endtest %}
