@@ -3,8 +3,9 @@
     python -m bench.transform.run [--requests 1000000,10000000] [--threads 2] [--write-docs]
 
 Per size: raw tables written straight with DuckDB SQL (no Graph, no emulator): a year of PIM activation
-requests in the audit-event shapes of docs/audit-events.md (about 3.4 events per request), 1 user per 20
-requests, 43 built-in roles with their PIM policies, eligibilities and assignments; then
+requests in the audit-event shapes of docs/audit-events.md (about 3.4 events per request), nine in ten in
+working hours, 1 user per 20 requests, 43 built-in roles with their PIM policies, eligibilities and
+assignments; then
 
 0. the audit events typed as landing types them (pipelines/lib/warehouse/typed_events.py: one thread, the landing
    pool), timed on its own: a real deployment pays it once per load, in extraction, not in dbt;
@@ -194,15 +195,30 @@ def build_raw(path: Path, requests: int) -> float:
     return type_audits_as_landing_does(path, "load-audits-1")
 
 
+def _working_hours(spread_ms: str) -> str:
+    """SQL for when request `i` is made, from `spread_ms`, its instant (epoch ms) when requests are spread evenly.
+
+    Nine in ten move into working hours, as people elevate at work: the same day (a weekend's to the Friday before),
+    its time of day squeezed into 08:00-17:00 UTC, inside the default design's business hours (08:00-19:00 on
+    weekdays) even after a tier-0 approval. One in ten keeps its instant, at any hour and day. Spread evenly, two
+    in three activations fell outside business hours and raised an after-hours alert each."""
+    day = f"(({spread_ms}) // 86400000)"
+    weekend_days = f"greatest(({day} + 3) % 7 - 4, 0)"  # 1970-01-01 was a Thursday: Saturday 1, Sunday 2
+    seconds_into_day = f"((({spread_ms}) % 86400000) // 1000)"
+    working_ms = f"(({day} - {weekend_days}) * 86400000 + (8 * 3600 + {seconds_into_day} * 9 // 24) * 1000)"
+    return f"make_timestamptz(1000 * (case when i % 10 = 0 then {spread_ms} else {working_ms} end))"
+
+
 def add_audits(
     con: duckdb.DuckDBPyConnection, first: int, count: int, load_id: str, loaded: datetime, users: int, eligible: int
 ) -> None:
-    """`count` activation requests numbered from `first`, one every few seconds through the year, as audit events:
+    """`count` activation requests numbered from `first`, spread through the year (_working_hours), as audit events:
     requested, approval asked and decided (tier-0 roles), completed and ran out.
 
     Landing types them as well; see type_audits_as_landing_does."""
     start = datetime(2025, 11, 1, tzinfo=UTC)
     spacing = 365 * 86_400 / 1_000_000  # a million requests a year, whatever the size: later ones keep going
+    spread_ms = f"epoch_ms(timestamptz '{start.isoformat()}') + cast(i * {spacing} * 1000 as bigint)"
     con.execute(
         f"""insert into raw.directory_audits (tenant_id, load_id, loaded_at, id, record)
         with requests as (
@@ -213,8 +229,7 @@ def add_audits(
                 roles.id as role_id,
                 roles.tier = 0 as needs_approval,
                 i % 40 = 0 as denied,
-                timestamptz '{start.isoformat()}'
-                + to_milliseconds(cast(i * {spacing} * 1000 as bigint)) as requested_at
+                {_working_hours(spread_ms)} as requested_at
             from range(?, ?) t(i)
             inner join roles on roles.n = (i % ?) % 43
         ),
