@@ -5,8 +5,8 @@
     row: the check, the column, what failed (the unexpected values, or the repeated key) and how many rows.
 
     unique, unique_per_tenant: keys, each a column name or a list of names that are unique together; not_null:
-    column names; accepted_values: column name -> values (compared as text,
-    nulls allowed, as in dbt's accepted_values). Fill and value checks share one scan of the model. -#}
+    column names; accepted_values: column name -> values (compared as text, nulls allowed, as in dbt's
+    accepted_values). Fill and value checks share one scan of the model. -#}
 {% test model_checks(model, unique=[], unique_per_tenant=[], not_null=[], accepted_values={}) %}
     {%- if not (unique or unique_per_tenant or not_null or accepted_values) -%}
         {{ exceptions.raise_compiler_error("model_checks on " ~ model ~ " names no column to check") }}

@@ -142,12 +142,12 @@ window_lengths as (
     from thresholds
 ),
 
--- Each activation of a principal and role with the one threshold - 1 places before it, and the one threshold
--- places before that: the count in the window reaches the threshold at an activation when its (threshold - 1)-th
--- predecessor is inside the window. Two lags in one sort, not a count over a time frame and a lag of that count:
--- the frame and its second sort were most of this model's time at 10M requests. The same principal cannot
--- activate the same role twice at one instant (PIM refuses an overlapping request), so the order by request id only
--- makes ties reproducible.
+-- Among one principal's activations of one role, in time order: the count in the window up to an activation
+-- reaches the threshold when the activation (threshold - 1) places earlier is inside the window. So each row takes
+-- the times 1, threshold - 1 and threshold places earlier: three lags in one sort, not a count over a time frame
+-- and a lag of that count, whose two sorts were most of this model's time at 10M requests. The same principal
+-- cannot activate the same role twice at one instant (PIM refuses an overlapping request), so ordering by request
+-- id only makes ties reproducible.
 activation_windows as (
     select
         activations.tenant_id,
