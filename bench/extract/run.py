@@ -40,7 +40,7 @@ from pipelines.demo_tenant import generate_tenant
 from pipelines.emulator import EmulatorOptions, RunningEmulator, start_emulator
 from pipelines.emulator.paging import page_rule
 from pipelines.lib.paths import REPO_ROOT, VAR_DIR
-from pipelines.lib.warehouse.typed_events import TYPED_EVENTS
+from pipelines.lib.warehouse.typed_events import TYPED_TABLES
 
 BENCH_DIR = VAR_DIR / "bench"
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
@@ -134,14 +134,13 @@ def data_requests(stats: dict[str, Any]) -> int:
 
 def landed_rows(warehouse: Path) -> int:
     """Rows of every raw table but the typed companions: those repeat rows already counted (typed_events.py)."""
-    typed = {events.typed_table for events in TYPED_EVENTS.values()}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         tables = [
             r[0]
             for r in con.execute(
                 "select table_name from information_schema.tables where table_schema = 'raw'"
             ).fetchall()
-            if r[0] not in typed
+            if r[0] not in TYPED_TABLES
         ]
         return sum(con.execute(f'select count(*) from raw."{t}"').fetchone()[0] for t in tables)
 

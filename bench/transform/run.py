@@ -41,7 +41,7 @@ from pipelines.lib.paths import DBT_PROJECT_DIR, DEFAULT_DESIGN_FILE, REPO_ROOT,
 from pipelines.lib.warehouse.design_tables import write_design
 from pipelines.lib.warehouse.landing import connect_for_landing
 from pipelines.lib.warehouse.schema import ensure_meta, ensure_raw_table
-from pipelines.lib.warehouse.typed_events import TYPED_EVENTS, type_load
+from pipelines.lib.warehouse.typed_events import TYPED_TABLES, type_load
 
 BENCH_DIR = VAR_DIR / "bench" / "transform"
 TENANT = "b3c0ffee-0000-4000-8000-0000000bench"
@@ -70,8 +70,7 @@ def raw_tables() -> list[str]:
     The typed companions of event tables are not collections: landing writes them (typed_events.py)."""
     sources = yaml.safe_load((DBT_PROJECT_DIR / "models/staging/graph/_graph__sources.yml").read_text())
     raw = next(s for s in sources["sources"] if s["name"] == "raw")
-    typed = {events.typed_table for events in TYPED_EVENTS.values()}
-    return [t["name"] for t in raw["tables"] if t["name"] not in typed]
+    return [t["name"] for t in raw["tables"] if t["name"] not in TYPED_TABLES]
 
 
 def _load(con: duckdb.DuckDBPyConnection, collection: str, load_id: str, at: datetime, rows: int) -> None:

@@ -79,6 +79,8 @@ DIRECTORY_AUDITS = TypedEvents(
 )
 
 TYPED_EVENTS = {typed.raw_table: typed for typed in (DIRECTORY_AUDITS,)}
+# The companions are not collections: whatever counts or lists the collections' raw tables leaves these out.
+TYPED_TABLES = frozenset(typed.typed_table for typed in TYPED_EVENTS.values())
 
 
 def ensure_typed_table(con: duckdb.DuckDBPyConnection, raw_table: str) -> None:
