@@ -12,7 +12,12 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: env demo test lint ui metrics clean
+# The suite runs on every core (tests/conftest.py says how it is split); the unit tier alone is `make test-fast`.
+PYTEST_WORKERS ?= auto
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+FAST_TIERS := tests/unit tests/assets tests/checks tests/automation
+
+.PHONY: env demo test test-fast lint ui metrics clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -43,10 +48,15 @@ metrics: env
 lint: env
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/sqlfluff lint dbt_project/models
+	$(BIN)/sqlfluff lint --processes 0 dbt_project/models
 
 test: lint $(MANIFEST)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
+
+# The edit loop: ruff and the unit tier, no end-to-end run (sqlfluff and the integration tier stay in `make test`).
+test-fast: $(MANIFEST)
+	$(BIN)/ruff check .
+	$(BIN)/pytest $(PYTEST_PARALLEL) $(FAST_TIERS) $(PYTEST_ARGS)
 
 clean:
 	rm -rf var dbt_project/target dbt_project/logs .pytest_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import subprocess
 import sys
@@ -25,14 +26,22 @@ from pipelines.refresh import RefreshResult, refresh_in_process
 def dbt_manifest() -> Path:
     """dagster-dbt loads the project from its manifest; `make test` builds it, a bare pytest run may not have."""
     manifest = paths.DBT_PROJECT_DIR / "target" / "manifest.json"
-    if not manifest.exists():
-        subprocess.run(
-            [str(Path(sys.executable).with_name("dbt")), "parse", "--profiles-dir", ".", "--quiet"],
-            cwd=paths.DBT_PROJECT_DIR,
-            env={"PIMLENS_WAREHOUSE": str(paths.VAR_DIR / "warehouse.duckdb"), "PATH": ""},
-            check=True,
-        )
+    # The workers of `pytest -n` start together: one parses, the others wait for its manifest.
+    paths.DBT_PROJECT_DIR.joinpath("target").mkdir(exist_ok=True)
+    with open(paths.DBT_PROJECT_DIR / "target" / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not manifest.exists():
+            _parse_dbt_project()
     return manifest
+
+
+def _parse_dbt_project() -> None:
+    subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "parse", "--profiles-dir", ".", "--quiet"],
+        cwd=paths.DBT_PROJECT_DIR,
+        env={"PIMLENS_WAREHOUSE": str(paths.VAR_DIR / "warehouse.duckdb"), "PATH": ""},
+        check=True,
+    )
 
 
 @dataclass
