@@ -14,7 +14,7 @@ MANIFEST := dbt_project/target/manifest.json
 
 # The suite runs on every core (tests/conftest.py says how it is split); the unit tier alone is `make test-fast`.
 PYTEST_WORKERS ?= auto
-PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder
 FAST_TIERS := tests/unit tests/assets tests/checks tests/automation
 
 .PHONY: env demo test test-fast lint ui metrics clean

@@ -1,24 +1,44 @@
-"""How the suite spreads over the machine's cores (`make test` runs `pytest -n 2 --dist loadgroup`).
+"""How the suite spreads over the machine's cores (`make test` runs `pytest -n auto --dist loadscope`).
 
-Every test joins its module's xdist group, so a module-scoped fixture (a generated tenant, a built warehouse) is
-built once, on one worker. A parametrized module fixture whose cases are worth a worker each marks its params with
-a group of their own (`tests/integration/test_demo_tenant_end_to_end.py`). The slow end-to-end groups go first, so
-the longest work starts at once and the unit tests fill the gaps; `make test` keeps this order
-(`--no-loadscope-reorder`) instead of xdist's default of the largest group first.
+xdist hands each worker whole modules, so a module-scoped fixture (a generated tenant, a built warehouse) is built
+once, on one worker. The modules named in `SCOPE_PER_PARAM` are split further, one unit per parametrized case (one
+per generated tenant), so both workers run tenants. The slow end-to-end modules go first, so the longest work
+starts at once and the unit tests fill the gaps; `make test` keeps this order (`--no-loadscope-reorder`) instead of
+xdist's default of the largest unit first.
+
+Not `--dist loadgroup`: with it (xdist 3.8, pytest 9) a worker set up a module-scoped fixture again for every test.
 """
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from xdist.scheduler import LoadScopeScheduling
+
+# Modules whose module-scoped fixture is parametrized with one expensive case per param (a tenant generated and run
+# end to end): each case is a unit of work of its own.
+SCOPE_PER_PARAM = ("tests/integration/test_demo_tenant_end_to_end.py",)
+PARAM_ID = re.compile(r"\[(?P<id>[^\]]+)\]$")
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+class ModuleOrParamScheduling(LoadScopeScheduling):
+    """xdist's loadscope, with the modules of `SCOPE_PER_PARAM` split by param id."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        module = nodeid.split("::", 1)[0]
+        param = PARAM_ID.search(nodeid)
+        if module in SCOPE_PER_PARAM and param:
+            return f"{module}[{param['id']}]"
+        return super()._split_scope(nodeid)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log) -> LoadScopeScheduling | None:
+    if config.getvalue("dist") != "loadscope":
+        return None
+    return ModuleOrParamScheduling(config, log)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(item.module.__name__ if item.module else item.nodeid))
-    items.sort(key=_start_order)
-
-
-def _start_order(item: pytest.Item) -> int:
     """`slow` first, then the rest; the sort is stable, so each keeps its collection order."""
-    return 0 if item.get_closest_marker("slow") else 1
+    items.sort(key=lambda item: 0 if item.get_closest_marker("slow") else 1)

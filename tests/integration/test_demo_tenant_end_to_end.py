@@ -22,13 +22,9 @@ from .conftest import run_refresh
 pytestmark = pytest.mark.slow
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
-# The largest first: it is the suite's longest piece of work. Each tenant is a group of its own, so that both
-# workers of `pytest -n 2` run tenants (tests/conftest.py).
+# The largest first: it is the suite's longest piece of work. Each tenant is a unit of work of its own for
+# `pytest -n` (tests/conftest.py), so that both workers run tenants.
 TENANTS = [("M", 7), ("S", 7), ("S", 11), ("S", 23)]
-TENANT_PARAMS = [
-    pytest.param((size, seed), id=f"{size}-seed{seed}", marks=pytest.mark.xdist_group(f"{size}-seed{seed}"))
-    for size, seed in TENANTS
-]
 ALERT_RULES = {
     "after_hours_activation",
     "repeated_activation",
@@ -53,7 +49,7 @@ class DemoRun:
             return con.execute(sql).fetchall()
 
 
-@pytest.fixture(scope="module", params=TENANT_PARAMS)
+@pytest.fixture(scope="module", params=TENANTS, ids=[f"{size}-seed{seed}" for size, seed in TENANTS])
 def demo_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
     """One generated tenant and one real pipeline run against it, shared by every assertion below."""
     size, seed = request.param
