@@ -12,6 +12,8 @@ An unknown key or a bad value is a ``DesignError`` that names the key path and w
 
 from __future__ import annotations
 
+import csv
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,12 +24,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from pipelines.lib import paths
+
 DESIGN_ENV = "PIMLENS_DESIGN"
 TIERS = ("tier0", "tier1", "tier2")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# The built-in roles by name (the seed every mart classifies roles with): what a role_tiers key may name.
+ROLE_CATALOGUE_FILE = paths.DBT_PROJECT_DIR / "seeds" / "role_classification.csv"
 
 
 class DesignError(ValueError):
@@ -141,7 +148,13 @@ def parse_design(document: Any, source: Path) -> Design:
     tiers_doc = _mapping(top.get("tiers", {}), "tiers", set(TIERS))
     tiers = {tier: _tier(tiers_doc.get(tier) or {}, f"tiers.{tier}") for tier in TIERS}
     role_tiers_doc = _mapping(top.get("role_tiers", {}), "role_tiers", None)
-    role_tiers = {str(key): _choice(value, f"role_tiers.{key}", TIERS) for key, value in role_tiers_doc.items()}
+    catalogue = role_catalogue()
+    role_tiers: dict[str, str] = {}
+    for key, value in role_tiers_doc.items():
+        template_id = _role_template_id(key, catalogue)
+        if template_id in role_tiers:
+            raise DesignError(f"role_tiers.{key}: the role {template_id} is already given a tier; keep one entry")
+        role_tiers[template_id] = _choice(value, f"role_tiers.{key}", TIERS)
     return Design(
         source=source,
         tiers=tiers,
@@ -254,6 +267,30 @@ def _access_reviews(doc: Any) -> AccessReviewCadence:
     if days == 0:
         raise DesignError(f"{where}.max_days_since_review: expected at least 1 day, got 0")
     return AccessReviewCadence(max_days_since_review=days)
+
+
+def role_catalogue() -> dict[str, str]:
+    """The built-in roles' template ids by display name, from the role classification seed."""
+    with ROLE_CATALOGUE_FILE.open(encoding="utf-8", newline="") as handle:
+        return {row["role_name"]: row["template_id"] for row in csv.DictReader(handle)}
+
+
+def _role_template_id(key: Any, catalogue: Mapping[str, str]) -> str:
+    """A role_tiers key as a role template id: a GUID as it is (custom roles have no name pimlens knows), a
+    built-in role's display name resolved to its id, anything else rejected with the closest role name."""
+    text = str(key).strip()
+    if _GUID.match(text):
+        return text.lower()
+    by_folded_name = {name.casefold(): template_id for name, template_id in catalogue.items()}
+    if text.casefold() in by_folded_name:
+        return by_folded_name[text.casefold()]
+    closest = difflib.get_close_matches(text, list(catalogue), n=1, cutoff=0.5)
+    hint = (
+        f"did you mean {closest[0]!r} ({catalogue[closest[0]]})?" if closest else "no built-in role has a similar name"
+    )
+    raise DesignError(
+        f"role_tiers.{key}: expected a role template id (a GUID) or a built-in role's display name; {hint}"
+    )
 
 
 # -- values -----------------------------------------------------------------------------------------------------
