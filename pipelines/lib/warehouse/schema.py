@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import duckdb
 
+from pipelines.lib.warehouse.quarantine import QUARANTINE_DDL
 from pipelines.lib.warehouse.typed_events import ensure_typed_table
 
 META_DDL = (
@@ -73,6 +74,8 @@ META_DDL = (
         raw_text varchar not null,
         loaded_at timestamptz not null
     )""",
+    # Records set aside as they landed, each with the field and the rule it broke (quarantine.py).
+    QUARANTINE_DDL,
 )
 
 
