@@ -90,6 +90,12 @@ class AccessReviewCadence:
 
 
 @dataclass(frozen=True)
+class DataQuality:
+    # A load that sets aside more records than this blocks its collection's checks; any at all warns.
+    max_quarantined_records: int = 100
+
+
+@dataclass(frozen=True)
 class Design:
     source: Path
     tiers: Mapping[str, TierRequirements]
@@ -102,6 +108,7 @@ class Design:
     waves: tuple[RolloutWave, ...]
     alert_thresholds: AlertThresholds = field(default_factory=AlertThresholds)
     access_reviews: AccessReviewCadence = field(default_factory=AccessReviewCadence)
+    data_quality: DataQuality = field(default_factory=DataQuality)
 
 
 def parse_duration(value: Any, where: str) -> int:
@@ -141,6 +148,7 @@ def parse_design(document: Any, source: Path) -> Design:
             "rollout",
             "alert_thresholds",
             "access_reviews",
+            "data_quality",
         },
     )
     if top.get("version", 1) != 1:
@@ -166,6 +174,7 @@ def parse_design(document: Any, source: Path) -> Design:
         **_rollout(top.get("rollout", {})),
         alert_thresholds=_thresholds(top.get("alert_thresholds", {})),
         access_reviews=_access_reviews(top.get("access_reviews", {})),
+        data_quality=_data_quality(top.get("data_quality", {})),
     )
 
 
@@ -267,6 +276,13 @@ def _access_reviews(doc: Any) -> AccessReviewCadence:
     if days == 0:
         raise DesignError(f"{where}.max_days_since_review: expected at least 1 day, got 0")
     return AccessReviewCadence(max_days_since_review=days)
+
+
+def _data_quality(doc: Any) -> DataQuality:
+    doc = _mapping(doc, "data_quality", {"max_quarantined_records"})
+    if "max_quarantined_records" not in doc:
+        return DataQuality()
+    return DataQuality(_count(doc["max_quarantined_records"], "data_quality.max_quarantined_records"))
 
 
 def role_catalogue() -> dict[str, str]:

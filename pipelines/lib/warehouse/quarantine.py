@@ -172,3 +172,55 @@ def quarantine_load(
         con.execute(f"delete from raw.{table} where rowid in (select row_number from {REJECTED})")
     con.execute(f"drop table {REJECTED}")
     return [QuarantinedRecord(*row) for row in rejected]
+
+
+@dataclass(frozen=True)
+class LoadQuarantine:
+    """What the latest load of one tenant's collection set aside: record copies and dead letters, with examples."""
+
+    tenant_id: str
+    collection: str
+    load_id: str
+    quarantined: int
+    dead_letters: int
+    examples: tuple[str, ...]
+
+    @property
+    def total(self) -> int:
+        return self.quarantined + self.dead_letters
+
+
+LATEST_LOADS_SQL = """with
+    latest as (
+        select tenant_id, collection, max(load_id) as load_id from meta.loads group by tenant_id, collection
+    ),
+    set_aside as (
+        select load_id, record_id, field, reason, false as is_dead_letter from meta.quarantine
+        union all
+        select load_id, json_extract_string(try_cast(raw_text as json), '$.id'), 'id', error, true from raw.dead_letter
+    )
+    select latest.tenant_id, latest.collection, latest.load_id,
+        count(*) filter (where not set_aside.is_dead_letter),
+        count(*) filter (where set_aside.is_dead_letter),
+        list(coalesce(set_aside.record_id, '(no id)') || ' ' || set_aside.field || ': ' || set_aside.reason
+            order by set_aside.record_id, set_aside.field)[1:3]
+    from latest join set_aside on set_aside.load_id = latest.load_id
+    group by all
+    order by 1, 2"""
+
+
+def latest_load_quarantine(con: duckdb.DuckDBPyConnection) -> list[LoadQuarantine]:
+    """Each tenant's latest load of each collection that set anything aside (meta.quarantine, raw.dead_letter)."""
+    return [
+        LoadQuarantine(tenant, collection, load, quarantined, dead, tuple(examples))
+        for tenant, collection, load, quarantined, dead, examples in con.execute(LATEST_LOADS_SQL).fetchall()
+    ]
+
+
+def describe(item: LoadQuarantine) -> str:
+    """One line naming the tenant, collection, load, a few records with field and rule, and what to fix."""
+    return (
+        f"tenant {item.tenant_id}: {item.collection} load {item.load_id} set aside {item.quarantined} records and "
+        f"{item.dead_letters} dead letters (e.g. {'; '.join(item.examples)}); fix them at the source, the next run "
+        "lands them (marts.fct_quarantined_records lists each)"
+    )
