@@ -54,7 +54,7 @@ TENANT_KEYS = {
 TOP_KEYS = {"tenants"}
 WAREHOUSE_ENV = "PIMLENS_WAREHOUSE"
 # Entra tenant, application, workspace and subscription ids are all GUIDs; every warehouse row carries tenant_id.
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 class ConfigError(ValueError):
@@ -202,7 +202,7 @@ def _reject_unknown(path: Path, prefix: str, mapping: dict[str, Any], allowed: s
 
 
 def _guid(path: Path, where: str, value: Any) -> None:
-    if not isinstance(value, str) or not _GUID.match(value):
+    if not isinstance(value, str) or not GUID.match(value):
         raise ConfigError(
             f"{path}: {where} must be a GUID like 00000000-0000-0000-0000-000000000000 (the Directory / Application "
             f"ID on the Azure portal's overview page), got {value!r}."

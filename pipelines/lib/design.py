@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from pipelines.lib import paths
+from pipelines.lib.config import GUID
 
 DESIGN_ENV = "PIMLENS_DESIGN"
 TIERS = ("tier0", "tier1", "tier2")
@@ -32,7 +33,6 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # The built-in roles by name (the seed every mart classifies roles with): what a role_tiers key may name.
 ROLE_CATALOGUE_FILE = paths.DBT_PROJECT_DIR / "seeds" / "role_classification.csv"
 
@@ -295,7 +295,7 @@ def _role_template_id(key: Any, catalogue: Mapping[str, str]) -> str:
     """A role_tiers key as a role template id: a GUID as it is (custom roles have no name pimlens knows), a
     built-in role's display name resolved to its id, anything else rejected with the closest role name."""
     text = str(key).strip()
-    if _GUID.match(text):
+    if GUID.match(text):
         return text.lower()
     by_folded_name = {name.casefold(): template_id for name, template_id in catalogue.items()}
     if text.casefold() in by_folded_name:

@@ -31,7 +31,7 @@ ELIGIBILITIES = DIRECTORY / "roleEligibilityScheduleInstances.json"
 ASSIGNMENTS = DIRECTORY / "roleAssignmentScheduleInstances.json"
 
 
-def plant_bad_records(tenant: Path) -> dict[str, str]:
+def plant_bad_records(tenant: Path) -> dict:
     """Plants one bad record of each kind; returns the id each one concerns, by kind."""
     users = json.loads((tenant / USERS).read_text(encoding="utf-8"))
     eligibilities = json.loads((tenant / ELIGIBILITIES).read_text(encoding="utf-8"))
@@ -41,6 +41,7 @@ def plant_bad_records(tenant: Path) -> dict[str, str]:
         "no_id": users[5]["id"],
         "not_a_date": eligibilities[0]["id"],
         "object_id": assignments[0]["id"],
+        "object_assignment": (assignments[0]["principalId"], assignments[0]["roleDefinitionId"]),
     }
     no_id = {key: value for key, value in users[5].items() if key != "id"}
     (tenant / USERS).write_text(json.dumps([*users[:5], no_id, *users[6:], users[3]]), encoding="utf-8")
@@ -127,7 +128,20 @@ def test_bad_records_are_quarantined_named_and_healed_by_the_next_run(
     with start_emulator(tmp_path / "tenant", state_dir=tmp_path / "emulator-2") as emulator:
         healed = run_refresh(emulator, work, monkeypatch, design=design)
     assert healed.result.success
-    assert read_headline_metrics(healed.warehouse)[tenant] == truth.metrics
+    metrics = read_headline_metrics(healed.warehouse)[tenant]
+    # Alerts are a log, each raised once: the one the faulted run raised because the quarantined schedule made its
+    # assignment look made outside PIM stays in it (docs/reliability.md, "Not handled yet"). Nothing else differs.
+    assert {name: value for name, value in metrics.items() if name != "alerts_raised"} == {
+        name: value for name, value in truth.metrics.items() if name != "alerts_raised"
+    }
+    with duckdb.connect(str(healed.warehouse), read_only=True) as con:
+        alerts = set(
+            con.execute("select alert_rule, principal_id, role_definition_id from marts.fct_alerts").fetchall()
+        )
+    expected = {(alert["rule"], alert["principal_id"], alert["role_definition_id"]) for alert in truth.alerts}
+    assert expected <= alerts
+    assert alerts - expected == {("assignment_outside_pim", *planted["object_assignment"])}
+    assert metrics["alerts_raised"] == truth.metrics["alerts_raised"] + 1
     clean_loads = {table: latest_records(healed.warehouse, table) for table in tables}
     lost = {table: {i for i, _ in clean_loads[table]} - {i for i, _ in bad_loads[table]} for table in tables}
     assert lost == {
