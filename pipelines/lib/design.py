@@ -93,6 +93,9 @@ class AccessReviewCadence:
 class DataQuality:
     # A load that sets aside more records than this blocks its collection's checks; any at all warns.
     max_quarantined_records: int = 100
+    # A collection whose latest load the models may read committed longer ago than this makes the metrics that
+    # need it unknown (metric_sources seed), as a collection the last run could not read does.
+    max_collection_age_seconds: int = 3 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -279,10 +282,17 @@ def _access_reviews(doc: Any) -> AccessReviewCadence:
 
 
 def _data_quality(doc: Any) -> DataQuality:
-    doc = _mapping(doc, "data_quality", {"max_quarantined_records"})
-    if "max_quarantined_records" not in doc:
-        return DataQuality()
-    return DataQuality(_count(doc["max_quarantined_records"], "data_quality.max_quarantined_records"))
+    where = "data_quality"
+    doc = _mapping(doc, where, {"max_quarantined_records", "max_collection_age"})
+    values: dict[str, int] = {}
+    if "max_quarantined_records" in doc:
+        values["max_quarantined_records"] = _count(doc["max_quarantined_records"], f"{where}.max_quarantined_records")
+    if "max_collection_age" in doc:
+        seconds = parse_duration(doc["max_collection_age"], f"{where}.max_collection_age")
+        if seconds == 0:
+            raise DesignError(f"{where}.max_collection_age: expected a duration longer than zero, like P3D")
+        values["max_collection_age_seconds"] = seconds
+    return DataQuality(**values)
 
 
 def role_catalogue() -> dict[str, str]:
