@@ -199,6 +199,24 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0 if healthy else 1
 
 
+def cmd_release_load(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from pipelines.lib.warehouse.schema import ensure_meta
+    from pipelines.lib.warehouse.verdicts import UnknownLoad, release_load
+
+    with duckdb.connect(str(args.warehouse)) as con:
+        ensure_meta(con)
+        try:
+            gates = release_load(con, args.load_id, args.reason)
+        except UnknownLoad as error:
+            print(f"pimlens release-load: {error}", file=sys.stderr)
+            return 2
+    print(f"Released load {args.load_id} ({gates} gate verdicts overridden, logged in meta.gate_verdicts): the next")
+    print("transform builds the marts with it.")
+    return 0
+
+
 def _fmt(value: float | int | None) -> str:
     if value is None:
         return "unknown"
@@ -249,6 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
     metrics = commands.add_parser("metrics", help="print the headline metrics of a warehouse")
     metrics.add_argument("--warehouse", type=Path, default=paths.VAR_DIR / "warehouse.duckdb")
     metrics.set_defaults(handler=cmd_metrics)
+
+    release = commands.add_parser("release-load", help="let a load a raw gate held into the marts, with a reason")
+    release.add_argument("load_id", help="the held load (the raw check's message and meta.gate_verdicts name it)")
+    release.add_argument("--reason", required=True, help="why it may be read; kept in meta.gate_verdicts")
+    release.add_argument("--warehouse", type=Path, default=paths.VAR_DIR / "warehouse.duckdb")
+    release.set_defaults(handler=cmd_release_load)
     return parser
 
 

@@ -37,7 +37,7 @@ import duckdb
 import yaml
 
 from pipelines.demo_tenant import generate_tenant
-from pipelines.emulator import EmulatorOptions, RunningEmulator, start_emulator
+from pipelines.emulator import DEMO_CLIENT_ID, EmulatorOptions, RunningEmulator, start_emulator
 from pipelines.emulator.paging import page_rule
 from pipelines.lib.paths import REPO_ROOT, VAR_DIR
 from pipelines.lib.warehouse.typed_events import TYPED_TABLES
@@ -87,7 +87,7 @@ def write_config(path: Path, emulator: RunningEmulator) -> None:
     entry = {
         "name": "bench",
         "tenant_id": emulator.tenant_id,
-        "client_id": "pimlens-demo",
+        "client_id": DEMO_CLIENT_ID,
         "client_secret_env": SECRET_ENV,
         "graph_url": emulator.url,
         "authority_url": emulator.url,
@@ -266,7 +266,7 @@ async def naive_rows_per_s(emulator: RunningEmulator, wanted: int) -> tuple[int,
 
     credential = ClientSecretCredential(
         emulator.tenant_id,
-        "pimlens-demo",
+        DEMO_CLIENT_ID,
         "pimlens-demo-secret",
         authority=emulator.url,
         disable_instance_discovery=True,

@@ -12,7 +12,7 @@
         coalesce(
             bool_or(
                 rule_name = 'Approval_EndUser_Assignment'
-                and cast(policy_rule ->> '$.setting.isApprovalRequired' as boolean)
+                and try_cast(policy_rule ->> '$.setting.isApprovalRequired' as boolean)
             ),
             false
         ) as is_approval_required,
@@ -20,11 +20,11 @@
             bool_or(
                 (
                     rule_name = 'Enablement_EndUser_Assignment'
-                    and list_contains(cast(policy_rule -> 'enabledRules' as varchar[]), 'MultiFactorAuthentication')
+                    and list_contains(try_cast(policy_rule -> 'enabledRules' as varchar[]), 'MultiFactorAuthentication')
                 )
                 or (
                     rule_name = 'AuthenticationContext_EndUser_Assignment'
-                    and cast(policy_rule ->> 'isEnabled' as boolean)
+                    and try_cast(policy_rule ->> 'isEnabled' as boolean)
                 )
             ),
             false
@@ -32,14 +32,14 @@
         coalesce(
             bool_or(
                 rule_name = 'Enablement_EndUser_Assignment'
-                and list_contains(cast(policy_rule -> 'enabledRules' as varchar[]), 'Justification')
+                and list_contains(try_cast(policy_rule -> 'enabledRules' as varchar[]), 'Justification')
             ),
             false
         ) as is_justification_required_on_activation,
         coalesce(
             bool_or(
                 rule_name = 'Enablement_EndUser_Assignment'
-                and list_contains(cast(policy_rule -> 'enabledRules' as varchar[]), 'Ticketing')
+                and list_contains(try_cast(policy_rule -> 'enabledRules' as varchar[]), 'Ticketing')
             ),
             false
         ) as is_ticket_required_on_activation,
@@ -49,7 +49,7 @@
         coalesce(
             bool_or(
                 rule_name = 'Expiration_Admin_Eligibility'
-                and not cast(policy_rule ->> 'isExpirationRequired' as boolean)
+                and not try_cast(policy_rule ->> 'isExpirationRequired' as boolean)
             ),
             false
         ) as is_permanent_eligibility_allowed,
@@ -59,7 +59,7 @@
                 case
                     when
                         rule_name = 'Approval_EndUser_Assignment'
-                        and cast(policy_rule ->> '$.setting.isApprovalRequired' as boolean)
+                        and try_cast(policy_rule ->> '$.setting.isApprovalRequired' as boolean)
                         then json_array_length(policy_rule -> '$.setting.approvalStages[0].primaryApprovers')
                 end
             ),

@@ -5,7 +5,7 @@ against a real tenant: only the base URLs and the CA bundle differ.
 
     with start_emulator(tenant_dir, state_dir=state_dir) as emulator:
         credential = ClientSecretCredential(
-            emulator.tenant_id, "pimlens-demo", "pimlens-demo-secret",
+            emulator.tenant_id, DEMO_CLIENT_ID, "pimlens-demo-secret",
             authority=emulator.url, disable_instance_discovery=True, connection_verify=str(emulator.ca_file),
         )
         ...  # Graph at emulator.url + "/v1.0", Log Analytics at emulator.url + "/v1"
@@ -13,7 +13,7 @@ against a real tenant: only the base URLs and the CA bundle differ.
 """
 
 from pipelines.emulator.faults import FaultPlan
-from pipelines.emulator.server import EmulatorOptions, RunningEmulator, start_emulator
+from pipelines.emulator.server import DEMO_CLIENT_ID, EmulatorOptions, RunningEmulator, start_emulator
 from pipelines.emulator.store import TenantFormatError
 
-__all__ = ["EmulatorOptions", "FaultPlan", "RunningEmulator", "TenantFormatError", "start_emulator"]
+__all__ = ["DEMO_CLIENT_ID", "EmulatorOptions", "FaultPlan", "RunningEmulator", "TenantFormatError", "start_emulator"]

@@ -58,6 +58,8 @@ GRAPH_CHALLENGE = (
     'client_id="00000003-0000-0000-c000-000000000000"'
 )
 JSON = "application/json; charset=utf-8"
+# The demo application's client id: a GUID, as Entra gives every application (pimlens' configuration checks it).
+DEMO_CLIENT_ID = "5f0e6d1c-3b2a-4c8e-9d7f-1a2b3c4d5e6f"
 INVALID = "The request had some invalid properties"  # the query API's top-level message for a 400
 MAX_REQUEST_BODY = 1 << 20
 IDLE_TIMEOUT_S = 120  # a keep-alive connection with no request for this long is closed
@@ -67,7 +69,7 @@ SHUTDOWN_POLL_S = 0.05  # how often serve_forever looks for stop(): the longest 
 
 @dataclass(frozen=True)
 class EmulatorOptions:
-    client_id: str = "pimlens-demo"
+    client_id: str = DEMO_CLIENT_ID
     client_secret: str = "pimlens-demo-secret"
     enforce_rate_limits: bool = True
     # Multiplies every Retry-After and throttling window: 0.1 runs the R-1 storm ten times faster.

@@ -22,6 +22,7 @@ tenants:                                  # relative paths are relative to this 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,8 @@ TENANT_KEYS = {
 }
 TOP_KEYS = {"tenants"}
 WAREHOUSE_ENV = "PIMLENS_WAREHOUSE"
+# Entra tenant, application, workspace and subscription ids are all GUIDs; every warehouse row carries tenant_id.
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 class ConfigError(ValueError):
@@ -117,6 +120,13 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Pimlens
     names = [tenant.name for tenant in parsed]
     if len(set(names)) != len(names):
         raise ConfigError(f"{path}: tenant names must be unique, got {names}.")
+    ids = [tenant.tenant_id.lower() for tenant in parsed]
+    for index, tenant_id in enumerate(ids):
+        if tenant_id in ids[:index]:
+            raise ConfigError(
+                f"{path}: tenants[{index}].tenant_id {parsed[index].tenant_id} is also tenants[{ids.index(tenant_id)}]"
+                "'s: list each tenant once (several names for one tenant would land its rows twice)."
+            )
     return PimlensConfig(source=path, tenants=parsed)
 
 
@@ -128,6 +138,8 @@ def _tenant(path: Path, index: int, entry: Any, env: Mapping[str, str]) -> Tenan
     for key in ("name", "tenant_id", "client_id"):
         if not isinstance(entry.get(key), str) or not entry[key].strip():
             raise ConfigError(f"{path}: {where}.{key} is required (a non-empty string).")
+    for key in ("tenant_id", "client_id"):
+        _guid(path, f"{where}.{key}", entry[key])
     secret_env = entry.get("client_secret_env")
     cert = entry.get("certificate_path")
     if bool(secret_env) == bool(cert):
@@ -162,9 +174,13 @@ def _tenant(path: Path, index: int, entry: Any, env: Mapping[str, str]) -> Tenan
     workspace = entry.get("log_analytics_workspace_id")
     if workspace is not None and (not isinstance(workspace, str) or not workspace.strip()):
         raise ConfigError(f"{path}: {where}.log_analytics_workspace_id must be the workspace id (a string).")
+    if workspace is not None:
+        _guid(path, f"{where}.log_analytics_workspace_id", workspace)
     subscriptions = entry.get("azure_subscriptions", [])
     if not isinstance(subscriptions, list) or not all(isinstance(s, str) and s for s in subscriptions):
         raise ConfigError(f"{path}: {where}.azure_subscriptions must be a list of subscription ids.")
+    for position, subscription in enumerate(subscriptions):
+        _guid(path, f"{where}.azure_subscriptions[{position}]", subscription)
     return TenantSettings(
         name=entry["name"],
         azure_subscriptions=tuple(subscriptions),
@@ -183,6 +199,14 @@ def _reject_unknown(path: Path, prefix: str, mapping: dict[str, Any], allowed: s
     unknown = sorted(set(mapping) - allowed)
     if unknown:
         raise ConfigError(f"{path}: unknown key {prefix}{unknown[0]}; allowed keys are {sorted(allowed)}.")
+
+
+def _guid(path: Path, where: str, value: Any) -> None:
+    if not isinstance(value, str) or not GUID.match(value):
+        raise ConfigError(
+            f"{path}: {where} must be a GUID like 00000000-0000-0000-0000-000000000000 (the Directory / Application "
+            f"ID on the Azure portal's overview page), got {value!r}."
+        )
 
 
 def _resolve(path: Path, value: str) -> Path:

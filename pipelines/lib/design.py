@@ -12,6 +12,8 @@ An unknown key or a bad value is a ``DesignError`` that names the key path and w
 
 from __future__ import annotations
 
+import csv
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,12 +24,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from pipelines.lib import paths
+from pipelines.lib.config import GUID
+
 DESIGN_ENV = "PIMLENS_DESIGN"
 TIERS = ("tier0", "tier1", "tier2")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+# The built-in roles by name (the seed every mart classifies roles with): what a role_tiers key may name.
+ROLE_CATALOGUE_FILE = paths.DBT_PROJECT_DIR / "seeds" / "role_classification.csv"
 
 
 class DesignError(ValueError):
@@ -83,6 +90,15 @@ class AccessReviewCadence:
 
 
 @dataclass(frozen=True)
+class DataQuality:
+    # A load that sets aside more records than this blocks its collection's checks; any at all warns.
+    max_quarantined_records: int = 100
+    # A collection whose latest load the models may read committed longer ago than this makes the metrics that
+    # need it unknown (metric_sources seed), as a collection the last run could not read does.
+    max_collection_age_seconds: int = 3 * 24 * 3600
+
+
+@dataclass(frozen=True)
 class Design:
     source: Path
     tiers: Mapping[str, TierRequirements]
@@ -95,6 +111,7 @@ class Design:
     waves: tuple[RolloutWave, ...]
     alert_thresholds: AlertThresholds = field(default_factory=AlertThresholds)
     access_reviews: AccessReviewCadence = field(default_factory=AccessReviewCadence)
+    data_quality: DataQuality = field(default_factory=DataQuality)
 
 
 def parse_duration(value: Any, where: str) -> int:
@@ -134,6 +151,7 @@ def parse_design(document: Any, source: Path) -> Design:
             "rollout",
             "alert_thresholds",
             "access_reviews",
+            "data_quality",
         },
     )
     if top.get("version", 1) != 1:
@@ -141,7 +159,13 @@ def parse_design(document: Any, source: Path) -> Design:
     tiers_doc = _mapping(top.get("tiers", {}), "tiers", set(TIERS))
     tiers = {tier: _tier(tiers_doc.get(tier) or {}, f"tiers.{tier}") for tier in TIERS}
     role_tiers_doc = _mapping(top.get("role_tiers", {}), "role_tiers", None)
-    role_tiers = {str(key): _choice(value, f"role_tiers.{key}", TIERS) for key, value in role_tiers_doc.items()}
+    catalogue = role_catalogue()
+    role_tiers: dict[str, str] = {}
+    for key, value in role_tiers_doc.items():
+        template_id = _role_template_id(key, catalogue)
+        if template_id in role_tiers:
+            raise DesignError(f"role_tiers.{key}: the role {template_id} is already given a tier; keep one entry")
+        role_tiers[template_id] = _choice(value, f"role_tiers.{key}", TIERS)
     return Design(
         source=source,
         tiers=tiers,
@@ -153,6 +177,7 @@ def parse_design(document: Any, source: Path) -> Design:
         **_rollout(top.get("rollout", {})),
         alert_thresholds=_thresholds(top.get("alert_thresholds", {})),
         access_reviews=_access_reviews(top.get("access_reviews", {})),
+        data_quality=_data_quality(top.get("data_quality", {})),
     )
 
 
@@ -254,6 +279,44 @@ def _access_reviews(doc: Any) -> AccessReviewCadence:
     if days == 0:
         raise DesignError(f"{where}.max_days_since_review: expected at least 1 day, got 0")
     return AccessReviewCadence(max_days_since_review=days)
+
+
+def _data_quality(doc: Any) -> DataQuality:
+    where = "data_quality"
+    doc = _mapping(doc, where, {"max_quarantined_records", "max_collection_age"})
+    values: dict[str, int] = {}
+    if "max_quarantined_records" in doc:
+        values["max_quarantined_records"] = _count(doc["max_quarantined_records"], f"{where}.max_quarantined_records")
+    if "max_collection_age" in doc:
+        seconds = parse_duration(doc["max_collection_age"], f"{where}.max_collection_age")
+        if seconds == 0:
+            raise DesignError(f"{where}.max_collection_age: expected a duration longer than zero, like P3D")
+        values["max_collection_age_seconds"] = seconds
+    return DataQuality(**values)
+
+
+def role_catalogue() -> dict[str, str]:
+    """The built-in roles' template ids by display name, from the role classification seed."""
+    with ROLE_CATALOGUE_FILE.open(encoding="utf-8", newline="") as handle:
+        return {row["role_name"]: row["template_id"] for row in csv.DictReader(handle)}
+
+
+def _role_template_id(key: Any, catalogue: Mapping[str, str]) -> str:
+    """A role_tiers key as a role template id: a GUID as it is (custom roles have no name pimlens knows), a
+    built-in role's display name resolved to its id, anything else rejected with the closest role name."""
+    text = str(key).strip()
+    if GUID.match(text):
+        return text.lower()
+    by_folded_name = {name.casefold(): template_id for name, template_id in catalogue.items()}
+    if text.casefold() in by_folded_name:
+        return by_folded_name[text.casefold()]
+    closest = difflib.get_close_matches(text, list(catalogue), n=1, cutoff=0.5)
+    hint = (
+        f"did you mean {closest[0]!r} ({catalogue[closest[0]]})?" if closest else "no built-in role has a similar name"
+    )
+    raise DesignError(
+        f"role_tiers.{key}: expected a role template id (a GUID) or a built-in role's display name; {hint}"
+    )
 
 
 # -- values -----------------------------------------------------------------------------------------------------

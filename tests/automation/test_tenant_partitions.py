@@ -31,8 +31,13 @@ def instance() -> Iterator[dg.DagsterInstance]:
 
 def write_config(path: Path, names: list[str], monkeypatch: pytest.MonkeyPatch) -> PimlensSource:
     tenants = [
-        {"name": name, "tenant_id": f"tenant-{name}", "client_id": "reader", "client_secret_env": SECRET_ENV}
-        for name in names
+        {
+            "name": name,
+            "tenant_id": f"00000000-0000-0000-0000-{index:012d}",
+            "client_id": "c0000000-0000-0000-0000-000000000000",
+            "client_secret_env": SECRET_ENV,
+        }
+        for index, name in enumerate(names)
     ]
     path.write_text(yaml.safe_dump({"tenants": tenants}), encoding="utf-8")
     monkeypatch.setenv(SECRET_ENV, "not-used-here")

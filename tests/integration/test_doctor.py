@@ -40,4 +40,4 @@ def test_doctor_reports_a_wrong_secret_as_a_credential_problem(serve_tenant) -> 
     settings = replace(settings_for(serve_tenant(TENANT, options), options), client_secret="wrong")
     (finding,) = check_tenant(settings)
     assert (finding.collection, finding.ok) == ("credentials", False)
-    assert "could not get a token for pimlens-demo" in finding.detail
+    assert f"could not get a token for {options.client_id}" in finding.detail

@@ -37,7 +37,8 @@ FAULTS = {
     "truncated_and_incomplete_bodies": FaultPlan(seed=4, truncate_rate=0.15, incomplete_body_rate=0.15),
     "empty_pages_with_next_links": FaultPlan(seed=5, empty_page_rate=0.4),
     "expired_page_token": FaultPlan(seed=6, expire_page_token_at=2),
-    "token_endpoint_failures": FaultPlan(seed=7, token_failure_rate=0.3),
+    # Token faults are drawn per client id: with the demo application's id, seed 5 fails the first token request.
+    "token_endpoint_failures": FaultPlan(seed=5, token_failure_rate=0.3),
 }
 
 

@@ -13,6 +13,7 @@ from pipelines.defs.dbt.project import dbt_project
 from pipelines.defs.resources import DUCKDB_WRITER_POOL, Warehouse
 from pipelines.lib.dbt_commands import SCHEDULED_BUILD
 from pipelines.lib.warehouse.model_upgrades import drop_changed_models, record_built_models
+from pipelines.lib.warehouse.schema import ensure_meta
 from pipelines.lib.warehouse.typed_events import ensure_typed_tables
 
 # The design tables are all written by one asset, design/programme, so several dbt sources share its key.
@@ -29,7 +30,9 @@ def pimlens_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
     manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
     dropped = []
     with warehouse.connect() as con:
-        # Landing types the audit events; this only matters to a warehouse that has landed nothing since an upgrade.
+        # Landing creates meta.quarantine and types the audit events; this only matters to a warehouse that has
+        # landed nothing since an upgrade.
+        ensure_meta(con)
         ensure_typed_tables(con)
         # After an upgrade, incremental models whose definition changed are derived from raw again
         # (model_upgrades.py). Only in a run of every model: a subset run would leave a dropped model missing until

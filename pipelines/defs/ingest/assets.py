@@ -65,6 +65,13 @@ def _log_gaps(context: dg.AssetExecutionContext, tenant: str, report: IngestRepo
             f"{tenant}: {len(report.extracted.dead_letters)} records of {report.spec.table} could not be read "
             "and went to raw.dead_letter"
         )
+    quarantined = report.loaded.quarantined if report.loaded else ()
+    if quarantined:
+        examples = "; ".join(f"{item.record_id} {item.field}: {item.reason}" for item in quarantined[:3])
+        context.log.warning(
+            f"{tenant}: {len(quarantined)} records of {report.spec.table} were set aside in meta.quarantine "
+            f"(e.g. {examples}); the rest landed. Fix them at the source and the next run lands them."
+        )
 
 
 def _summary(tenant: TenantSettings, report: IngestReport) -> dict[str, object]:
@@ -77,4 +84,5 @@ def _summary(tenant: TenantSettings, report: IngestReport) -> dict[str, object]:
         "requests": report.extracted.requests,
         "throttled": report.extracted.throttled,
         "dead_letters": len(report.extracted.dead_letters),
+        "quarantined": len(report.loaded.quarantined) if report.loaded else 0,
     }

@@ -55,7 +55,10 @@ class CollectionSpec:
     kql_where: str = ""
 
     def first_url(self, base_url: str, *, since: datetime | None = None, keys: Mapping[str, str] | None = None) -> str:
-        params = {name: value.format_map(keys or {}) for name, value in self.params.items()}
+        # A key goes into a quoted OData string literal, where a quote is written twice: a group id holding a '
+        # must not end the literal early (Graph answers 400 to the broken filter).
+        literals = {name: value.replace("'", "''") for name, value in (keys or {}).items()}
+        params = {name: value.format_map(literals) for name, value in self.params.items()}
         if self.mode is LoadMode.INCREMENTAL and since is not None:
             window = f"{self.time_property} ge {since.strftime('%Y-%m-%dT%H:%M:%SZ')}"
             params["$filter"] = f"{params['$filter']} and {window}" if "$filter" in params else window

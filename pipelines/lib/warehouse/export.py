@@ -76,7 +76,9 @@ def export_marts(con: duckdb.DuckDBPyConnection, out_dir: Path, *, schema: str =
             raise UnexportableColumn(f"{schema}.{table}: {error}") from None
         select = ", ".join(f'{expression} as "{name}"' for name, expression, _ in portable)
         file = staging / f"{table}.parquet"
-        con.execute(f"copy (select {select} from {schema}.{table}) to '{file}' (format parquet)")
+        # The folder is the user's to name: its path is quoted as a DuckDB string literal, ' written twice.
+        target = str(file).replace("'", "''")
+        con.execute(f"copy (select {select} from {schema}.{table}) to '{target}' (format parquet)")
         rows = con.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
         exported.append(ExportedTable(table, rows, out_dir / file.name, {name: type_ for name, _, type_ in portable}))
     manifest = {

@@ -20,6 +20,7 @@ import duckdb
 from pipelines.lib.graph.collections import CollectionSpec, LoadMode
 from pipelines.lib.graph.extract import MAX_RECORD_BYTES, ExtractResult
 from pipelines.lib.graph.record_file import keys_path
+from pipelines.lib.warehouse.quarantine import QuarantinedRecord, quarantine_load, strict_instant_sql
 from pipelines.lib.warehouse.schema import ensure_meta, ensure_raw_table
 from pipelines.lib.warehouse.typed_events import type_load
 
@@ -65,6 +66,8 @@ class LoadSummary:
     rows_inserted: int
     dead_letters: int
     watermark: datetime | None
+    # The records of this load set aside in meta.quarantine (they are not in the raw table).
+    quarantined: tuple[QuarantinedRecord, ...] = ()
 
 
 def land_extracted(warehouse: Path, spec: CollectionSpec, **landing: Any) -> LoadSummary:
@@ -128,6 +131,7 @@ def land_collection(
         else:
             watermark = _land_new_events(con, spec, tenant_id, load_id, source, _keys_source(ndjson_path))
         # Read back from the table, not the file: the JSON scan's buffers are gone by now (see LANDING_SETTINGS).
+        quarantined = quarantine_load(con, spec.table, tenant_id, load_id, snapshot=spec.mode is LoadMode.SNAPSHOT)
         type_load(con, spec.table, load_id)
         inserted = _count(con, spec.table, tenant_id) - before
         _insert_dead_letters(con, spec.table, tenant_id, load_id, extracted)
@@ -153,7 +157,7 @@ def land_collection(
     except BaseException:
         con.execute("rollback")
         raise
-    return LoadSummary(load_id, extracted.rows, inserted, len(extracted.dead_letters), watermark)
+    return LoadSummary(load_id, extracted.rows, inserted, len(extracted.dead_letters), watermark, tuple(quarantined))
 
 
 def record_coverage(
@@ -255,7 +259,7 @@ def _land_new_events(
     # the scan ends before the dedupe starts, and the table itself spills.
     con.execute(
         f"""create or replace temp table {INCOMING_KEYS} as
-        select line, id, try_cast(event_at as timestamptz) as event_at from {keys}"""
+        select line, id, {strict_instant_sql("event_at")} as event_at from {keys}"""
     )
     span = _event_span(con)
     # An incoming row without a time could be any event, so then every stored load is compared.

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import duckdb
 
+from pipelines.lib.warehouse.quarantine import QUARANTINE_DDL
 from pipelines.lib.warehouse.typed_events import ensure_typed_table
+from pipelines.lib.warehouse.verdicts import GATE_VERDICTS_DDL
 
 META_DDL = (
     "create schema if not exists raw",
@@ -73,6 +75,10 @@ META_DDL = (
         raw_text varchar not null,
         loaded_at timestamptz not null
     )""",
+    # Records set aside as they landed, each with the field and the rule it broke (quarantine.py).
+    QUARANTINE_DDL,
+    # Each blocking raw gate's verdict per tenant and load; a blocked load stays out of the marts (verdicts.py).
+    GATE_VERDICTS_DDL,
 )
 
 

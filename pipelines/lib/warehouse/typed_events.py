@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from pipelines.lib.warehouse.quarantine import strict_instant_sql
+
 
 @dataclass(frozen=True)
 class TypedEvents:
@@ -45,10 +47,10 @@ class TypedEvents:
 
 
 # One json_transform parses the record once into a struct: every `->>` would parse it again. Fields of other types
-# read as null, and so does a time that does not parse: a malformed event must never stop its load from landing
-# (the staging model's not-null test on activity_at reports it instead). Targets and details are lists whose order
-# Microsoft does not promise: each is picked by its type or key. StartTime / ExpirationTime are the requested span
-# on a request event, the granted one on a completed event.
+# read as null, and so does a time that does not parse or names no zone (never read in the host's zone): a malformed
+# event must never stop its load from landing. Landing quarantines such an event before it is typed (quarantine.py).
+# Targets and details are lists whose order Microsoft does not promise: each is picked by its type or key.
+# StartTime / ExpirationTime are the requested span on a request event, the granted one on a completed event.
 DIRECTORY_AUDITS = TypedEvents(
     raw_table="directory_audits",
     struct_schema="""{
@@ -59,9 +61,9 @@ DIRECTORY_AUDITS = TypedEvents(
         "targetResources": [{"id": "VARCHAR", "type": "VARCHAR"}],
         "additionalDetails": [{"key": "VARCHAR", "value": "VARCHAR"}]
     }""",
-    columns="""
+    columns=f"""
         fields.activityDisplayName as activity_display_name,
-        try_cast(fields.activityDateTime as timestamptz) as activity_at,
+        {strict_instant_sql("fields.activityDateTime")} as activity_at,
         fields.result as result,
         fields.initiatedBy.user.id as initiated_by_user_id,
         list_filter(fields.targetResources, lambda target: target.type = 'Role')[1].id as role_definition_id,

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pipelines.emulator import EmulatorOptions, RunningEmulator, start_emulator
+from pipelines.emulator import DEMO_CLIENT_ID, EmulatorOptions, RunningEmulator, start_emulator
 
 TENANT_ID = "c9a5d7f1-0000-4000-8000-000000000001"
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
@@ -68,7 +68,7 @@ def token(emulator: RunningEmulator, scope: str = GRAPH_SCOPE) -> str:
         f"{emulator.url}/{emulator.tenant_id}/oauth2/v2.0/token",
         data={
             "grant_type": "client_credentials",
-            "client_id": "pimlens-demo",
+            "client_id": DEMO_CLIENT_ID,
             "client_secret": "pimlens-demo-secret",
             "scope": scope,
         },

@@ -10,7 +10,7 @@ from azure.core.pipeline.transport import RequestsTransport
 from azure.core.rest import HttpRequest
 from azure.identity import ClientSecretCredential
 
-from pipelines.emulator import FaultPlan, RunningEmulator
+from pipelines.emulator import DEMO_CLIENT_ID, FaultPlan, RunningEmulator
 from pipelines.emulator.arm import ARM_READ_PERMISSION
 
 from .conftest import http, token
@@ -140,7 +140,7 @@ def test_azure_core_pipeline_client_with_azure_identity_reads_a_page(serve) -> N
     emulator = serve(arm_tenant(120))
     credential = ClientSecretCredential(
         emulator.tenant_id,
-        "pimlens-demo",
+        DEMO_CLIENT_ID,
         "pimlens-demo-secret",
         authority=emulator.url,
         disable_instance_discovery=True,

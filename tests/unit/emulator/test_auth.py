@@ -2,12 +2,12 @@ import pytest
 from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import ClientSecretCredential
 
-from pipelines.emulator import RunningEmulator
+from pipelines.emulator import DEMO_CLIENT_ID, RunningEmulator
 
 from .conftest import GRAPH_SCOPE, graph_error, http, users
 
 
-def credential(emulator: RunningEmulator, client_id: str = "pimlens-demo", secret: str = "pimlens-demo-secret"):
+def credential(emulator: RunningEmulator, client_id: str = DEMO_CLIENT_ID, secret: str = "pimlens-demo-secret"):
     return ClientSecretCredential(
         emulator.tenant_id,
         client_id,
@@ -41,7 +41,7 @@ def test_wrong_secret_is_invalid_client(serve) -> None:
         f"{emulator.url}/{emulator.tenant_id}/oauth2/v2.0/token",
         data={
             "grant_type": "client_credentials",
-            "client_id": "pimlens-demo",
+            "client_id": DEMO_CLIENT_ID,
             "client_secret": "x",
             "scope": GRAPH_SCOPE,
         },
@@ -67,7 +67,7 @@ def test_wrong_tenant_and_unknown_scope_are_refused(serve) -> None:
         f"{emulator.url}/{emulator.tenant_id}/oauth2/v2.0/token",
         data={
             "grant_type": "client_credentials",
-            "client_id": "pimlens-demo",
+            "client_id": DEMO_CLIENT_ID,
             "client_secret": "pimlens-demo-secret",
             "scope": "https://vault.azure.net/.default",
         },

@@ -6,7 +6,7 @@ import httpx
 import orjson
 import pytest
 
-from pipelines.emulator import FaultPlan
+from pipelines.emulator import DEMO_CLIENT_ID, FaultPlan
 
 from .conftest import GraphClient, graph_error, http, users
 
@@ -89,7 +89,7 @@ def test_token_endpoint_failures(serve) -> None:
         f"{emulator.url}/{emulator.tenant_id}/oauth2/v2.0/token",
         data={
             "grant_type": "client_credentials",
-            "client_id": "pimlens-demo",
+            "client_id": DEMO_CLIENT_ID,
             "client_secret": "pimlens-demo-secret",
             "scope": "https://graph.microsoft.com/.default",
         },

@@ -8,7 +8,7 @@ from azure.core.exceptions import HttpResponseError
 from azure.identity import ClientSecretCredential
 from azure.monitor.query import LogsQueryClient, LogsQueryStatus
 
-from pipelines.emulator import RunningEmulator
+from pipelines.emulator import DEMO_CLIENT_ID, RunningEmulator
 from pipelines.emulator.loganalytics import LogAnalytics, QueryError, parse_kql, parse_timespan
 from pipelines.emulator.store import TenantStore
 
@@ -34,7 +34,7 @@ AUDIT_ROWS = [
 def logs_client(emulator: RunningEmulator, **kwargs) -> LogsQueryClient:
     credential = ClientSecretCredential(
         emulator.tenant_id,
-        "pimlens-demo",
+        DEMO_CLIENT_ID,
         "pimlens-demo-secret",
         authority=emulator.url,
         disable_instance_discovery=True,

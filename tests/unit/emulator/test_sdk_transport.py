@@ -12,7 +12,7 @@ from kiota_authentication_azure.azure_identity_authentication_provider import Az
 from kiota_http.httpx_request_adapter import HttpxRequestAdapter
 from msgraph_core import GraphClientFactory
 
-from pipelines.emulator import RunningEmulator
+from pipelines.emulator import DEMO_CLIENT_ID, RunningEmulator
 
 from .conftest import GRAPH_SCOPE, users
 
@@ -20,7 +20,7 @@ from .conftest import GRAPH_SCOPE, users
 async def fetch_all(emulator: RunningEmulator, first_url: str) -> tuple[list[dict], list[str]]:
     credential = ClientSecretCredential(
         emulator.tenant_id,
-        "pimlens-demo",
+        DEMO_CLIENT_ID,
         "pimlens-demo-secret",
         authority=emulator.url,
         disable_instance_discovery=True,

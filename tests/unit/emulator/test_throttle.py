@@ -1,5 +1,6 @@
 import time
 
+from pipelines.emulator import DEMO_CLIENT_ID
 from pipelines.emulator.throttle import Throttler, request_cost, tenant_size_budget
 
 from .conftest import GraphClient, graph_error, users
@@ -16,7 +17,7 @@ def test_audit_logs_allow_five_requests_per_window_then_429(serve) -> None:
     assert refused.status_code == 429
     assert graph_error(refused)["code"] == "TooManyRequests"
     assert refused.headers["Retry-After"] == "1"
-    assert refused.headers["x-ms-throttle-scope"] == f"Tenant_Application/Read/pimlens-demo/{emulator.tenant_id}"
+    assert refused.headers["x-ms-throttle-scope"] == f"Tenant_Application/Read/{DEMO_CLIENT_ID}/{emulator.tenant_id}"
     assert emulator.stats()["retry_after_violations"] == 0
 
     # Asking again before Retry-After has passed is a client violation, and is refused again.

@@ -1,26 +1,39 @@
 from pathlib import Path
+from string import Template
 
 import pytest
 
 from pipelines.lib.config import AUTHORITY_URL, GRAPH_URL, ConfigError, load_config
 
 SECRET_ENV = {"READER_SECRET": "s3cret"}
+# Tenant and client ids are GUIDs; the documents below name them $T1, $C and so on.
+IDS = {
+    "T0": "10000000-0000-0000-0000-000000000000",
+    "T1": "10000000-0000-0000-0000-000000000001",
+    "T2": "10000000-0000-0000-0000-000000000002",
+    "C": "c0000000-0000-0000-0000-000000000000",
+    "C1": "c0000000-0000-0000-0000-000000000001",
+}
 
 
 def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "pimlens.yaml"
-    path.write_text(text, encoding="utf-8")
+    path.write_text(Template(text).safe_substitute(IDS), encoding="utf-8")
     return path
 
 
 def test_a_real_tenant_needs_only_ids_and_the_secret_variable(tmp_path: Path) -> None:
     path = write(
         tmp_path,
-        "tenants:\n  - name: contoso\n    tenant_id: t1\n    client_id: c1\n    client_secret_env: READER_SECRET\n",
+        "tenants:\n  - name: contoso\n    tenant_id: $T1\n    client_id: $C1\n    client_secret_env: READER_SECRET\n",
     )
     config = load_config(path, SECRET_ENV)
     (tenant,) = config.tenants
-    assert (tenant.tenant_id, tenant.client_id, tenant.client_secret) == ("t1", "c1", "s3cret")
+    assert (tenant.tenant_id, tenant.client_id, tenant.client_secret) == (
+        "10000000-0000-0000-0000-000000000001",
+        "c0000000-0000-0000-0000-000000000001",
+        "s3cret",
+    )
     assert (tenant.graph_url, tenant.authority_url) == (GRAPH_URL, AUTHORITY_URL)
     assert not tenant.is_custom_authority
     assert "s3cret" not in repr(tenant)
@@ -30,7 +43,7 @@ def test_relative_paths_are_relative_to_the_file(tmp_path: Path) -> None:
     (tmp_path / "ca.pem").write_text("x")
     path = write(
         tmp_path,
-        "tenants:\n  - {name: demo, tenant_id: t, client_id: c, client_secret_env: READER_SECRET,\n"
+        "tenants:\n  - {name: demo, tenant_id: $T0, client_id: $C, client_secret_env: READER_SECRET,\n"
         "     ca_bundle: ca.pem, graph_url: 'https://127.0.0.1:9/', authority_url: 'https://127.0.0.1:9'}\n",
     )
     (tenant,) = load_config(path, SECRET_ENV).tenants
@@ -45,23 +58,23 @@ def test_relative_paths_are_relative_to_the_file(tmp_path: Path) -> None:
         ("tenants: []\n", "at least one tenant"),
         ("tenant: []\n", "unknown key tenant"),
         (
-            "tenants:\n  - {name: a, tenant_id: t, client_id: c, client_secret_env: READER_SECRET, colour: red}\n",
+            "tenants:\n  - {name: a, tenant_id: $T0, client_id: $C, client_secret_env: READER_SECRET, colour: red}\n",
             "unknown key tenants\\[0\\].colour",
         ),
         (
-            "tenants:\n  - {name: a, client_id: c, client_secret_env: READER_SECRET}\n",
+            "tenants:\n  - {name: a, client_id: $C, client_secret_env: READER_SECRET}\n",
             "tenants\\[0\\].tenant_id is required",
         ),
         (
-            "tenants:\n  - {name: a, tenant_id: t, client_id: c}\n",
+            "tenants:\n  - {name: a, tenant_id: $T0, client_id: $C}\n",
             "exactly one of client_secret_env or certificate_path",
         ),
         (
-            "tenants:\n  - {name: a, tenant_id: t, client_id: c, client_secret_env: NOT_SET}\n",
+            "tenants:\n  - {name: a, tenant_id: $T0, client_id: $C, client_secret_env: NOT_SET}\n",
             "names NOT_SET, but that environment variable is not set",
         ),
         (
-            "tenants:\n  - {name: a, tenant_id: t, client_id: c, client_secret_env: READER_SECRET, graph_url: 'http://x'}\n",
+            "tenants:\n  - {name: a, tenant_id: $T0, client_id: $C, client_secret_env: READER_SECRET, graph_url: 'http://x'}\n",
             "graph_url must be an https:// URL",
         ),
         ("tenants: [\n", "not valid YAML"),
@@ -81,11 +94,52 @@ def test_a_partition_finds_its_tenant_by_name_and_a_stale_one_says_what_to_fix(t
     path = write(
         tmp_path,
         "tenants:\n"
-        "  - {name: contoso, tenant_id: t1, client_id: c, client_secret_env: READER_SECRET}\n"
-        "  - {name: fabrikam, tenant_id: t2, client_id: c, client_secret_env: READER_SECRET}\n",
+        "  - {name: contoso, tenant_id: $T1, client_id: $C, client_secret_env: READER_SECRET}\n"
+        "  - {name: fabrikam, tenant_id: $T2, client_id: $C, client_secret_env: READER_SECRET}\n",
     )
     config = load_config(path, SECRET_ENV)
     assert config.tenant_names == ("contoso", "fabrikam")
-    assert config.tenant_named("fabrikam").tenant_id == "t2"
+    assert config.tenant_named("fabrikam").tenant_id == IDS["T2"]
     with pytest.raises(ConfigError, match=r"has no tenant named 'northwind' \(it lists \['contoso', 'fabrikam'\]\)"):
         config.tenant_named("northwind")
+
+
+GUID_A = "10000000-0000-0000-0000-00000000000a"
+GUID_C = "c0000000-0000-0000-0000-000000000000"
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (
+            f"{{name: a, tenant_id: contoso.onmicrosoft.com, client_id: {GUID_C}",
+            r"tenants\[0\]\.tenant_id must be a GUID",
+        ),
+        (f"{{name: a, tenant_id: {GUID_A}, client_id: reader", r"tenants\[0\]\.client_id must be a GUID"),
+        (
+            f"{{name: a, tenant_id: {GUID_A}, client_id: {GUID_C}, log_analytics_workspace_id: ws",
+            r"tenants\[0\]\.log_analytics_workspace_id must be a GUID",
+        ),
+        (
+            f"{{name: a, tenant_id: {GUID_A}, client_id: {GUID_C}, azure_subscriptions: ['{GUID_A}', 'prod']",
+            r"tenants\[0\]\.azure_subscriptions\[1\] must be a GUID .*got 'prod'",
+        ),
+    ],
+)
+def test_ids_that_are_not_guids_are_rejected_with_where_to_find_them(tmp_path: Path, entry: str, message: str) -> None:
+    text = f"tenants:\n  - {entry}, client_secret_env: READER_SECRET}}\n"
+    with pytest.raises(ConfigError, match=message) as raised:
+        load_config(write(tmp_path, text), SECRET_ENV)
+    assert "\n" not in str(raised.value)
+
+
+def test_one_tenant_listed_twice_under_two_names_is_rejected(tmp_path: Path) -> None:
+    text = (
+        "tenants:\n"
+        f"  - {{name: a, tenant_id: {GUID_A}, client_id: {GUID_C}, client_secret_env: READER_SECRET}}\n"
+        f"  - {{name: b, tenant_id: {GUID_A.upper()}, client_id: {GUID_C}, client_secret_env: READER_SECRET}}\n"
+    )
+    with pytest.raises(
+        ConfigError, match=rf"tenants\[1\]\.tenant_id {GUID_A.upper()} is also tenants\[0\]'s: list each"
+    ):
+        load_config(write(tmp_path, text), SECRET_ENV)

@@ -28,6 +28,10 @@ def test_the_shipped_default_design_loads_with_pim_rules_defaults() -> None:
     assert design.alert_thresholds.too_many_global_admins_share == 0.1
     assert (design.business_hours.start, design.business_hours.end) == (time(8), time(19))
     assert design.access_reviews.max_days_since_review == 31  # rule 15: monthly or more often
+    assert (design.data_quality.max_quarantined_records, design.data_quality.max_collection_age_seconds) == (
+        100,
+        3 * 24 * 3600,
+    )
 
 
 def test_a_full_design_parses_every_section(tmp_path: Path) -> None:
@@ -110,6 +114,12 @@ def test_a_full_design_parses_every_section(tmp_path: Path) -> None:
         ),
         ({"access_reviews": {"max_days_since_review": 0}}, "access_reviews.max_days_since_review: expected at least 1"),
         ({"access_reviews": {"cadence": "P1M"}}, "access_reviews.cadence: unknown key"),
+        (
+            {"data_quality": {"max_quarantined_records": -1}},
+            "data_quality.max_quarantined_records: expected a whole number of 0 or more",
+        ),
+        ({"data_quality": {"max_collection_age": "PT0S"}}, "data_quality.max_collection_age: expected a duration"),
+        ({"data_quality": {"max_collection_age": "3 days"}}, "data_quality.max_collection_age: expected an ISO-8601"),
         ({"version": 2}, "version: expected 1, got 2"),
     ],
 )

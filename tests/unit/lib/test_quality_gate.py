@@ -26,7 +26,12 @@ def good_access_rows() -> pd.DataFrame:
 
 def test_every_suite_file_in_the_repo_is_readable() -> None:
     suites = [read_suite_file(path) for path in sorted(paths.EXPECTATIONS_DIR.glob("*.json"))]
-    assert {suite.asset_key for suite in suites} == {("raw", "directory_audits"), ("marts", "fct_role_access")}
+    assert {suite.asset_key for suite in suites} == {
+        ("raw", "directory_audits"),
+        ("raw", "users"),
+        ("marts", "fct_role_access"),
+        ("marts", "fct_data_quality"),
+    }
 
 
 def test_clean_rows_pass() -> None:

@@ -105,6 +105,21 @@ def test_a_collection_without_typed_fields_gets_no_typed_table(con, tmp_path: Pa
     assert tables == {"users", "dead_letter"}
 
 
-def test_an_event_whose_time_does_not_parse_still_lands_with_an_unknown_time(con, tmp_path: Path) -> None:
-    land(con, AUDITS, ndjson(tmp_path / "a.ndjson", [audit("e1", "yesterday at noon")]), "l1", 1)
-    assert con.execute(TYPED.format(columns="activity_at, activity_display_name")).fetchall() == [("e1", None, "x")]
+def test_an_event_whose_time_does_not_parse_or_names_no_zone_is_quarantined_not_typed(con, tmp_path: Path) -> None:
+    events = [audit("e1", "yesterday at noon"), audit("e2", "2026-10-02T09:00:00"), audit("e3", "2026-10-02T09:00:00Z")]
+    land(con, AUDITS, ndjson(tmp_path / "a.ndjson", events), "l1", 3)
+    assert con.execute(TYPED.format(columns="activity_at")).fetchall() == [("e3", datetime(2026, 10, 2, 9, tzinfo=UTC))]
+    assert con.execute("select record_id, field, reason from meta.quarantine order by 1").fetchall() == [
+        ("e1", "activityDateTime", "time does not parse"),
+        ("e2", "activityDateTime", "time has no zone"),
+    ]
+
+
+def test_a_stored_event_without_a_zone_is_typed_with_an_unknown_time_never_the_hosts(con, tmp_path: Path) -> None:
+    """A warehouse that landed a zone-less event before quarantine existed: typing it again gives no time."""
+    land(con, AUDITS, ndjson(tmp_path / "a.ndjson", [audit("e1", "2026-10-02T09:00:00Z")]), "l1", 1)
+    zoneless = """{"activityDateTime": "2026-10-02T09:00:00"}"""
+    con.execute("update raw.directory_audits set record = json_merge_patch(record, ?)", [zoneless])
+    con.execute("comment on table raw.directory_audits_typed is 'an older rule'")
+    ensure_typed_table(con, "directory_audits")
+    assert con.execute(TYPED.format(columns="activity_at")).fetchall() == [("e1", None)]

@@ -13,7 +13,7 @@ rules as (
         record ->> 'policyId' as policy_id,
         valid_from,
         valid_to,
-        unnest(cast(record -> '$.policy.rules' as json[])) as policy_rule
+        unnest(try_cast(record -> '$.policy.rules' as json[])) as policy_rule
     from assignment_versions
 ),
 

@@ -18,8 +18,8 @@ renamed as (
         record ->> '$.resource.id' as resource_id,
         record ->> '$.resource.type' as resource_type,
         record ->> '$.reviewedBy.id' as reviewed_by_id,
-        cast(record ->> 'reviewedDateTime' as timestamptz) as reviewed_at,
-        cast(record ->> 'appliedDateTime' as timestamptz) as applied_at,
+        try_cast(record ->> 'reviewedDateTime' as timestamptz) as reviewed_at,
+        try_cast(record ->> 'appliedDateTime' as timestamptz) as applied_at,
         load_id
     from source
 )

@@ -17,11 +17,11 @@ renamed as (
         nullif(regexp_extract(record ->> '$.scope.query', 'roleDefinitionId eq ''([^'']+)''', 1), '')
             as role_definition_id,
         record ->> '$.settings.recurrence.pattern.type' as recurrence_pattern_type,
-        cast(record ->> '$.settings.recurrence.pattern.interval' as integer) as recurrence_interval,
-        cast(record ->> '$.settings.instanceDurationInDays' as integer) as instance_duration_days,
-        cast(record ->> '$.settings.autoApplyDecisionsEnabled' as boolean) as is_auto_apply_enabled,
-        cast(record ->> '$.settings.justificationRequiredOnApproval' as boolean) as is_justification_required,
-        cast(record ->> 'createdDateTime' as timestamptz) as created_at,
+        try_cast(record ->> '$.settings.recurrence.pattern.interval' as integer) as recurrence_interval,
+        try_cast(record ->> '$.settings.instanceDurationInDays' as integer) as instance_duration_days,
+        try_cast(record ->> '$.settings.autoApplyDecisionsEnabled' as boolean) as is_auto_apply_enabled,
+        try_cast(record ->> '$.settings.justificationRequiredOnApproval' as boolean) as is_justification_required,
+        try_cast(record ->> 'createdDateTime' as timestamptz) as created_at,
         load_id
     from source
 )

@@ -10,8 +10,8 @@ renamed as (
         id as review_instance_id,
         parent_key as review_definition_id,
         record ->> 'status' as status,
-        cast(record ->> 'startDateTime' as timestamptz) as start_at,
-        cast(record ->> 'endDateTime' as timestamptz) as end_at,
+        try_cast(record ->> 'startDateTime' as timestamptz) as start_at,
+        try_cast(record ->> 'endDateTime' as timestamptz) as end_at,
         load_id
     from source
 )

@@ -12,7 +12,7 @@ renamed as (
         record ->> 'displayName' as display_name,
         coalesce(json_array_length(record -> 'passwordCredentials'), 0) as password_credential_count,
         coalesce(json_array_length(record -> 'keyCredentials'), 0) as key_credential_count,
-        cast(record ->> 'createdDateTime' as timestamptz) as created_at,
+        try_cast(record ->> 'createdDateTime' as timestamptz) as created_at,
         load_id
     from source
 )

@@ -18,7 +18,7 @@ renamed as (
         tenant_id,
         id as audit_event_id,
         record ->> 'activityDisplayName' as activity_display_name,
-        cast(record ->> 'activityDateTime' as timestamptz) as activity_at,
+        try_cast(record ->> 'activityDateTime' as timestamptz) as activity_at,
         record ->> 'category' as category,
         record ->> 'loggedByService' as logged_by_service,
         record ->> 'result' as result,

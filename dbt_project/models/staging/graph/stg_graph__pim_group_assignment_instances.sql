@@ -14,8 +14,8 @@ renamed as (
         lower(record ->> 'accessId') as group_access,
         lower(record ->> 'memberType') as member_type,
         lower(record ->> 'assignmentType') as assignment_type,
-        cast(record ->> 'startDateTime' as timestamptz) as start_at,
-        cast(record ->> 'endDateTime' as timestamptz) as end_at,
+        try_cast(record ->> 'startDateTime' as timestamptz) as start_at,
+        try_cast(record ->> 'endDateTime' as timestamptz) as end_at,
         load_id
     from source
 )

@@ -14,8 +14,8 @@ renamed as (
         record ->> 'principalId' as principal_id,
         lower(record ->> 'accessId') as group_access,
         lower(record ->> 'assignmentType') as assignment_type,
-        cast(record ->> 'startDateTime' as timestamptz) as start_at,
-        cast(record ->> 'endDateTime' as timestamptz) as end_at
+        try_cast(record ->> 'startDateTime' as timestamptz) as start_at,
+        try_cast(record ->> 'endDateTime' as timestamptz) as end_at
     from source
 )
 

@@ -13,8 +13,8 @@ renamed as (
         record ->> 'principalId' as principal_id,
         lower(record ->> 'accessId') as group_access,
         lower(record ->> 'memberType') as member_type,
-        cast(record ->> 'startDateTime' as timestamptz) as start_at,
-        cast(record ->> 'endDateTime' as timestamptz) as end_at,
+        try_cast(record ->> 'startDateTime' as timestamptz) as start_at,
+        try_cast(record ->> 'endDateTime' as timestamptz) as end_at,
         load_id
     from source
 )

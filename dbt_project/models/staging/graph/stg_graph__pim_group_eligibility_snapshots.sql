@@ -13,8 +13,8 @@ renamed as (
         record ->> 'groupId' as group_id,
         record ->> 'principalId' as principal_id,
         lower(record ->> 'accessId') as group_access,
-        cast(record ->> 'startDateTime' as timestamptz) as start_at,
-        cast(record ->> 'endDateTime' as timestamptz) as end_at
+        try_cast(record ->> 'startDateTime' as timestamptz) as start_at,
+        try_cast(record ->> 'endDateTime' as timestamptz) as end_at
     from source
 )
 

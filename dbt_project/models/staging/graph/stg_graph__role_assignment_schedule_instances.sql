@@ -15,8 +15,8 @@ renamed as (
         record ->> 'assignmentType' as assignment_type,
         record ->> 'memberType' as member_type,
         record ->> 'roleAssignmentOriginId' as role_assignment_origin_id,
-        cast(record ->> 'startDateTime' as timestamptz) as start_at,
-        cast(record ->> 'endDateTime' as timestamptz) as end_at,
+        try_cast(record ->> 'startDateTime' as timestamptz) as start_at,
+        try_cast(record ->> 'endDateTime' as timestamptz) as end_at,
         load_id
     from source
 )

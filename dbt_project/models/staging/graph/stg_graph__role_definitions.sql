@@ -10,10 +10,10 @@ renamed as (
         id as role_definition_id,
         record ->> 'displayName' as role_name,
         record ->> 'templateId' as template_id,
-        cast(record ->> 'isBuiltIn' as boolean) as is_built_in,
-        cast(record ->> 'isEnabled' as boolean) as is_enabled,
+        try_cast(record ->> 'isBuiltIn' as boolean) as is_built_in,
+        try_cast(record ->> 'isEnabled' as boolean) as is_enabled,
         -- Only beta carries isPrivileged; a missing flag means Microsoft did not say, not "not privileged".
-        cast(record ->> 'isPrivileged' as boolean) as is_privileged,
+        try_cast(record ->> 'isPrivileged' as boolean) as is_privileged,
         load_id
     from source
 )

@@ -13,8 +13,8 @@ renamed as (
         coalesce(record ->> 'directoryScopeId', '/') as directory_scope_id,
         record ->> 'appScopeId' as app_scope_id,
         record ->> 'memberType' as member_type,
-        cast(record ->> 'startDateTime' as timestamptz) as start_at,
-        cast(record ->> 'endDateTime' as timestamptz) as end_at,
+        try_cast(record ->> 'startDateTime' as timestamptz) as start_at,
+        try_cast(record ->> 'endDateTime' as timestamptz) as end_at,
         load_id
     from source
 )

@@ -13,8 +13,8 @@ renamed as (
         record ->> 'principalId' as principal_id,
         record ->> 'roleDefinitionId' as role_definition_id,
         coalesce(record ->> 'directoryScopeId', '/') as directory_scope_id,
-        cast(record ->> 'startDateTime' as timestamptz) as start_at,
-        cast(record ->> 'endDateTime' as timestamptz) as end_at
+        try_cast(record ->> 'startDateTime' as timestamptz) as start_at,
+        try_cast(record ->> 'endDateTime' as timestamptz) as end_at
     from source
 )
 

@@ -11,7 +11,7 @@ rules as (
         source.id as policy_assignment_id,
         source.record ->> 'roleDefinitionId' as role_definition_id,
         source.record ->> 'policyId' as policy_id,
-        unnest(cast(source.record -> '$.policy.rules' as json[])) as policy_rule,
+        unnest(try_cast(source.record -> '$.policy.rules' as json[])) as policy_rule,
         source.load_id
     from source
 ),

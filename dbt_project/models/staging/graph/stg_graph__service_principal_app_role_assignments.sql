@@ -13,7 +13,7 @@ renamed as (
         record ->> 'appRoleId' as app_role_id,
         record ->> 'resourceId' as resource_id,
         record ->> 'resourceDisplayName' as resource_name,
-        cast(record ->> 'createdDateTime' as timestamptz) as created_at,
+        try_cast(record ->> 'createdDateTime' as timestamptz) as created_at,
         load_id
     from source
 )

@@ -15,9 +15,9 @@ renamed as (
         record ->> 'jobTitle' as job_title,
         record ->> 'officeLocation' as office_location,
         record ->> 'usageLocation' as usage_location,
-        cast(record ->> 'accountEnabled' as boolean) as is_account_enabled,
-        coalesce(cast(record ->> 'onPremisesSyncEnabled' as boolean), false) as is_synced_from_on_premises,
-        cast(record ->> 'createdDateTime' as timestamptz) as created_at,
+        try_cast(record ->> 'accountEnabled' as boolean) as is_account_enabled,
+        coalesce(try_cast(record ->> 'onPremisesSyncEnabled' as boolean), false) as is_synced_from_on_premises,
+        try_cast(record ->> 'createdDateTime' as timestamptz) as created_at,
         load_id
     from source
 )

@@ -15,7 +15,7 @@ renamed as (
     select
         tenant_id,
         id as signin_id,
-        cast(record ->> 'TimeGenerated' as timestamptz) as signed_in_at,
+        try_cast(record ->> 'TimeGenerated' as timestamptz) as signed_in_at,
         record ->> 'UserId' as user_id,
         record ->> 'AppDisplayName' as app_name,
         record ->> 'IPAddress' as ip_address,

@@ -1,0 +1,90 @@
+"""The raw audit gate judges every load it has not judged, per tenant, and keeps its verdicts: a blocked load is
+held (and named, with the command that releases it) until an operator releases it, even when later runs bring no
+new rows; another tenant's loads pass on their own. Invoked directly on tiny warehouses."""
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.defs.quality.checks import expectation_gate
+from pipelines.defs.resources import Warehouse
+from pipelines.lib import paths
+from pipelines.lib.quality.gate import read_suite_file
+from pipelines.lib.warehouse.schema import ensure_meta, ensure_raw_table
+from pipelines.lib.warehouse.verdicts import UnknownLoad, held_loads, release_load
+
+AUDIT = (
+    '{"activityDateTime": "2026-11-01T10:00:00Z", "activityDisplayName": "Add member to role", "loggedByService": "%s"}'
+)
+
+
+@pytest.fixture
+def audit_gate() -> dg.AssetChecksDefinition:
+    return expectation_gate(read_suite_file(paths.EXPECTATIONS_DIR / "raw.directory_audits.json"))
+
+
+def add_load(warehouse: Path, tenant: str, load_id: str, service: str) -> None:
+    """One landed audit event in its own load, as a partition run leaves it."""
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_meta(con)
+        ensure_raw_table(con, "directory_audits")
+        con.execute(
+            "insert into meta.loads values (?, ?, 'directory_audits', 'incremental', now(), now(), 1, 1, 1, 0, 0, "
+            "null, 'v1.0/auditLogs/directoryAudits')",
+            [load_id, tenant],
+        )
+        con.execute(
+            "insert into raw.directory_audits values (?, ?, now(), ?, ?, null)",
+            [tenant, load_id, f"{load_id}-a1", AUDIT % service],
+        )
+
+
+def held(warehouse: Path) -> list[tuple[str, str]]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return [(row[0], row[2]) for row in held_loads(con)]
+
+
+def test_a_bad_load_is_held_per_tenant_and_stays_held_until_released(audit_gate, tmp_path: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    add_load(warehouse, "first", "20261101T100000Z-directory_audits-first", "PIM")
+    add_load(warehouse, "second", "20261101T100000Z-directory_audits-second", "Core Directory")
+    gate = Warehouse(path=str(warehouse))
+
+    result = audit_gate(warehouse=gate)
+    assert not result.passed
+    # A warning, not a stop: the held load is already out of the marts, the first tenant's are built as usual.
+    assert result.severity == dg.AssetCheckSeverity.WARN
+    assert result.metadata["rows_checked"].value == 2
+    assert held(warehouse) == [("second", "20261101T100000Z-directory_audits-second")]
+    for named in ("tenant second", "20261101T100000Z-directory_audits-second", "logged_by_service", "release-load"):
+        assert named in result.description
+
+    # The next run brings nothing new for either tenant: the gate does not pass on 0 rows.
+    again = audit_gate(warehouse=gate)
+    assert (again.passed, again.metadata["rows_checked"].value) == (False, 0)
+    # A later good load of the second tenant passes, and the held events stay held: they are not in the new load.
+    add_load(warehouse, "second", "20261102T100000Z-directory_audits-second", "PIM")
+    later = audit_gate(warehouse=gate)
+    assert later.metadata["loads_judged"].value == ["20261102T100000Z-directory_audits-second"]
+    assert held(warehouse) == [("second", "20261101T100000Z-directory_audits-second")]
+
+    with duckdb.connect(str(warehouse)) as con:
+        with pytest.raises(UnknownLoad, match=r"is not held by any gate .*20261101T100000Z-directory_audits-second"):
+            release_load(con, "no-such-load", "typo")
+        assert release_load(con, "20261101T100000Z-directory_audits-second", "checked by hand", "ops") == 1
+        (detail,) = con.execute("select detail from meta.gate_verdicts where verdict = 'released'").fetchone()
+    assert detail == "released by ops: checked by hand"
+    assert held(warehouse) == []
+    assert audit_gate(warehouse=gate).passed
+
+
+def test_a_tenant_first_judged_has_only_its_newest_load_judged(audit_gate, tmp_path: Path) -> None:
+    """A warehouse from before verdicts were kept: its history is not validated again, only each newest load."""
+    warehouse = tmp_path / "w.duckdb"
+    add_load(warehouse, "first", "20261101T100000Z-directory_audits-a", "Core Directory")
+    add_load(warehouse, "first", "20261102T100000Z-directory_audits-b", "PIM")
+    result = audit_gate(warehouse=Warehouse(path=str(warehouse)))
+    assert result.passed
+    assert result.metadata["loads_judged"].value == ["20261102T100000Z-directory_audits-b"]
