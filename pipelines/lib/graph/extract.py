@@ -113,12 +113,17 @@ async def extract_fan_out(
     *,
     concurrency: int = 4,
     time_property: str | None = None,
+    object_per_parent: bool = False,
+    errors_kept_as_records: frozenset[str] = frozenset(),
 ) -> ExtractResult:
     """Reads one nested collection per ``(parent_key, url)`` into ``out_path``, a few parents at a time.
 
     Pages of one parent follow each other, so the parallelism is across parents. Each parent is written out as
     soon as it is read whole, so memory holds at most ``concurrency`` parents. A parent deleted since its
     collection was read answers 404 and is skipped; any other failure fails the whole collection.
+
+    With ``object_per_parent`` each URL answers one object (``users/{id}/mailboxSettings``), stored with the
+    parent's key as its id; an error whose code is in ``errors_kept_as_records`` is stored as that record.
     """
     semaphore = asyncio.Semaphore(concurrency)
     result = ExtractResult(parents=len(jobs))
@@ -129,7 +134,10 @@ async def extract_fan_out(
             async with semaphore:
                 buffer = BufferedRecords(time_property)
                 try:
-                    part = await _read_with_restarts(transport, url, buffer, parent_key)
+                    if object_per_parent:
+                        part = await _read_object(transport, url, buffer, parent_key, errors_kept_as_records)
+                    else:
+                        part = await _read_with_restarts(transport, url, buffer, parent_key)
                 except GraphHTTPError as error:
                     if error.status != 404:
                         raise
@@ -151,6 +159,34 @@ async def extract_fan_out(
             # One parent's failure is the collection's; raise it as itself so a 403 is handled like any other.
             raise failures.exceptions[0] from failures
     return result
+
+
+async def _read_object(
+    transport: GraphTransport, url: str, sink: BufferedRecords, parent_key: str, kept_errors: frozenset[str]
+) -> ExtractResult:
+    """One object as the parent's record; a kept error's body (code and message) is the record instead."""
+    attempt = 0
+    while True:
+        try:
+            try:
+                response = await transport.get_once(url)
+            except GraphHTTPError as error:
+                if error.code not in kept_errors:
+                    raise
+                record: Any = {"error": {"code": error.code, "message": error.message}}
+            else:
+                try:
+                    record = orjson.loads(response.content)
+                except orjson.JSONDecodeError as error:
+                    raise TransientError(f"unreadable JSON from {redact_query(url)}: {error}") from error
+                if not isinstance(record, dict):
+                    raise TransientError(f"an answer that is not an object from {redact_query(url)}")
+            break
+        except TransientError as error:
+            attempt += 1
+            await transport.wait_before_retry(attempt, error)
+    sink.write(parent_key, orjson.dumps({"id": parent_key, "parent_key": parent_key, "record": record}), record)
+    return ExtractResult(rows=1, pages=1)
 
 
 async def _read_with_restarts(
