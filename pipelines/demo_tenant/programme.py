@@ -204,31 +204,14 @@ def verdict_time_zone(user: User) -> str:
     return catalog.COUNTRY_TIME_ZONES.get(user.usage_location, catalog.HEADQUARTERS.time_zone)
 
 
-def last_audit_event_at(model: TenantModel, requests: Iterable[ActivationRequest]) -> int:
-    """The latest PIM audit event of the tenant: the instant stale eligibility is measured back from."""
-    latest = max((e.at for e in model.outside_pim_events), default=model.tenant.window_start)
-    for r in requests:
-        steps = (
-            r.requested_at,
-            r.approval_requested_at,
-            r.decided_at,
-            r.approval_expired_at,
-            r.canceled_at,
-            r.completed_at,
-            r.ran_out_at,
-            r.deactivation.completed_at if r.deactivation else None,
-        )
-        latest = max(latest, *(s for s in steps if s is not None))
-    return latest
-
-
 def stale_eligibilities(model: TenantModel, requests: Sequence[ActivationRequest]) -> list[tuple[str, str]]:
     """(user, role) of every current eligibility held since before the stale window and not activated in it,
     break-glass accounts aside: the stale_eligibility alert, and over-privileged principals' eligible_never_activated.
     """
     users = {u.id: u for u in model.users}
     break_glass = {u.id for u in model.users if u.is_break_glass}
-    cutoff = last_audit_event_at(model, requests) - STALE_ELIGIBILITY_DAYS * DAY
+    # The window ends at the evaluation instant, the instant the tenant is frozen at.
+    cutoff = model.tenant.as_of - STALE_ELIGIBILITY_DAYS * DAY
     recently_active = {
         (r.principal_id, r.role_id)
         for r in requests

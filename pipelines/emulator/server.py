@@ -659,6 +659,7 @@ class RunningEmulator:
         self.url = app.url
         self.ca_file = ca_file
         self.tenant_id = app.tenant_id
+        self.tenant_dir = app.store.root
 
     def stats(self) -> dict[str, Any]:
         return self._app.stats.snapshot()

@@ -414,7 +414,7 @@ final as (
         keyed.subject_id,
         keyed.evidence,
         keyed.event_at,
-        coalesce(previous.first_seen_at, keyed.event_at, now()) as first_seen_at
+        coalesce(previous.first_seen_at, keyed.event_at, {{ as_of() }}) as first_seen_at
     from keyed
     left join previous
         on keyed.alert_id = previous.alert_id
