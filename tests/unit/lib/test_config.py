@@ -89,3 +89,34 @@ def test_a_partition_finds_its_tenant_by_name_and_a_stale_one_says_what_to_fix(t
     assert config.tenant_named("fabrikam").tenant_id == "t2"
     with pytest.raises(ConfigError, match=r"has no tenant named 'northwind' \(it lists \['contoso', 'fabrikam'\]\)"):
         config.tenant_named("northwind")
+
+
+TENANT = "tenants:\n  - {name: contoso, tenant_id: t1, client_id: c1, client_secret_env: READER_SECRET}\n"
+
+
+@pytest.mark.parametrize(
+    ("as_of", "expected"),
+    [
+        ("", None),  # not set: the run's start
+        ("as_of: 2026-11-01T06:30:00Z\n", "2026-11-01T06:30:00+00:00"),
+        ("as_of: '2026-11-01T08:30:00+02:00'\n", "2026-11-01T06:30:00+00:00"),
+        ("as_of: 2026-11-01\n", "2026-11-01T00:00:00+00:00"),  # a date is its midnight, UTC
+        ("as_of: '2026-11-01 06:30'\n", "2026-11-01T06:30:00+00:00"),  # no offset: UTC
+    ],
+)
+def test_as_of_in_the_file_is_an_instant_in_utc(tmp_path: Path, as_of: str, expected: str | None) -> None:
+    config = load_config(write(tmp_path, as_of + TENANT), SECRET_ENV)
+    assert (config.as_of.isoformat() if config.as_of else None) == expected
+
+
+def test_pimlens_as_of_in_the_environment_overrides_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "as_of: 2026-11-01\n" + TENANT)
+    config = load_config(path, {**SECRET_ENV, "PIMLENS_AS_OF": "2026-06-30T12:00:00Z"})
+    assert config.as_of is not None and config.as_of.isoformat() == "2026-06-30T12:00:00+00:00"
+
+
+def test_a_bad_as_of_names_where_it_is_and_what_to_write(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"pimlens.yaml: as_of must be an ISO-8601 instant such as 2026-11-01T00"):
+        load_config(write(tmp_path, "as_of: next tuesday\n" + TENANT), SECRET_ENV)
+    with pytest.raises(ConfigError, match=r"^PIMLENS_AS_OF in the environment must be an ISO-8601 instant"):
+        load_config(write(tmp_path, TENANT), {**SECRET_ENV, "PIMLENS_AS_OF": "yesterday"})
