@@ -9,7 +9,7 @@ import duckdb
 from pipelines.definitions import defs
 from pipelines.defs.automation import TRANSFORM_JOB
 from pipelines.lib import paths
-from pipelines.lib.config import WAREHOUSE_ENV
+from pipelines.lib.config import CONFIG_ENV, WAREHOUSE_ENV
 from pipelines.lib.design import DESIGN_ENV
 
 AUDIT = (
@@ -38,6 +38,14 @@ def test_a_bad_load_of_one_tenant_stops_the_transform_before_dbt(tmp_path: Path,
     warehouse = warehouse_with_audits(tmp_path / "w.duckdb", {"first": "PIM", "second": "Core Directory"})
     monkeypatch.setenv(WAREHOUSE_ENV, str(warehouse))
     monkeypatch.setenv(DESIGN_ENV, str(paths.DEFAULT_DESIGN_FILE))
+    # The transform reads the configuration for its evaluation instant (as_of).
+    config = tmp_path / "pimlens.yaml"
+    config.write_text(
+        "tenants:\n  - {name: first, tenant_id: first, client_id: c, client_secret_env: READER_SECRET}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv(CONFIG_ENV, str(config))
+    monkeypatch.setenv("READER_SECRET", "s")
     with dg.DagsterInstance.ephemeral() as instance:
         result = defs().resolve_job_def(TRANSFORM_JOB).execute_in_process(instance=instance, raise_on_error=False)
 
