@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -27,6 +27,7 @@ MAX_RESTARTS = 3
 # memory limit. Graph records are kilobytes; a larger one is dead-lettered rather than failing the whole load.
 MAX_RECORD_BYTES = 16 * 1024 * 1024
 EXPIRED_PAGE_TOKEN = "Directory_ExpiredPageToken"
+T = TypeVar("T")
 
 
 class CollectionRestart(Exception):
@@ -55,25 +56,38 @@ class ExtractResult:
 
 async def fetch_page(transport: GraphTransport, url: str) -> dict[str, Any]:
     """One page as parsed JSON; a throttled, failed or cut-short page is fetched again."""
+
+    async def once() -> dict[str, Any]:
+        try:
+            response = await transport.get_once(url)
+        except GraphHTTPError as error:
+            if error.code == EXPIRED_PAGE_TOKEN:
+                raise CollectionRestart(str(error)) from error
+            raise
+        body = _json_of(response.content, url)
+        if not isinstance(body, dict) or not isinstance(body.get("value"), list):
+            raise TransientError(f"a page without a 'value' array from {redact_query(url)}")
+        return body
+
+    return await _with_retries(transport, once)
+
+
+async def _with_retries(transport: GraphTransport, once: Callable[[], Awaitable[T]]) -> T:
+    """``once()`` again after each transient failure, waiting as the transport's retry budget says."""
     attempt = 0
     while True:
         try:
-            try:
-                response = await transport.get_once(url)
-            except GraphHTTPError as error:
-                if error.code == EXPIRED_PAGE_TOKEN:
-                    raise CollectionRestart(str(error)) from error
-                raise
-            try:
-                body = orjson.loads(response.content)
-            except orjson.JSONDecodeError as error:
-                raise TransientError(f"unreadable JSON from {redact_query(url)}: {error}") from error
-            if not isinstance(body, dict) or not isinstance(body.get("value"), list):
-                raise TransientError(f"a page without a 'value' array from {redact_query(url)}")
-            return body
+            return await once()
         except TransientError as error:
             attempt += 1
             await transport.wait_before_retry(attempt, error)
+
+
+def _json_of(content: bytes, url: str) -> Any:
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError as error:
+        raise TransientError(f"unreadable JSON from {redact_query(url)}: {error}") from error
 
 
 def split_records(
@@ -165,26 +179,20 @@ async def _read_object(
     transport: GraphTransport, url: str, sink: BufferedRecords, parent_key: str, kept_errors: frozenset[str]
 ) -> ExtractResult:
     """One object as the parent's record; a kept error's body (code and message) is the record instead."""
-    attempt = 0
-    while True:
+
+    async def once() -> dict[str, Any]:
         try:
-            try:
-                response = await transport.get_once(url)
-            except GraphHTTPError as error:
-                if error.code not in kept_errors:
-                    raise
-                record: Any = {"error": {"code": error.code, "message": error.message}}
-            else:
-                try:
-                    record = orjson.loads(response.content)
-                except orjson.JSONDecodeError as error:
-                    raise TransientError(f"unreadable JSON from {redact_query(url)}: {error}") from error
-                if not isinstance(record, dict):
-                    raise TransientError(f"an answer that is not an object from {redact_query(url)}")
-            break
-        except TransientError as error:
-            attempt += 1
-            await transport.wait_before_retry(attempt, error)
+            response = await transport.get_once(url)
+        except GraphHTTPError as error:
+            if error.code not in kept_errors:
+                raise
+            return {"error": {"code": error.code, "message": error.message}}
+        record = _json_of(response.content, url)
+        if not isinstance(record, dict):
+            raise TransientError(f"an answer that is not an object from {redact_query(url)}")
+        return record
+
+    record = await _with_retries(transport, once)
     sink.write(parent_key, orjson.dumps({"id": parent_key, "parent_key": parent_key, "record": record}), record)
     return ExtractResult(rows=1, pages=1)
 
