@@ -87,7 +87,9 @@ def test_after_hours_verdicts_use_each_users_mailbox_zone_else_their_countrys(de
         source = "country" if zone in (None, "Customized Time Zone") else "mailbox"
         assert f"(zone from {source})" in evidence, (principal, zone, evidence)
         kinds["no mailbox" if zone is None else "custom" if source == "country" else source] += 1
-    assert set(kinds) == {"no mailbox", "custom", "mailbox"}
+    # Custom zones are one mailbox in sixteen: not every small tenant has one among its after-hours activations (the
+    # dbt unit test of int_user_time_zones_resolved pins that rule on its own).
+    assert {"no mailbox", "mailbox"} <= set(kinds)
     # Seattle's people with a mailbox are judged in their zone, which the per-country map would have made New York's.
     assert any("America/Los_Angeles (zone from mailbox)" in evidence for _, evidence in verdicts)
     read = dict(demo_run.query("select has_mailbox, count(*) from staging.stg_graph__user_mailbox_settings group by 1"))
