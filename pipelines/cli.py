@@ -117,7 +117,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             leftover.unlink(missing_ok=True)
     with emulator_process(tenant_dir, paths.EMULATOR_STATE_DIR) as emulator:
         print(f"Emulator listening at {emulator.url}")
-        config_file = write_demo_config(paths.VAR_DIR / "demo" / "pimlens.yaml", emulator)
+        # The tenant is frozen at --as-of, so the run evaluates every window and verdict at that instant too.
+        config_file = write_demo_config(paths.VAR_DIR / "demo" / "pimlens.yaml", emulator, as_of=args.as_of.isoformat())
         run_log = paths.VAR_DIR / "demo" / "dagster-run.log"
         print(f"Running ingest_tenant, then transform_warehouse, in Dagster (log: {run_log}) ...", flush=True)
         run_refresh_job(pipeline_environment(config_file, warehouse, emulator, tenant_dir / "design.yaml"), run_log)
@@ -139,7 +140,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    from pipelines.lib.demo_session import emulator_process, pipeline_environment, write_demo_config
+    from pipelines.lib.demo_session import emulator_process, pipeline_environment, tenant_as_of, write_demo_config
 
     if not (paths.DEMO_TENANT_DIR / "tenant.json").exists():
         print("No demo tenant yet: run `make demo` first.", file=sys.stderr)
@@ -147,7 +148,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
     warehouse = paths.VAR_DIR / "warehouse.duckdb"
     dagster = str(Path(sys.executable).with_name("dagster"))
     with emulator_process(paths.DEMO_TENANT_DIR, paths.EMULATOR_STATE_DIR) as emulator:
-        config_file = write_demo_config(paths.VAR_DIR / "demo" / "pimlens.yaml", emulator)
+        config_file = write_demo_config(
+            paths.VAR_DIR / "demo" / "pimlens.yaml", emulator, as_of=tenant_as_of(paths.DEMO_TENANT_DIR)
+        )
         env = pipeline_environment(config_file, warehouse, emulator, paths.DEMO_TENANT_DIR / "design.yaml")
         command = [dagster, "dev", "-m", "pipelines.definitions", "--host", "127.0.0.1", "--port", str(args.port)]
         try:
@@ -247,7 +250,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="generate, serve and extract the demo tenant, then compare metrics")
     demo.add_argument("--size", choices=["S", "M", "L"], default="S")
     demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--as-of", type=_as_of, default=_today())
+    demo.add_argument(
+        "--as-of",
+        type=_as_of,
+        default=_today(),
+        help="the instant the tenant is frozen at and every window and verdict is evaluated at",
+    )
     demo.add_argument("--fresh", action="store_true", help="start from an empty warehouse")
     demo.set_defaults(handler=cmd_demo)
 

@@ -575,6 +575,8 @@ class Office:
     city: str
     time_zone: str  # IANA name: activations follow this office's working hours
     country: str  # usageLocation
+    # The same zone as Exchange Online names it by default in mailboxSettings.timeZone (a Windows name).
+    windows_time_zone: str
     # Office addresses are hosts first_host..first_host+89 of a documentation network (RFC 5737), so no
     # address belongs to anyone.
     network: str
@@ -583,13 +585,22 @@ class Office:
 
 
 OFFICES: tuple[Office, ...] = (
-    Office("Amsterdam", "Europe/Amsterdam", "NL", "203.0.113", 10, 30),
-    Office("London", "Europe/London", "GB", "198.51.100", 10, 20),
-    Office("New York", "America/New_York", "US", "192.0.2", 10, 25),
-    Office("Singapore", "Asia/Singapore", "SG", "203.0.113", 110, 15),
-    Office("Sydney", "Australia/Sydney", "AU", "198.51.100", 110, 10),
+    Office("Amsterdam", "Europe/Amsterdam", "NL", "W. Europe Standard Time", "203.0.113", 10, 30),
+    Office("London", "Europe/London", "GB", "GMT Standard Time", "198.51.100", 10, 20),
+    Office("New York", "America/New_York", "US", "Eastern Standard Time", "192.0.2", 10, 17),
+    # A second US zone, three hours behind: the design's per-country map cannot tell it from New York.
+    Office("Seattle", "America/Los_Angeles", "US", "Pacific Standard Time", "192.0.2", 110, 8),
+    Office("Singapore", "Asia/Singapore", "SG", "Singapore Standard Time", "203.0.113", 110, 15),
+    Office("Sydney", "Australia/Sydney", "AU", "AUS Eastern Standard Time", "198.51.100", 110, 10),
 )
 HEADQUARTERS = OFFICES[0]
+# The zone of each country in the design's per-country map: its first office's (New York for the US).
+COUNTRY_TIME_ZONES = {
+    country: next(office.time_zone for office in OFFICES if office.country == country)
+    for country in dict.fromkeys(office.country for office in OFFICES)
+}
+# What mailboxSettings.timeZone says when the user set a zone of their own (workingHours then holds its rules).
+CUSTOM_TIME_ZONE = "Customized Time Zone"
 
 
 @dataclass(frozen=True, slots=True)

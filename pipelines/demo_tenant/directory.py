@@ -121,8 +121,9 @@ class DirectoryBuilder:
         local = self._unique_local(f"{_ascii_slug(first)}.{_ascii_slug(last)}")
         upn = f"{local}@{self.tenant.default_domain}"
         synced = rng.random() < 0.8  # a hybrid tenant: most people come from on-premises AD
+        user_id = guid(rng)
         return User(
-            id=guid(rng),
+            id=user_id,
             display_name=f"{first} {last}",
             given_name=first,
             surname=last,
@@ -140,6 +141,7 @@ class DirectoryBuilder:
             ip_address=self._ip(office),
             justification_habit=weighted_choice(rng, _HABITS),
             activity=self._activity(),
+            mailbox_time_zone=_mailbox_time_zone(user_id, office.time_zone),
         )
 
     def admin_account(self, person: User) -> User:
@@ -149,13 +151,17 @@ class DirectoryBuilder:
         domain = self.tenant.initial_domain if rng.random() < 0.5 else self.tenant.default_domain
         synced = rng.random() < 0.1  # the few that are synced break the "cloud-only admins" rule
         created = min(self.tenant.as_of - 10 * DAY, person.created_at + rng.randint(1, 60) * DAY)
+        admin_id = guid(rng)
+        # One in four is licensed with a mailbox (say, for PIM's notification mails); the rest get Graph's 404.
+        has_mailbox = int(admin_id[-2], 16) % 4 == 0
+        upn = f"{local}@{domain}"
         return User(
-            id=guid(rng),
+            id=admin_id,
             display_name=f"{person.display_name} (Admin)",
             given_name=person.given_name,
             surname=person.surname,
-            user_principal_name=f"{local}@{domain}",
-            mail=None,  # no mailbox on admin accounts
+            user_principal_name=upn,
+            mail=upn if has_mailbox else None,
             user_type="Member",
             account_enabled=True,
             department=person.department,
@@ -168,6 +174,7 @@ class DirectoryBuilder:
             ip_address=person.ip_address,
             justification_habit=person.justification_habit,
             activity=person.activity,
+            mailbox_time_zone=_mailbox_time_zone(admin_id, person.time_zone) if has_mailbox else None,
         )
 
     def guest(self) -> User:
@@ -354,3 +361,15 @@ class DirectoryBuilder:
             AdministrativeUnit(id=guid(self.rng), display_name=f"AU {name}", description=f"Users of {name}")
             for name in names[: self.size.administrative_units]
         ]
+
+
+def _mailbox_time_zone(user_id: str, time_zone: str) -> str:
+    """What a mailbox says its user's zone (IANA ``time_zone``) is, spread by the last digit of their id (no random
+    draw, so the rest of the tenant does not move): most keep Exchange's default Windows name, some were set to IANA
+    names, one in sixteen set a custom zone. Guests, break-glass and most admin accounts have no mailbox.
+    """
+    office = next(office for office in catalog.OFFICES if office.time_zone == time_zone)
+    digit = int(user_id[-1], 16)
+    if digit == 0:
+        return catalog.CUSTOM_TIME_ZONE
+    return office.time_zone if digit <= 4 else office.windows_time_zone

@@ -88,6 +88,9 @@ class User:
     justification_habit: JustificationHabit
     activity: float  # multiplies the role's usual activation rate; 0 for people who never activate
     is_break_glass: bool = False
+    # mailboxSettings.timeZone as Graph gives it (a Windows name, an IANA name, or CUSTOM_TIME_ZONE); None for a
+    # user without an Exchange Online mailbox (Graph answers 404 MailboxNotEnabledForRESTAPI).
+    mailbox_time_zone: str | None = None
 
     @property
     def synced(self) -> bool:

@@ -85,7 +85,7 @@ def expected_over_privileged(model: TenantModel, requests: Sequence[ActivationRe
         if tiers[role_id] <= 1:
             found.add(OverPrivileged(principal_id, ELIGIBLE_NEVER_ACTIVATED))
 
-    until = programme.last_audit_event_at(model, requests)
+    until = model.tenant.as_of  # the evaluation instant
     tasks = _audited_tasks(model, requests, until - programme.STALE_ELIGIBILITY_DAYS * DAY, until)
     for principal_id, roles in holdings.items():
         done = tasks.get(principal_id)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from pipelines.demo_tenant import catalog
 from pipelines.demo_tenant.clock import DAY, HOUR, iso
-from pipelines.demo_tenant.model import ActivationRequest, AssignmentKind, RolePolicy, TenantModel
+from pipelines.demo_tenant.model import ActivationRequest, AssignmentKind, RolePolicy, TenantModel, User
 
 TIER_NAMES = ("tier0", "tier1", "tier2")
 
@@ -66,7 +66,7 @@ def tier_name(tier: int) -> str:
 
 def design_document(model: TenantModel) -> dict[str, Any]:
     """The design.yaml of this tenant: the default requirements, the generator's own tier for every role."""
-    zones = {office.country: office.time_zone for office in catalog.OFFICES}
+    zones = dict(catalog.COUNTRY_TIME_ZONES)
     departments = [d.name for d in catalog.DEPARTMENTS]
     baseline = model.tenant.window_start
     return {
@@ -194,22 +194,14 @@ def is_after_hours(at: int, time_zone: str) -> bool:
     return local.weekday() >= 5 or not BUSINESS_START_HOUR <= local.hour < BUSINESS_END_HOUR
 
 
-def last_audit_event_at(model: TenantModel, requests: Iterable[ActivationRequest]) -> int:
-    """The latest PIM audit event of the tenant: the instant stale eligibility is measured back from."""
-    latest = max((e.at for e in model.outside_pim_events), default=model.tenant.window_start)
-    for r in requests:
-        steps = (
-            r.requested_at,
-            r.approval_requested_at,
-            r.decided_at,
-            r.approval_expired_at,
-            r.canceled_at,
-            r.completed_at,
-            r.ran_out_at,
-            r.deactivation.completed_at if r.deactivation else None,
-        )
-        latest = max(latest, *(s for s in steps if s is not None))
-    return latest
+def verdict_time_zone(user: User) -> str:
+    """The zone an after-hours verdict should use: the user's own when their mailbox names a zone (Windows or
+    IANA), else the design's zone for their country, else its default. A custom zone is not trusted (Graph's docs
+    and its payloads disagree on the sign of its bias), so it falls back like no mailbox.
+    """
+    if user.mailbox_time_zone is not None and user.mailbox_time_zone != catalog.CUSTOM_TIME_ZONE:
+        return user.time_zone
+    return catalog.COUNTRY_TIME_ZONES.get(user.usage_location, catalog.HEADQUARTERS.time_zone)
 
 
 def stale_eligibilities(model: TenantModel, requests: Sequence[ActivationRequest]) -> list[tuple[str, str]]:
@@ -218,7 +210,8 @@ def stale_eligibilities(model: TenantModel, requests: Sequence[ActivationRequest
     """
     users = {u.id: u for u in model.users}
     break_glass = {u.id for u in model.users if u.is_break_glass}
-    cutoff = last_audit_event_at(model, requests) - STALE_ELIGIBILITY_DAYS * DAY
+    # The window ends at the evaluation instant, the instant the tenant is frozen at.
+    cutoff = model.tenant.as_of - STALE_ELIGIBILITY_DAYS * DAY
     recently_active = {
         (r.principal_id, r.role_id)
         for r in requests
@@ -239,15 +232,13 @@ def expected_alerts(
 ) -> list[Alert]:
     users = {u.id: u for u in model.users}
     policies = {p.role_id: p for p in model.policies}
-    zones = {office.country: office.time_zone for office in catalog.OFFICES}
     break_glass = {u.id for u in model.users if u.is_break_glass}
     alerts: list[Alert] = []
 
     activations = [r for r in requests if r.completed_at is not None and r.failure_reason is None]
     for r in activations:
         assert r.completed_at is not None
-        zone = zones.get(users[r.principal_id].usage_location, catalog.HEADQUARTERS.time_zone)
-        if is_after_hours(r.completed_at, zone):
+        if is_after_hours(r.completed_at, verdict_time_zone(users[r.principal_id])):
             alerts.append(Alert("after_hours_activation", r.principal_id, r.role_id))
 
     by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)

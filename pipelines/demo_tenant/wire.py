@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from operator import itemgetter
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pipelines.demo_tenant.admin_tasks import AdminTasks
-from pipelines.demo_tenant.catalog import HEADQUARTERS
+from pipelines.demo_tenant.catalog import CUSTOM_TIME_ZONE, HEADQUARTERS
 from pipelines.demo_tenant.clock import SECOND, Instant, iso, iso_duration, iso_or_none
 from pipelines.demo_tenant.history import HistoryContext, eligibility_history, has_history
 from pipelines.demo_tenant.ids import derived_guid
@@ -92,6 +94,48 @@ def user(u: User) -> Json:
         "createdDateTime": iso(u.created_at),
         "onPremisesSyncEnabled": True if u.synced else None,
         "onPremisesImmutableId": u.on_premises_immutable_id,
+    }
+
+
+def mailbox_settings(u: User) -> Json | None:
+    """What `users/{id}/mailboxSettings` answers, with the user's id (the emulator serves it without); None for a
+    user without a mailbox, who gets Graph's 404 MailboxNotEnabledForRESTAPI instead.
+    """
+    if u.mailbox_time_zone is None:
+        return None
+    working_zone: Json = {"name": u.mailbox_time_zone}
+    if u.mailbox_time_zone == CUSTOM_TIME_ZONE:
+        # The shape Graph gives a user-defined zone: an offset from UTC and the rules of its daylight saving time.
+        offset = int(ZoneInfo(u.time_zone).utcoffset(datetime(2026, 1, 15)).total_seconds() // 60)
+        working_zone = {
+            "@odata.type": "#microsoft.graph.customTimeZone",
+            "name": CUSTOM_TIME_ZONE,
+            "bias": offset,
+            "standardOffset": {"time": "02:00:00.0000000", "dayOccurrence": 1, "dayOfWeek": "sunday", "month": 0},
+            "daylightOffset": {
+                "time": "02:00:00.0000000",
+                "dayOccurrence": 1,
+                "dayOfWeek": "sunday",
+                "month": 0,
+                "daylightBias": 0,
+            },
+        }
+    return {
+        "id": u.id,
+        "archiveFolder": None,
+        "timeZone": u.mailbox_time_zone,
+        "dateFormat": "yyyy-MM-dd",
+        "timeFormat": "HH:mm",
+        "delegateMeetingMessageDeliveryOptions": "sendToDelegateOnly",
+        "userPurpose": "user",
+        "automaticRepliesSetting": {"status": "disabled", "externalAudience": "none"},
+        "language": {"locale": "en-US", "displayName": "English (United States)"},
+        "workingHours": {
+            "daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"],
+            "startTime": "08:00:00.0000000",
+            "endTime": "17:00:00.0000000",
+            "timeZone": working_zone,
+        },
     }
 
 

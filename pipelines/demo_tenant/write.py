@@ -55,6 +55,7 @@ def write_tenant(root: Path, model: TenantModel, truth: GroundTruth) -> dict[str
     write_object(root / "tenant.json", wire.tenant_info(model))
     collection("v1.0/organization.json", [wire.organization(model)])
     collection("v1.0/users.json", map(wire.user, model.users))
+    collection("v1.0/mailboxSettings.json", filter(None, map(wire.mailbox_settings, model.users)))
     collection("v1.0/groups.json", map(wire.group, model.groups))
     collection(
         "v1.0/servicePrincipals.json",

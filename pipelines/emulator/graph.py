@@ -34,6 +34,10 @@ EXPANDS: dict[tuple[str, ...], dict[str, frozenset[str]]] = {
 _PATH_SAFE = "'()=,:@"
 _VALUE_SAFE = "'(),/:$=@*"
 
+# What Graph answers (404) for the mailbox settings of a user without an Exchange Online mailbox.
+MAILBOX_NOT_ENABLED = "MailboxNotEnabledForRESTAPI"
+MAILBOX_NOT_ENABLED_MESSAGE = "The mailbox is either inactive, soft-deleted, or is hosted on-premise."
+
 # Distinct filtered/sorted results kept for paging through them, as record positions (8 bytes each).
 RESULT_CACHE_SIZE = 32
 
@@ -97,6 +101,22 @@ class GraphService:
         if end < len(selected):
             body["@odata.nextLink"] = next_link + PageToken(end, fingerprint).encode()
         return GraphPage(key, body, len(chunk))
+
+    def mailbox_settings(self, version: str, user_id: str, base_url: str) -> dict[str, Any] | ODataError:
+        """A user's mailbox settings (`<version>/mailboxSettings.json`, keyed by the user's id), or the error Graph
+        gives: 404 MailboxNotEnabledForRESTAPI for a user without a mailbox, Request_ResourceNotFound for no user.
+        """
+        if user_id not in self.store.index_by_id(f"{version}/users"):
+            return ODataError(
+                f"Resource '{user_id}' does not exist or one of its queried reference-property objects are not "
+                "present.",
+                "Request_ResourceNotFound",
+            )
+        settings = self.store.index_by_id(f"{version}/mailboxSettings").get(user_id)
+        if settings is None:
+            return ODataError(MAILBOX_NOT_ENABLED_MESSAGE, MAILBOX_NOT_ENABLED)
+        context = f"{base_url}/{version}/$metadata#users('{quote(user_id, safe='')}')/mailboxSettings"
+        return {"@odata.context": context, **{k: v for k, v in settings.items() if k != "id"}}
 
     def _result(self, key: str, collection: Collection, options: QueryOptions) -> Sequence[int]:
         """Positions of the records a query selects, in order; cached so each page is a slice, not a re-scan."""

@@ -93,6 +93,8 @@ PERMISSION_RULES: tuple[tuple[tuple[str, ...], PermissionRule], ...] = (
         ("auditLogs",),
         PermissionRule((frozenset({"AuditLog.Read.All", "Directory.Read.All"}),)),
     ),
+    # Mailbox settings need their own permission: the directory ones do not reach Exchange.
+    (("users", "*", "mailboxSettings"), _any_of("MailboxSettings.Read", "MailboxSettings.ReadWrite")),
     (("users",), _any_of("User.Read.All", "User.ReadWrite.All", *_DIRECTORY_READ)),
     (("groups",), _any_of("Group.Read.All", "GroupMember.Read.All", "Group.ReadWrite.All", *_DIRECTORY_READ)),
     (("servicePrincipals",), _any_of("Application.Read.All", "Application.ReadWrite.All", *_DIRECTORY_READ)),

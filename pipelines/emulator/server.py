@@ -410,6 +410,9 @@ class _Router:
                 "The specified page token value has expired and can no longer be included in your request.",
             )
             return
+        if len(path) == 3 and path[0] == "users" and path[2] == "mailboxSettings":
+            self._mailbox_settings(ex, version, path[1], request_key, headers)
+            return
 
         def inject_empty() -> bool:
             hit = app.injector.hits("empty_page", app.injector.plan.empty_page_rate, request_key)
@@ -430,6 +433,19 @@ class _Router:
             rows=page.rows,
             content_type=GRAPH_CONTENT_TYPE,
             headers=headers,
+        )
+
+    def _mailbox_settings(
+        self, ex: _Exchange, version: str, user_id: str, request_key: str, headers: dict[str, str]
+    ) -> None:
+        """`users/{id}/mailboxSettings`: one object, not a page; Graph's 404s for a missing user or mailbox."""
+        answer = self.app.graph.mailbox_settings(version, user_id, ex.base_url)
+        if isinstance(answer, ODataError):
+            ex.graph_error(404, answer.code, answer.message)
+            return
+        collection = f"{version}/users/mailboxSettings"
+        self._send_page(
+            ex, answer, request_key, collection=collection, rows=1, content_type=GRAPH_CONTENT_TYPE, headers=headers
         )
 
     def _rate_limit(self, ex: _Exchange, app_id: str, path: list[str], options: QueryOptions) -> dict[str, str] | None:
@@ -645,6 +661,7 @@ class RunningEmulator:
         self.url = app.url
         self.ca_file = ca_file
         self.tenant_id = app.tenant_id
+        self.tenant_dir = app.store.root
 
     def stats(self) -> dict[str, Any]:
         return self._app.stats.snapshot()

@@ -6,6 +6,8 @@ tenant differs from the demo only in this file. The warehouse file is ``PIMLENS_
 it from the environment too.
 
 ```yaml
+# as_of: 2026-11-01T00:00:00Z             # the evaluation instant ("now" of every window and verdict); default:
+#                                         # the run's start. PIMLENS_AS_OF overrides it.
 tenants:                                  # relative paths are relative to this file
   - name: contoso
     tenant_id: 00000000-0000-0000-0000-000000000000
@@ -25,6 +27,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +54,11 @@ TENANT_KEYS = {
     "management_url",
     "azure_subscriptions",
 }
-TOP_KEYS = {"tenants"}
+TOP_KEYS = {"tenants", "as_of"}
 WAREHOUSE_ENV = "PIMLENS_WAREHOUSE"
 # Entra tenant, application, workspace and subscription ids are all GUIDs; every warehouse row carries tenant_id.
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+AS_OF_ENV = "PIMLENS_AS_OF"
 
 
 class ConfigError(ValueError):
@@ -87,6 +91,8 @@ class TenantSettings:
 class PimlensConfig:
     source: Path
     tenants: tuple[TenantSettings, ...]
+    # The evaluation instant every window and verdict of the transform uses; None: the run's start.
+    as_of: datetime | None = None
 
     @property
     def tenant_names(self) -> tuple[str, ...]:
@@ -127,7 +133,29 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Pimlens
                 f"{path}: tenants[{index}].tenant_id {parsed[index].tenant_id} is also tenants[{ids.index(tenant_id)}]"
                 "'s: list each tenant once (several names for one tenant would land its rows twice)."
             )
-    return PimlensConfig(source=path, tenants=parsed)
+    if env.get(AS_OF_ENV):
+        as_of = parse_as_of(env[AS_OF_ENV], f"{AS_OF_ENV} in the environment")
+    else:
+        as_of = parse_as_of(document.get("as_of"), f"{path}: as_of")
+    return PimlensConfig(source=path, tenants=parsed, as_of=as_of)
+
+
+def parse_as_of(value: Any, where: str) -> datetime | None:
+    """An evaluation instant as an aware UTC datetime: an ISO-8601 date or time (UTC when it names no offset)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ConfigError(
+                f"{where} must be an ISO-8601 instant such as 2026-11-01T00:00:00Z, got {value!r}."
+            ) from None
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    raise ConfigError(f"{where} must be an ISO-8601 instant such as 2026-11-01T00:00:00Z, got {value!r}.")
 
 
 def _tenant(path: Path, index: int, entry: Any, env: Mapping[str, str]) -> TenantSettings:

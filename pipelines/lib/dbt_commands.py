@@ -1,5 +1,8 @@
 """The dbt commands pimlens runs, shared by the Dagster asset, the benchmark and the tests."""
 
+import json
+from datetime import UTC, datetime
+
 # The scheduled build: seeds, models and the data tests that gate them. dbt's unit tests check the models' SQL on
 # fixed inputs, not the data, so they run in CI (tests/integration/test_handwritten_tenant.py) rather than on every
 # refresh, as dbt advises; they would add several seconds to each daily build.
@@ -9,3 +12,8 @@ SCHEDULED_BUILD = ("build", "--exclude-resource-type", "unit_test", "--log-level
 
 # Every dbt unit test, against a warehouse whose models exist (dbt reads the input columns' types from it).
 UNIT_TESTS = ("test", "--select", "test_type:unit")
+
+
+def as_of_vars(as_of: datetime) -> tuple[str, ...]:
+    """The arguments that set the evaluation instant of every model (the dbt var the as_of macro reads)."""
+    return ("--vars", json.dumps({"as_of": as_of.astimezone(UTC).isoformat()}))

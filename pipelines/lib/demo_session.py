@@ -71,10 +71,19 @@ def emulator_process(
             process.kill()
 
 
-def write_demo_config(path: Path, emulator: EmulatorHandle, *, name: str = "demo") -> Path:
-    """A pimlens configuration that points at the emulator; only URLs and the CA differ from a real tenant."""
+def tenant_as_of(tenant_dir: Path) -> str | None:
+    """The instant a tenant directory is frozen at (``asOf`` of its tenant.json), if it says."""
+    info = tenant_dir / "tenant.json"
+    return json.loads(info.read_text(encoding="utf-8")).get("asOf") if info.is_file() else None
+
+
+def write_demo_config(path: Path, emulator: EmulatorHandle, *, name: str = "demo", as_of: str | None = None) -> Path:
+    """A pimlens configuration that points at the emulator; only URLs and the CA differ from a real tenant.
+
+    ``as_of``: the evaluation instant, for a tenant frozen at that instant (``tenant_as_of``); None: the run's start.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    document = {
+    document: dict[str, object] = {
         "tenants": [
             {
                 "name": name,
@@ -91,6 +100,8 @@ def write_demo_config(path: Path, emulator: EmulatorHandle, *, name: str = "demo
             }
         ]
     }
+    if as_of is not None:
+        document["as_of"] = as_of
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return path
 

@@ -172,6 +172,8 @@ def _parent_keys(
     if spec.fan_out is None:
         return [{}]
     parent = spec.fan_out.parent_table
+    for table in (spec.table, *spec.fan_out.also_reads):
+        ensure_raw_table(con, table)
     status = latest_coverage(con, settings.tenant_id, parent)
     if status is None:
         raise ParentNotLoaded(f"raw.{parent} was never loaded for tenant {settings.name}: materialize it first.")
@@ -237,7 +239,14 @@ async def _extract(
         result = await extract_collection(transport, first_url, ndjson, time_property=_keyed_by(spec))
     else:
         jobs = [("/".join(keys.values()), spec.first_url(base_url, keys=keys)) for keys in parents]
-        result = await extract_fan_out(transport, jobs, ndjson, time_property=_keyed_by(spec))
+        result = await extract_fan_out(
+            transport,
+            jobs,
+            ndjson,
+            time_property=_keyed_by(spec),
+            object_per_parent=spec.object_per_parent,
+            errors_kept_as_records=spec.errors_kept_as_records,
+        )
     result.requests = transport.requests_sent - requests_before
     result.throttled = transport.throttled_responses - throttled_before
     return result

@@ -75,6 +75,41 @@ def test_alerts_equal_the_planted_ones(demo_run: DemoRun) -> None:
     assert {rule for rule, *_ in expected} == ALERT_RULES  # each kind planted at least once
 
 
+def test_after_hours_verdicts_use_each_users_mailbox_zone_else_their_countrys(demo_run: DemoRun) -> None:
+    """The alerts above equal ground truth in each user's own zone; here, each verdict names the source the
+    generator's model says it should use, and only privileged users' mailboxes were read."""
+    mailbox_file = demo_run.tenant_dir / "v1.0" / "mailboxSettings.json"
+    mailboxes = {m["id"]: m["timeZone"] for m in json.loads(mailbox_file.read_bytes())}
+    verdicts = demo_run.query(
+        "select principal_id, evidence from marts.fct_alerts where alert_rule = 'after_hours_activation'"
+    )
+    kinds = Counter()
+    for principal, evidence in verdicts:
+        zone = mailboxes.get(principal)
+        source = "country" if zone in (None, "Customized Time Zone") else "mailbox"
+        assert f"(zone from {source})" in evidence, (principal, zone, evidence)
+        kinds["no mailbox" if zone is None else "custom" if source == "country" else source] += 1
+    # Custom zones are one mailbox in sixteen: not every small tenant has one among its after-hours activations (the
+    # dbt unit test of int_user_time_zones_resolved pins that rule on its own).
+    assert {"no mailbox", "mailbox"} <= set(kinds)
+    # Seattle's people with a mailbox are judged in their zone, which the per-country map would have made New York's.
+    assert any("America/Los_Angeles (zone from mailbox)" in evidence for _, evidence in verdicts)
+    read = dict(demo_run.query("select has_mailbox, count(*) from staging.stg_graph__user_mailbox_settings group by 1"))
+    assert read[True] > 0 and read[False] > 0  # Graph's 404 MailboxNotEnabledForRESTAPI kept as "no mailbox"
+    [(outside,)] = demo_run.query(
+        """select count(*) from staging.stg_graph__user_mailbox_settings as settings
+        where settings.user_id not in (select principal_id from marts.fct_role_access)
+        and settings.user_id not in (select member_id from staging.stg_graph__group_transitive_members)
+        and settings.user_id not in (select principal_id from staging.stg_graph__pim_group_eligibility_instances)
+        and settings.user_id not in (select principal_id from staging.stg_graph__pim_group_assignment_instances)"""
+    )
+    assert outside == 0
+    [(status,)] = demo_run.query(
+        "select status from meta.coverage where collection = 'user_mailbox_settings' order by checked_at desc limit 1"
+    )
+    assert status == "ok"
+
+
 def test_over_privileged_principals_equal_the_planted_ones(demo_run: DemoRun) -> None:
     found = sorted(demo_run.query("select principal_id, reason from marts.fct_over_privileged_principals"))
     expected = sorted((row["principal_id"], row["reason"]) for row in demo_run.truth.over_privileged)

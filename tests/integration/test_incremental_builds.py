@@ -17,7 +17,7 @@ import pytest
 from pipelines.demo_tenant import generate_tenant
 from pipelines.emulator import start_emulator
 from pipelines.lib import paths
-from pipelines.lib.dbt_commands import SCHEDULED_BUILD
+from pipelines.lib.dbt_commands import SCHEDULED_BUILD, as_of_vars
 from pipelines.lib.warehouse.typed_events import type_load
 
 from .conftest import run_refresh
@@ -52,8 +52,10 @@ class Builds:
 
 
 def dbt_build(warehouse: Path, *extra: str) -> None:
+    """A build evaluated at the tenant's instant, as the pipeline's builds are (conftest.run_refresh)."""
+    command = [str(Path(sys.executable).with_name("dbt")), *SCHEDULED_BUILD, *as_of_vars(AS_OF), "--profiles-dir", "."]
     result = subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), *SCHEDULED_BUILD, "--profiles-dir", ".", *extra],
+        [*command, *extra],
         cwd=paths.DBT_PROJECT_DIR,
         env=dict(os.environ, PIMLENS_WAREHOUSE=str(warehouse)),
         capture_output=True,

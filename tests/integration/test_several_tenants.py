@@ -18,6 +18,7 @@ from pipelines.defs.ingest.partitions import sync_tenant_partitions
 from pipelines.emulator import EmulatorOptions
 from pipelines.lib import paths
 from pipelines.lib.config import CONFIG_ENV, WAREHOUSE_ENV
+from pipelines.lib.demo_session import tenant_as_of
 from pipelines.lib.design import DESIGN_ENV
 from pipelines.lib.warehouse.metrics import read_headline_metrics
 
@@ -43,6 +44,7 @@ def test_each_tenant_gets_its_own_metrics(tmp_path, serve_tenant, monkeypatch) -
     options = EmulatorOptions()
     first, second = serve_tenant(TENANT, options), serve_tenant(second_tenant(tmp_path), options)
     config = {
+        "as_of": tenant_as_of(TENANT),  # both tenants are frozen at the hand-written one's instant
         "tenants": [
             {
                 "name": name,
@@ -54,7 +56,7 @@ def test_each_tenant_gets_its_own_metrics(tmp_path, serve_tenant, monkeypatch) -
                 "ca_bundle": str(emulator.ca_file),
             }
             for name, emulator in (("first", first), ("second", second))
-        ]
+        ],
     }
     (tmp_path / "pimlens.yaml").write_text(yaml.safe_dump(config))
     monkeypatch.setenv(CONFIG_ENV, str(tmp_path / "pimlens.yaml"))

@@ -5,13 +5,14 @@ lineage needs no translator.
 """
 
 import json
+from datetime import UTC, datetime
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from pipelines.defs.dbt.project import dbt_project
-from pipelines.defs.resources import DUCKDB_WRITER_POOL, Warehouse
-from pipelines.lib.dbt_commands import SCHEDULED_BUILD
+from pipelines.defs.resources import DUCKDB_WRITER_POOL, PimlensSource, Warehouse
+from pipelines.lib.dbt_commands import SCHEDULED_BUILD, as_of_vars
 from pipelines.lib.warehouse.model_upgrades import drop_changed_models, record_built_models
 from pipelines.lib.warehouse.schema import ensure_meta
 from pipelines.lib.warehouse.typed_events import ensure_typed_tables
@@ -26,8 +27,13 @@ TRANSLATOR = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_d
     pool=DUCKDB_WRITER_POOL,
     dagster_dbt_translator=TRANSLATOR,
 )
-def pimlens_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+def pimlens_dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, pimlens: PimlensSource
+):
     manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+    # The instant every window and verdict is evaluated at: the configuration's as_of, else the run's start.
+    as_of = pimlens.load().as_of or _run_start(context)
+    context.log.info(f"evaluating every model at {as_of.isoformat()}")
     dropped = []
     with warehouse.connect() as con:
         # Landing creates meta.quarantine and types the audit events; this only matters to a warehouse that has
@@ -44,7 +50,7 @@ def pimlens_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
             "deriving again from raw, their definition changed since they were built: "
             + ", ".join(model.name for model in dropped)
         )
-    invocation = dbt.cli(list(SCHEDULED_BUILD), context=context)
+    invocation = dbt.cli([*SCHEDULED_BUILD, *as_of_vars(as_of)], context=context)
     try:
         yield from invocation.stream()
     finally:
@@ -53,3 +59,9 @@ def pimlens_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
             results = invocation.get_artifact("run_results.json")["results"]
             with warehouse.connect() as con:
                 record_built_models(con, manifest, [r["unique_id"] for r in results if r["status"] == "success"])
+
+
+def _run_start(context: dg.AssetExecutionContext) -> datetime:
+    record = context.instance.get_run_record_by_id(context.run_id)
+    started = record.start_time if record is not None else None
+    return datetime.fromtimestamp(started, UTC) if started is not None else datetime.now(UTC)

@@ -26,8 +26,10 @@ def asset_spec(spec: CollectionSpec) -> dg.AssetSpec:
         group_name="ingest",
         kinds={"python", "duckdb"},
         owners=OWNERS,
-        # A nested collection is read per row of its parent, so the parent lands first.
-        deps=[dg.AssetKey(["raw", spec.fan_out.parent_table])] if spec.fan_out else [],
+        # A nested collection is read per row of its parent, so the parent (and what its query reads) lands first.
+        deps=[dg.AssetKey(["raw", table]) for table in (spec.fan_out.parent_table, *spec.fan_out.also_reads)]
+        if spec.fan_out
+        else [],
         metadata={
             "source": spec.source.value,
             "path": f"{spec.api_version}/{spec.path}".lstrip("/"),

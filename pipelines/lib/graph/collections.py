@@ -35,6 +35,9 @@ class FanOut:
 
     parent_table: str
     parent_query: str
+    # Other raw tables the query reads (the parent always is); their assets land first, and a table never
+    # landed reads as empty.
+    also_reads: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,11 @@ class CollectionSpec:
     source: Source = Source.GRAPH
     # Log Analytics only: a KQL filter added to every query of the table.
     kql_where: str = ""
+    # Fan-outs only: each parent's URL answers one object, not pages of a collection; it is stored with the
+    # parent's key as its id. An error whose code is listed here is an answer about the parent, not a failure:
+    # its body is stored as the parent's record.
+    object_per_parent: bool = False
+    errors_kept_as_records: frozenset[str] = frozenset()
 
     def first_url(self, base_url: str, *, since: datetime | None = None, keys: Mapping[str, str] | None = None) -> str:
         # A key goes into a quoted OData string literal, where a quote is written twice: a group id holding a '
@@ -351,6 +359,50 @@ SURFACE_COLLECTIONS: tuple[CollectionSpec, ...] = (
     ),
 )
 
+
+# The users with any eligible or active path to a directory role: directly, through a role-assignable group's
+# membership, or through PIM for Groups. The latest snapshot of each table the query reads.
+def _latest(table: str, column: str) -> str:
+    return f"""select {column} as principal_id from raw.{table} where tenant_id = $tenant and load_id = (
+        select max(load_id) from meta.loads where tenant_id = $tenant and collection = '{table}')"""
+
+
+_PRINCIPAL_SOURCES = (
+    ("role_assignments", "record ->> 'principalId'"),
+    ("role_assignment_schedule_instances", "record ->> 'principalId'"),
+    ("role_eligibility_schedule_instances", "record ->> 'principalId'"),
+    ("pim_group_eligibility_instances", "record ->> 'principalId'"),
+    ("pim_group_assignment_instances", "record ->> 'principalId'"),
+    ("group_transitive_members", "id"),
+)
+# A user's zone is read again once its last read is this many days old; until then the stored read stands.
+MAILBOX_SETTINGS_MAX_AGE_DAYS = 7
+PRIVILEGED_USERS_DUE = FanOut(
+    "users",
+    "select parent.id from parent where parent.id in ("
+    + " union ".join(_latest(table, column) for table, column in _PRINCIPAL_SOURCES)
+    + ") and parent.id not in (select id from raw.user_mailbox_settings where tenant_id = $tenant "
+    f"and loaded_at > now() - interval {MAILBOX_SETTINGS_MAX_AGE_DAYS} day)",
+    also_reads=tuple(table for table, _ in _PRINCIPAL_SOURCES),
+)
+
+# Per-user settings, read after every access surface above so that only privileged users are asked.
+USER_SETTINGS_COLLECTIONS: tuple[CollectionSpec, ...] = (
+    CollectionSpec(
+        table="user_mailbox_settings",
+        api_version="v1.0",
+        path="users/{id}/mailboxSettings",
+        description="Each privileged user's mailbox time zone, for after-hours verdicts in their local time; "
+        "read again weekly. Users without an Exchange Online mailbox answer 404 MailboxNotEnabledForRESTAPI, "
+        "kept as their record ('no mailbox'). Optional: without MailboxSettings.Read the design's per-country "
+        "zones are used.",
+        permission="MailboxSettings.Read",
+        fan_out=PRIVILEGED_USERS_DUE,
+        object_per_parent=True,
+        errors_kept_as_records=frozenset({"MailboxNotEnabledForRESTAPI"}),
+    ),
+)
+
 # Log Analytics keeps what Graph forgets after 30 days, and has the sign-ins. Read by TimeGenerated windows.
 LOG_ANALYTICS_COLLECTIONS: tuple[CollectionSpec, ...] = (
     CollectionSpec(
@@ -420,5 +472,7 @@ ARM_COLLECTIONS: tuple[CollectionSpec, ...] = (
     ),
 )
 
-COLLECTIONS = CORE_COLLECTIONS + SURFACE_COLLECTIONS + LOG_ANALYTICS_COLLECTIONS + ARM_COLLECTIONS
+COLLECTIONS = (
+    CORE_COLLECTIONS + SURFACE_COLLECTIONS + USER_SETTINGS_COLLECTIONS + LOG_ANALYTICS_COLLECTIONS + ARM_COLLECTIONS
+)
 COLLECTIONS_BY_TABLE = {spec.table: spec for spec in COLLECTIONS}

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -27,6 +27,7 @@ MAX_RESTARTS = 3
 # memory limit. Graph records are kilobytes; a larger one is dead-lettered rather than failing the whole load.
 MAX_RECORD_BYTES = 16 * 1024 * 1024
 EXPIRED_PAGE_TOKEN = "Directory_ExpiredPageToken"
+T = TypeVar("T")
 
 
 class CollectionRestart(Exception):
@@ -55,25 +56,38 @@ class ExtractResult:
 
 async def fetch_page(transport: GraphTransport, url: str) -> dict[str, Any]:
     """One page as parsed JSON; a throttled, failed or cut-short page is fetched again."""
+
+    async def once() -> dict[str, Any]:
+        try:
+            response = await transport.get_once(url)
+        except GraphHTTPError as error:
+            if error.code == EXPIRED_PAGE_TOKEN:
+                raise CollectionRestart(str(error)) from error
+            raise
+        body = _json_of(response.content, url)
+        if not isinstance(body, dict) or not isinstance(body.get("value"), list):
+            raise TransientError(f"a page without a 'value' array from {redact_query(url)}")
+        return body
+
+    return await _with_retries(transport, once)
+
+
+async def _with_retries(transport: GraphTransport, once: Callable[[], Awaitable[T]]) -> T:
+    """``once()`` again after each transient failure, waiting as the transport's retry budget says."""
     attempt = 0
     while True:
         try:
-            try:
-                response = await transport.get_once(url)
-            except GraphHTTPError as error:
-                if error.code == EXPIRED_PAGE_TOKEN:
-                    raise CollectionRestart(str(error)) from error
-                raise
-            try:
-                body = orjson.loads(response.content)
-            except orjson.JSONDecodeError as error:
-                raise TransientError(f"unreadable JSON from {redact_query(url)}: {error}") from error
-            if not isinstance(body, dict) or not isinstance(body.get("value"), list):
-                raise TransientError(f"a page without a 'value' array from {redact_query(url)}")
-            return body
+            return await once()
         except TransientError as error:
             attempt += 1
             await transport.wait_before_retry(attempt, error)
+
+
+def _json_of(content: bytes, url: str) -> Any:
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError as error:
+        raise TransientError(f"unreadable JSON from {redact_query(url)}: {error}") from error
 
 
 def split_records(
@@ -113,12 +127,17 @@ async def extract_fan_out(
     *,
     concurrency: int = 4,
     time_property: str | None = None,
+    object_per_parent: bool = False,
+    errors_kept_as_records: frozenset[str] = frozenset(),
 ) -> ExtractResult:
     """Reads one nested collection per ``(parent_key, url)`` into ``out_path``, a few parents at a time.
 
     Pages of one parent follow each other, so the parallelism is across parents. Each parent is written out as
     soon as it is read whole, so memory holds at most ``concurrency`` parents. A parent deleted since its
     collection was read answers 404 and is skipped; any other failure fails the whole collection.
+
+    With ``object_per_parent`` each URL answers one object (``users/{id}/mailboxSettings``), stored with the
+    parent's key as its id; an error whose code is in ``errors_kept_as_records`` is stored as that record.
     """
     semaphore = asyncio.Semaphore(concurrency)
     result = ExtractResult(parents=len(jobs))
@@ -129,7 +148,10 @@ async def extract_fan_out(
             async with semaphore:
                 buffer = BufferedRecords(time_property)
                 try:
-                    part = await _read_with_restarts(transport, url, buffer, parent_key)
+                    if object_per_parent:
+                        part = await _read_object(transport, url, buffer, parent_key, errors_kept_as_records)
+                    else:
+                        part = await _read_with_restarts(transport, url, buffer, parent_key)
                 except GraphHTTPError as error:
                     if error.status != 404:
                         raise
@@ -151,6 +173,28 @@ async def extract_fan_out(
             # One parent's failure is the collection's; raise it as itself so a 403 is handled like any other.
             raise failures.exceptions[0] from failures
     return result
+
+
+async def _read_object(
+    transport: GraphTransport, url: str, sink: BufferedRecords, parent_key: str, kept_errors: frozenset[str]
+) -> ExtractResult:
+    """One object as the parent's record; a kept error's body (code and message) is the record instead."""
+
+    async def once() -> dict[str, Any]:
+        try:
+            response = await transport.get_once(url)
+        except GraphHTTPError as error:
+            if error.code not in kept_errors:
+                raise
+            return {"error": {"code": error.code, "message": error.message}}
+        record = _json_of(response.content, url)
+        if not isinstance(record, dict):
+            raise TransientError(f"an answer that is not an object from {redact_query(url)}")
+        return record
+
+    record = await _with_retries(transport, once)
+    sink.write(parent_key, orjson.dumps({"id": parent_key, "parent_key": parent_key, "record": record}), record)
+    return ExtractResult(rows=1, pages=1)
 
 
 async def _read_with_restarts(

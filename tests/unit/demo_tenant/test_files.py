@@ -50,13 +50,37 @@ def collection_files(root: Path) -> list[Path]:
 def test_every_collection_is_an_array_of_objects_with_unique_string_ids(tenant: Tenant) -> None:
     files = collection_files(tenant.root)
     core = [p for p in files if not is_surface(tenant.root, p)]
-    assert len(core) == 13 + len(tenant.collection("v1.0/policies/roleManagementPolicies.json"))
+    assert len(core) == 14 + len(tenant.collection("v1.0/policies/roleManagementPolicies.json"))
     for path in files:
         items = orjson.loads(path.read_bytes())
         assert isinstance(items, list) and items, path
         assert all(isinstance(item, dict) and isinstance(item.get("id"), str) for item in items), path
         ids = [item["id"] for item in items]
         assert len(ids) == len(set(ids)), path
+
+
+def test_mailboxes_name_zones_the_windows_way_the_iana_way_or_a_custom_way_and_admin_accounts_have_none(
+    tenant: Tenant,
+) -> None:
+    users = {u["id"]: u for u in tenant.collection("v1.0/users.json")}
+    mailboxes = {m["id"]: m for m in tenant.collection("v1.0/mailboxSettings.json")}
+    # Exactly the people with a mail address in the tenant's own domains have a mailbox: not admin accounts,
+    # guests or break-glass accounts, who get Graph's 404.
+    assert set(mailboxes) == {i for i, u in users.items() if u["mail"] and u["userType"] == "Member"}
+    windows_names = {office.windows_time_zone for office in OFFICES}
+    iana_names = {office.time_zone for office in OFFICES}
+    kinds = Counter(
+        "windows" if m["timeZone"] in windows_names else "iana" if m["timeZone"] in iana_names else m["timeZone"]
+        for m in mailboxes.values()
+    )
+    assert set(kinds) == {"windows", "iana", "Customized Time Zone"} and kinds["windows"] > kinds["iana"]
+    custom = [m for m in mailboxes.values() if m["timeZone"] == "Customized Time Zone"]
+    assert all(m["workingHours"]["timeZone"]["@odata.type"] == "#microsoft.graph.customTimeZone" for m in custom)
+    # Two US zones among mailboxes: the per-country map alone cannot tell them apart.
+    us_zones = {
+        m["workingHours"]["timeZone"]["name"] for i, m in mailboxes.items() if users[i]["usageLocation"] == "US"
+    }
+    assert {"Eastern Standard Time", "Pacific Standard Time"} <= us_zones
 
 
 def test_users_look_like_a_hybrid_tenant(tenant: Tenant) -> None:

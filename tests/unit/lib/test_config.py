@@ -143,3 +143,36 @@ def test_one_tenant_listed_twice_under_two_names_is_rejected(tmp_path: Path) -> 
         ConfigError, match=rf"tenants\[1\]\.tenant_id {GUID_A.upper()} is also tenants\[0\]'s: list each"
     ):
         load_config(write(tmp_path, text), SECRET_ENV)
+
+
+TENANT = (
+    f"tenants:\n  - {{name: contoso, tenant_id: {GUID_A}, client_id: {GUID_C}, client_secret_env: READER_SECRET}}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("as_of", "expected"),
+    [
+        ("", None),  # not set: the run's start
+        ("as_of: 2026-11-01T06:30:00Z\n", "2026-11-01T06:30:00+00:00"),
+        ("as_of: '2026-11-01T08:30:00+02:00'\n", "2026-11-01T06:30:00+00:00"),
+        ("as_of: 2026-11-01\n", "2026-11-01T00:00:00+00:00"),  # a date is its midnight, UTC
+        ("as_of: '2026-11-01 06:30'\n", "2026-11-01T06:30:00+00:00"),  # no offset: UTC
+    ],
+)
+def test_as_of_in_the_file_is_an_instant_in_utc(tmp_path: Path, as_of: str, expected: str | None) -> None:
+    config = load_config(write(tmp_path, as_of + TENANT), SECRET_ENV)
+    assert (config.as_of.isoformat() if config.as_of else None) == expected
+
+
+def test_pimlens_as_of_in_the_environment_overrides_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "as_of: 2026-11-01\n" + TENANT)
+    config = load_config(path, {**SECRET_ENV, "PIMLENS_AS_OF": "2026-06-30T12:00:00Z"})
+    assert config.as_of is not None and config.as_of.isoformat() == "2026-06-30T12:00:00+00:00"
+
+
+def test_a_bad_as_of_names_where_it_is_and_what_to_write(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"pimlens.yaml: as_of must be an ISO-8601 instant such as 2026-11-01T00"):
+        load_config(write(tmp_path, "as_of: next tuesday\n" + TENANT), SECRET_ENV)
+    with pytest.raises(ConfigError, match=r"^PIMLENS_AS_OF in the environment must be an ISO-8601 instant"):
+        load_config(write(tmp_path, TENANT), {**SECRET_ENV, "PIMLENS_AS_OF": "yesterday"})

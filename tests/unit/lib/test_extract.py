@@ -157,3 +157,53 @@ def test_a_page_is_freed_before_the_next_one_is_fetched(tmp_path: Path, monkeypa
     result = run(ScriptedTransport({}), tmp_path / "out.ndjson")
     assert (result.rows, result.pages) == (3, 3)
     assert alive_when_fetched == [0, 0, 0]
+
+
+def test_an_object_per_parent_is_its_record_and_a_kept_404_is_stored_as_no_mailbox(tmp_path: Path) -> None:
+    from pipelines.lib.graph.extract import extract_fan_out
+
+    def url(user: str) -> str:
+        return f"https://g/v1.0/users/{user}/mailboxSettings"
+
+    settings = {"@odata.context": "ctx", "timeZone": "Pacific Standard Time"}
+    transport = ScriptedTransport(
+        {
+            url("u1"): [TransientError("HTTP 503"), orjson.dumps(settings)],
+            url("u2"): [GraphHTTPError(404, "MailboxNotEnabledForRESTAPI", "The mailbox is ...", url("u2"))],
+            url("gone"): [GraphHTTPError(404, "Request_ResourceNotFound", "gone", url("gone"))],
+        }
+    )
+    out = tmp_path / "out.ndjson"
+    jobs = [(user, url(user)) for user in ("u1", "u2", "gone")]
+    result = asyncio.run(
+        extract_fan_out(
+            transport,  # type: ignore[arg-type]
+            jobs,
+            out,
+            object_per_parent=True,
+            errors_kept_as_records=frozenset({"MailboxNotEnabledForRESTAPI"}),
+        )
+    )
+    lines = sorted((orjson.loads(line) for line in out.read_bytes().splitlines()), key=lambda line: line["id"])
+    assert [(line["id"], line["parent_key"], line["record"]) for line in lines] == [
+        ("u1", "u1", settings),
+        ("u2", "u2", {"error": {"code": "MailboxNotEnabledForRESTAPI", "message": "The mailbox is ..."}}),
+    ]
+    assert (result.rows, result.parents, result.parents_skipped) == (2, 3, 1)
+
+
+def test_a_forbidden_object_fails_the_collection_as_a_coverage_gap(tmp_path: Path) -> None:
+    from pipelines.lib.graph.extract import extract_fan_out
+
+    url = "https://g/v1.0/users/u1/mailboxSettings"
+    transport = ScriptedTransport({url: [GraphHTTPError(403, "ErrorAccessDenied", "Access is denied.", url)]})
+    with pytest.raises(GraphHTTPError, match="403"):
+        asyncio.run(
+            extract_fan_out(
+                transport,  # type: ignore[arg-type]
+                [("u1", url)],
+                tmp_path / "out.ndjson",
+                object_per_parent=True,
+                errors_kept_as_records=frozenset({"MailboxNotEnabledForRESTAPI"}),
+            )
+        )

@@ -49,8 +49,8 @@ business_hours as (
     select * from {{ ref('stg_design__business_hours') }}
 ),
 
-time_zones as (
-    select * from {{ ref('stg_design__business_time_zones') }}
+user_time_zones as (
+    select * from {{ ref('int_user_time_zones_resolved') }}
 ),
 
 thresholds as (
@@ -94,21 +94,21 @@ activations as (
         > since.emit_after - 2 * to_seconds(thresholds.repeated_activation_window_seconds)
 ),
 
--- Each activation in the local time of its user: the zone of their usage location, else the design's default.
+-- Each activation in the local time of its user: their mailbox's zone, else their country's, else the design's
+-- default (int_user_time_zones_resolved); a principal no longer among the users gets the default.
 activations_local as (
     select
         activations.*,
-        coalesce(time_zones.time_zone, business_hours.default_time_zone) as time_zone,
-        timezone(coalesce(time_zones.time_zone, business_hours.default_time_zone), activations.activated_at)
+        coalesce(user_time_zones.time_zone, business_hours.default_time_zone) as time_zone,
+        coalesce(user_time_zones.time_zone_source, 'default') as time_zone_source,
+        timezone(coalesce(user_time_zones.time_zone, business_hours.default_time_zone), activations.activated_at)
             as local_at
     from activations
     cross join business_hours
-    left join users
+    left join user_time_zones
         on
-            activations.tenant_id = users.tenant_id
-            and activations.principal_id = users.user_id
-    left join time_zones
-        on users.usage_location = time_zones.usage_location
+            activations.tenant_id = user_time_zones.tenant_id
+            and activations.principal_id = user_time_zones.user_id
 ),
 
 after_hours as (
@@ -121,6 +121,7 @@ after_hours as (
         activations_local.request_id as subject_id,
         activations_local.activated_at as event_at,
         'activated at ' || strftime(activations_local.local_at, '%a %H:%M') || ' ' || activations_local.time_zone
+        || ' (zone from ' || activations_local.time_zone_source || ')'
         || ', outside ' || left(cast(business_hours.start_time as varchar), 5) || '-'
         || left(cast(business_hours.end_time as varchar), 5) as evidence
     from activations_local
@@ -413,7 +414,7 @@ final as (
         keyed.subject_id,
         keyed.evidence,
         keyed.event_at,
-        coalesce(previous.first_seen_at, keyed.event_at, now()) as first_seen_at
+        coalesce(previous.first_seen_at, keyed.event_at, {{ as_of() }}) as first_seen_at
     from keyed
     left join previous
         on keyed.alert_id = previous.alert_id

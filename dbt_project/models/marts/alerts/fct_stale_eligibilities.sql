@@ -15,10 +15,6 @@ users as (
     select * from {{ ref('stg_graph__users') }}
 ),
 
-audits as (
-    select * from {{ ref('stg_graph__directory_audits') }}
-),
-
 thresholds as (
     select * from {{ ref('stg_design__alert_thresholds') }}
 ),
@@ -36,14 +32,10 @@ break_glass_users as (
         on lower(users.user_principal_name) = break_glass_accounts.user_principal_name
 ),
 
--- The instant a tenant is evaluated at: its latest PIM audit event, so a frozen or replayed tenant is judged
--- at its own time rather than at the time of the run.
+-- The evaluation instant (as_of): the run's start unless the configuration sets one, so a replay or a backfill
+-- is judged at its own time.
 evaluated_at as (
-    select
-        tenant_id,
-        max(activity_at) as evaluated_at
-    from audits
-    group by tenant_id
+    select {{ as_of() }} as evaluated_at
 ),
 
 final as (
@@ -57,8 +49,7 @@ final as (
         evaluated_at.evaluated_at,
         thresholds.stale_eligibility_days
     from access
-    inner join evaluated_at
-        on access.tenant_id = evaluated_at.tenant_id
+    cross join evaluated_at
     cross join thresholds
     where
         access.access_state = 'eligible'
@@ -80,6 +71,7 @@ final as (
                 and requests.principal_id = access.principal_id
                 and requests.role_definition_id = access.role_definition_id
                 and requests.activated_at > evaluated_at.evaluated_at - to_days(thresholds.stale_eligibility_days)
+                and requests.activated_at <= evaluated_at.evaluated_at
         )
 )
 

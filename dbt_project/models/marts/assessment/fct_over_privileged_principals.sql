@@ -81,15 +81,9 @@ eligible_never_activated as (
     group by stale_eligibilities.tenant_id, stale_eligibilities.principal_id
 ),
 
--- The window of audited tasks ends at the tenant's latest PIM audit event, like the stale eligibility rule's.
+-- The window of audited tasks ends at the evaluation instant (as_of), like the stale eligibility rule's.
 evaluated_at as (
-    select
-        tenant_id,
-        max(activity_at) as evaluated_at
-    -- The audit log is read by its two uses straight, not through a shared CTE: DuckDB materializes a CTE read
-    -- twice, which copied every audit row (34M at 10M requests) before either use narrowed it.
-    from {{ ref('stg_graph__directory_audits') }}
-    group by tenant_id
+    select {{ as_of() }} as evaluated_at
 ),
 
 -- Admin tasks a user initiated: every Core Directory event, and the PIM events the seed lists (approving a
@@ -124,8 +118,7 @@ tasks_in_window as (
         least_roles.least_privileged_role_name,
         least_role_tiers.tier as least_role_tier
     from audited_tasks
-    inner join evaluated_at
-        on audited_tasks.tenant_id = evaluated_at.tenant_id
+    cross join evaluated_at
     cross join thresholds
     left join least_roles
         on audited_tasks.activity_display_name = least_roles.activity_display_name

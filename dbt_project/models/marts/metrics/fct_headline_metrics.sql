@@ -369,6 +369,7 @@ final as (
         unpivoted.metric_name,
         case when uncovered_metrics.metric_name is null then unpivoted.metric_value end as metric_value,
         uncovered_metrics.metric_name is null as is_known,
+        {{ as_of() }} as as_of_at,
         now() as computed_at
     from unpivoted
     left join uncovered_metrics

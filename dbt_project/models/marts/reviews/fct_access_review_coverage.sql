@@ -22,18 +22,9 @@ design as (
     select * from {{ ref('stg_design__access_reviews') }}
 ),
 
-audits as (
-    select * from {{ ref('stg_graph__directory_audits') }}
-),
-
--- The instant a tenant is evaluated at: its latest PIM audit event, as in fct_alerts, so a frozen or replayed
--- tenant is judged at its own time; the run's time when no audit event was read.
+-- The evaluation instant (as_of), as in fct_stale_eligibilities: the run's start unless the configuration sets one.
 evaluated_at as (
-    select
-        tenant_id,
-        max(activity_at) as evaluated_at
-    from audits
-    group by tenant_id
+    select {{ as_of() }} as evaluated_at
 ),
 
 held_roles as (
@@ -132,16 +123,15 @@ joined as (
         role_reviews.is_auto_apply_enabled,
         role_reviews.last_completed_instance_id,
         role_reviews.last_completed_at,
-        coalesce(evaluated_at.evaluated_at, now()) as evaluated_at,
+        evaluated_at.evaluated_at,
         design.max_days_since_review
     from privileged_roles
     cross join design
+    cross join evaluated_at
     left join role_reviews
         on
             privileged_roles.tenant_id = role_reviews.tenant_id
             and privileged_roles.role_definition_id = role_reviews.role_definition_id
-    left join evaluated_at
-        on privileged_roles.tenant_id = evaluated_at.tenant_id
 ),
 
 final as (
