@@ -104,6 +104,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         write_demo_config,
     )
     from pipelines.lib.warehouse.metrics import compare_with_truth, read_headline_metrics
+    from pipelines.lib.warehouse.publish import analytics_path
 
     tenant_dir = paths.DEMO_TENANT_DIR
     truth = generate_tenant(tenant_dir, size=args.size, seed=args.seed, as_of=args.as_of)
@@ -121,17 +122,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
         run_log = paths.VAR_DIR / "demo" / "dagster-run.log"
         print(f"Running ingest_tenant, then transform_warehouse, in Dagster (log: {run_log}) ...", flush=True)
         run_refresh_job(pipeline_environment(config_file, warehouse, emulator, tenant_dir / "design.yaml"), run_log)
-    measured = read_headline_metrics(warehouse).get(truth.tenant_id, {})
+    analytics = analytics_path(warehouse)
+    measured = read_headline_metrics(analytics).get(truth.tenant_id, {})
     rows = compare_with_truth(measured, truth.metrics)
     print()
     print(f"{'metric':40} {'warehouse':>14} {'ground truth':>14}  match")
     for name, actual, expected, same in rows:
         print(f"{name:40} {_fmt(actual):>14} {_fmt(expected):>14}  {'yes' if same else 'NO'}")
     print()
-    print(f"Warehouse: {warehouse}")
+    print(f"Analytics database (the marts, republished after every run; open it, never the warehouse): {analytics}")
     query = "from marts.fct_headline_metrics"
     print(
-        f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{warehouse}', read_only=True).sql('{query}').show()\""
+        f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{analytics}', read_only=True).sql('{query}').show()\""
     )
     print(f"Power BI export (Parquet): {warehouse.parent / 'exports'}")
     print("Dagster UI on the same data: make ui   (then open http://127.0.0.1:3000)")
@@ -246,14 +248,20 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--config", type=Path, default=Path(os.environ.get(CONFIG_ENV, "pimlens.yaml")))
     doctor.set_defaults(handler=cmd_doctor)
 
-    metrics = commands.add_parser("metrics", help="print the headline metrics of a warehouse")
-    metrics.add_argument("--warehouse", type=Path, default=paths.VAR_DIR / "warehouse.duckdb")
+    metrics = commands.add_parser("metrics", help="print the headline metrics of the analytics database")
+    metrics.add_argument(
+        "--warehouse",
+        type=Path,
+        default=paths.VAR_DIR / "analytics.duckdb",
+        help="the analytics database the pipeline publishes (or a warehouse, which a running refresh may lock)",
+    )
     metrics.set_defaults(handler=cmd_metrics)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    os.umask(0o027)  # what pimlens writes is for its owner and group only
     return args.handler(args)
 
 
