@@ -38,6 +38,39 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_record(args: argparse.Namespace) -> int:
+    from pipelines.lib.config import ConfigError, load_config
+    from pipelines.lib.recording import record_tenant
+
+    try:
+        config = load_config(args.config)
+        tenant = config.tenant_named(args.tenant) if args.tenant else None
+    except ConfigError as error:
+        print(f"configuration: {error}", file=sys.stderr)
+        return 2
+    if tenant is None:
+        if len(config.tenants) != 1:
+            print(f"{args.config} lists {list(config.tenant_names)}: name one with --tenant.", file=sys.stderr)
+            return 2
+        (tenant,) = config.tenants
+    pseudonymiser = config.pseudonymiser()
+    if pseudonymiser is None:
+        print(
+            f"{args.config} has no pseudonymise option: a recording leaves the tenant, so add "
+            "`pseudonymise: {key_env: VARIABLE}` and set that variable to a key.",
+            file=sys.stderr,
+        )
+        return 2
+    if args.out.exists():
+        print(f"{args.out} already exists: record into a new folder.", file=sys.stderr)
+        return 2
+    recording = record_tenant(tenant, args.out, pseudonymiser, design=args.design)
+    print(f"Recorded tenant {tenant.name}: {recording.objects} objects in {recording.files} files, in {args.out}")
+    for collection, status in sorted(recording.not_covered.items()):
+        print(f"  not recorded: {collection} ({status})")
+    return 0
+
+
 def cmd_emulate(args: argparse.Namespace) -> int:
     from pipelines.emulator import EmulatorOptions, TenantFormatError, start_emulator
 
@@ -213,13 +246,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pimlens", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    tenant = commands.add_parser("tenant", help="demo tenants").add_subparsers(dest="tenant_command", required=True)
+    tenant = commands.add_parser("tenant", help="demo tenants and recordings of real ones").add_subparsers(
+        dest="tenant_command", required=True
+    )
     generate = tenant.add_parser("generate", help="write a seeded demo tenant directory with its ground truth")
     generate.add_argument("--size", choices=["S", "M", "L"], default="S")
     generate.add_argument("--seed", type=int, default=7)
     generate.add_argument("--as-of", type=_as_of, default=_today(), help="the instant the tenant is frozen at")
     generate.add_argument("--out", type=Path, required=True)
     generate.set_defaults(handler=cmd_generate)
+
+    record = tenant.add_parser(
+        "record", help="read a configured tenant and write it, pseudonymised, as a tenant directory the emulator serves"
+    )
+    record.add_argument("--config", type=Path, default=Path(os.environ.get(CONFIG_ENV, "pimlens.yaml")))
+    record.add_argument("--tenant", help="the tenant's name in the configuration (needed when it lists several)")
+    record.add_argument("--out", type=Path, required=True, help="a new folder for the recording")
+    record.add_argument("--design", type=Path, help="a programme design to include, its break-glass UPNs pseudonymised")
+    record.set_defaults(handler=cmd_record)
 
     emulate = commands.add_parser("emulate", help="serve a tenant directory as Graph and Log Analytics over HTTPS")
     emulate.add_argument("--tenant", type=Path, required=True)

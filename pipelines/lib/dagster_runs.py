@@ -27,7 +27,8 @@ def record_run_process(instance: dg.DagsterInstance, run_id: str) -> None:
 
 
 def fail_dead_runs(instance: dg.DagsterInstance) -> list[str]:
-    """Marks failed every unfinished run whose recorded process no longer runs; returns their run ids."""
+    """Marks failed every unfinished run whose recorded process no longer runs, and frees the pool slots of every
+    finished run (a killed run never gives back the ``duckdb_writer`` slot it held); returns the failed run ids."""
     failed = []
     for record in instance.get_run_records(dg.RunsFilter(statuses=UNFINISHED_STATUSES)):
         run = record.dagster_run
@@ -38,4 +39,11 @@ def fail_dead_runs(instance: dg.DagsterInstance) -> list[str]:
             run, f"the process that ran it (PID {owner.pid} on {owner.host}) is gone: it was killed or crashed"
         )
         failed.append(run.run_id)
+    holders = instance.event_log_storage.get_concurrency_run_ids()
+    if holders:
+        unfinished = {
+            r.dagster_run.run_id for r in instance.get_run_records(dg.RunsFilter(statuses=UNFINISHED_STATUSES))
+        }
+        for run_id in holders - unfinished:
+            instance.event_log_storage.free_concurrency_slots_for_run(run_id)
     return failed

@@ -51,6 +51,7 @@ PERSONAL_PROPERTIES = frozenset(
         "streetAddress",
         "ipAddress",
         "justification",
+        "resultReason",  # where PIM's audit events carry the requester's justification
         "userDisplayName",
         "principalDisplayName",
         "principalName",
@@ -78,10 +79,11 @@ class Pseudonymiser:
         return "Pseudonymiser(<key withheld>)"
 
     def __call__(self, value: str) -> str:
-        digest = hmac.new(self._key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:_DIGEST_CHARS]
-        if _MAIL_LIKE.match(value):
-            return f"pn_{digest}@{PSEUDONYM_DOMAIN}"
-        return f"pn_{digest}"
+        # Addresses are compared without case (Entra's UPNs are), so their pseudonyms are too.
+        mail_like = bool(_MAIL_LIKE.match(value))
+        text = value.lower() if mail_like else value
+        digest = hmac.new(self._key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:_DIGEST_CHARS]
+        return f"pn_{digest}@{PSEUDONYM_DOMAIN}" if mail_like else f"pn_{digest}"
 
     def register(self, con: duckdb.DuckDBPyConnection) -> None:
         """Makes ``pimlens_pseudonym(varchar)`` callable in `con`'s SQL (NULL stays NULL)."""
