@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import json
 import re
 from typing import Any
 
@@ -106,13 +107,29 @@ class Pseudonymiser:
         says the object is a user, group or service principal (its display name is then personal too)."""
         if isinstance(record, list):
             return [self.record(item, principal=principal, parent=parent) for item in record]
+        if isinstance(record, str):
+            return self._embedded_json(record, parent)
         if not isinstance(record, dict):
             return record
         principal = principal or is_principal(record, parent)
-        return {
+        masked = {
             key: self.value(value) if is_personal_property(key, principal) else self.record(value, parent=key)
             for key, value in record.items()
         }
+        # Audit events list details as {"key": "Justification", "value": "..."} pairs.
+        if isinstance(record.get("key"), str) and "value" in record and is_personal_property(record["key"]):
+            masked["value"] = self.value(record["value"])
+        return masked
+
+    def _embedded_json(self, text: str, parent: str) -> str:
+        """Log Analytics' dynamic columns (InitiatedBy, TargetResources, ...) are JSON inside a string."""
+        if not text.startswith(("{", "[")):
+            return text
+        try:
+            document = json.loads(text)
+        except ValueError:
+            return text
+        return json.dumps(self.record(document, parent=parent), separators=(",", ":"), ensure_ascii=False)
 
 
 def is_personal_column(column: str) -> bool:

@@ -9,7 +9,7 @@ import duckdb
 from pipelines.definitions import defs
 from pipelines.defs.automation import TRANSFORM_JOB
 from pipelines.lib import paths
-from pipelines.lib.config import WAREHOUSE_ENV
+from pipelines.lib.config import CONFIG_ENV, WAREHOUSE_ENV
 from pipelines.lib.design import DESIGN_ENV
 
 AUDIT = (
@@ -38,6 +38,11 @@ def test_a_bad_load_of_one_tenant_stops_the_transform_before_dbt(tmp_path: Path,
     warehouse = warehouse_with_audits(tmp_path / "w.duckdb", {"first": "PIM", "second": "Core Directory"})
     monkeypatch.setenv(WAREHOUSE_ENV, str(warehouse))
     monkeypatch.setenv(DESIGN_ENV, str(paths.DEFAULT_DESIGN_FILE))
+    # The transform reads the configuration too: its publications follow the pseudonymise option.
+    config = tmp_path / "pimlens.yaml"
+    config.write_text("tenants: [{name: first, tenant_id: first, client_id: c, client_secret_env: GATE_SECRET}]\n")
+    monkeypatch.setenv(CONFIG_ENV, str(config))
+    monkeypatch.setenv("GATE_SECRET", "unused")
     with dg.DagsterInstance.ephemeral() as instance:
         result = defs().resolve_job_def(TRANSFORM_JOB).execute_in_process(instance=instance, raise_on_error=False)
 

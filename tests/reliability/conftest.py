@@ -89,14 +89,14 @@ class Site:
     def storage(self) -> Path:
         return self.folder / "dagster"
 
-    def config_file(self) -> Path:
-        handle = EmulatorHandle(
-            self.emulator.url,
-            self.emulator.ca_file,
-            self.emulator.tenant_id,
-            self.options.client_id,
-            self.options.client_secret,
+    def handle(self) -> EmulatorHandle:
+        emulator, options = self.emulator, self.options
+        return EmulatorHandle(
+            emulator.url, emulator.ca_file, emulator.tenant_id, options.client_id, options.client_secret
         )
+
+    def config_file(self) -> Path:
+        handle = self.handle()
         config = write_demo_config(self.folder / "pimlens.yaml", handle)
         if self.pseudonymise:
             document = yaml.safe_load(config.read_text(encoding="utf-8"))
@@ -107,13 +107,7 @@ class Site:
         return config
 
     def environment(self) -> dict[str, str]:
-        handle = EmulatorHandle(
-            self.emulator.url,
-            self.emulator.ca_file,
-            self.emulator.tenant_id,
-            self.options.client_id,
-            self.options.client_secret,
-        )
+        handle = self.handle()
         env = pipeline_environment(self.config_file(), self.warehouse, handle, self.tenant.directory / "design.yaml")
         env["PIMLENS_DAGSTER_STORAGE"] = str(self.storage)
         env[PSEUDONYM_KEY_ENV] = "a test key that is long enough"

@@ -43,9 +43,8 @@ with duckdb.connect(warehouse, read_only=True) as con:
 """
 
 
-def _export_and_die(warehouse: Path, out: Path, kill_at: str) -> None:
-    process = subprocess.run([sys.executable, "-c", EXPORT_THEN_DIE, str(warehouse), str(out), kill_at], check=False)
-    assert process.returncode == -signal.SIGKILL
+def _export_and_die(warehouse: Path, out: Path, kill_at: str) -> int:
+    return subprocess.run([sys.executable, "-c", EXPORT_THEN_DIE, str(warehouse), str(out), kill_at]).returncode
 
 
 def _manifest_matches(out: Path, warehouse: Path) -> None:
@@ -62,17 +61,18 @@ def _manifest_matches(out: Path, warehouse: Path) -> None:
 def test_a_kill_inside_the_export_swap_leaves_a_whole_export_folder(baseline: Baseline, tmp_path: Path) -> None:
     warehouse = baseline.site.warehouse
     out = tmp_path / "exports"
-    _export_and_die(warehouse, out, "exchanged")  # the first export: nothing to exchange with, a plain rename
+    # The first export has nothing to exchange with: one rename, and no kill.
+    assert _export_and_die(warehouse, out, "exchanged") == 0
     first = json.loads((out / "_manifest.json").read_text(encoding="utf-8"))["exported_at"]
 
-    _export_and_die(warehouse, out, "exchanged")
+    assert _export_and_die(warehouse, out, "exchanged") == -signal.SIGKILL
     # The folder holds the new export at once; the old one waits beside it for the next export to remove it.
     assert json.loads((out / "_manifest.json").read_text(encoding="utf-8"))["exported_at"] > first
     _manifest_matches(out, warehouse)
 
     # Without renameat2 the old folder is moved aside first: a kill right then leaves no folder, and the next
     # export puts the previous one back before anything else.
-    _export_and_die(warehouse, out, "set_aside")
+    assert _export_and_die(warehouse, out, "set_aside") == -signal.SIGKILL
     assert not out.exists() and out.with_name("exports.previous").is_dir()
     subprocess.run(
         [

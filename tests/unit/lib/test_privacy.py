@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -85,3 +86,21 @@ def test_display_names_of_principals_are_personal_and_of_roles_not() -> None:
     assert pseudonymiser.record({"id": "s1", "displayName": "Backup app"}, principal=True)["displayName"] != (
         "Backup app"
     )
+
+
+def test_log_analytics_dynamic_columns_and_detail_pairs_are_pseudonymised_inside() -> None:
+    pseudonymiser = Pseudonymiser(KEY)
+    row = {
+        "Id": "PIM_1",
+        "InitiatedBy": '{"user":{"id":"u1","userPrincipalName":"ada@contoso.example","ipAddress":"10.0.0.7"}}',
+        "AdditionalDetails": (
+            '[{"key":"Justification","value":"fixing the VPN for Ada"},{"key":"TicketNumber","value":"OPS-1"}]'
+        ),
+        "OperationName": "Add member to role completed (PIM activation)",
+    }
+    masked = pseudonymiser.record(row)
+    assert "ada@" not in masked["InitiatedBy"] and "10.0.0.7" not in masked["InitiatedBy"]
+    assert '"id":"u1"' in masked["InitiatedBy"]
+    details = {pair["key"]: pair["value"] for pair in json.loads(masked["AdditionalDetails"])}
+    assert details == {"Justification": pseudonymiser("fixing the VPN for Ada"), "TicketNumber": "OPS-1"}
+    assert masked["OperationName"] == row["OperationName"]
