@@ -125,3 +125,38 @@ def test_a_full_disk_during_publish_keeps_the_previous_analytics_file(tmp_path: 
         assert analyst.execute("select count(*) from marts.fct_small").fetchone()[0] == 10
         tables = analyst.execute("select table_name from information_schema.tables where table_schema = 'marts'")
         assert tables.fetchall() == [("fct_small",)]
+
+
+# Publishes `warehouse`'s marts to `target` in a child process that SIGKILLs itself once the new file is written
+# and flushed, just before the rename that would put it in place.
+PUBLISH_THEN_DIE = """
+import os, signal, sys, duckdb
+from pathlib import Path
+from pipelines.lib.warehouse import publish
+
+warehouse, target = sys.argv[1:]
+publish.replace_file = lambda staged, final: os.kill(os.getpid(), signal.SIGKILL)
+with duckdb.connect(warehouse, read_only=True) as con:
+    publish.publish_analytics(con, Path(target))
+"""
+
+
+def test_a_kill_during_publish_leaves_the_previous_file_and_the_next_publish_cleans_up(
+    baseline: Baseline, tmp_path: Path
+) -> None:
+    warehouse, target = baseline.site.warehouse, tmp_path / "analytics.duckdb"
+    target.write_bytes(b"the previous publication")
+    killed = subprocess.run([sys.executable, "-c", PUBLISH_THEN_DIE, str(warehouse), str(target)], check=False)
+    assert killed.returncode == -signal.SIGKILL
+    assert target.read_bytes() == b"the previous publication"
+    assert target.with_name("analytics.duckdb.next").exists()
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        published = publish_analytics(con, target)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["analytics.duckdb"]
+    with duckdb.connect(str(target), read_only=True) as analyst:
+        for table in published:
+            assert (
+                analyst.execute(f"select count(*) from marts.{table.table}").fetchone()[0]
+                == (baseline.snapshot.marts[table.table])
+            )
