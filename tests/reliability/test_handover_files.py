@@ -58,6 +58,7 @@ def _manifest_matches(out: Path, warehouse: Path) -> None:
             assert con.execute(f"select count(*) from marts.{table}").fetchone()[0] == entry["rows"]
 
 
+@pytest.mark.slow
 def test_a_kill_inside_the_export_swap_leaves_a_whole_export_folder(baseline: Baseline, tmp_path: Path) -> None:
     warehouse = baseline.site.warehouse
     out = tmp_path / "exports"
@@ -141,6 +142,7 @@ with duckdb.connect(warehouse, read_only=True) as con:
 """
 
 
+@pytest.mark.slow
 def test_a_kill_during_publish_leaves_the_previous_file_and_the_next_publish_cleans_up(
     baseline: Baseline, tmp_path: Path
 ) -> None:
