@@ -29,7 +29,7 @@ from pipelines.emulator import EmulatorOptions, RunningEmulator, start_emulator
 from pipelines.lib import paths
 from pipelines.lib.demo_session import EmulatorHandle, pipeline_environment, write_demo_config
 from pipelines.lib.warehouse.metrics import compare_with_truth, read_headline_metrics
-from pipelines.lib.warehouse.publish import analytics_path
+from pipelines.lib.warehouse.publish import analytics_path, mart_columns
 from tests.integration.reconcile import landed_fingerprint, orphan_rows
 
 PSEUDONYM_KEY_ENV = "PIMLENS_TEST_PSEUDONYM_KEY"
@@ -135,13 +135,7 @@ class Site:
 
 def snapshot(warehouse: Path) -> Snapshot:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = [
-            row[0]
-            for row in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
-            ).fetchall()
-        ]
-        marts = {table: con.execute(f"select count(*) from marts.{table}").fetchone()[0] for table in tables}
+        marts = {table: con.execute(f"select count(*) from marts.{table}").fetchone()[0] for table in mart_columns(con)}
     return Snapshot(landed_fingerprint(warehouse), marts)
 
 
