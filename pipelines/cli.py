@@ -38,6 +38,39 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_record(args: argparse.Namespace) -> int:
+    from pipelines.lib.config import ConfigError, load_config
+    from pipelines.lib.recording import record_tenant
+
+    try:
+        config = load_config(args.config)
+        tenant = config.tenant_named(args.tenant) if args.tenant else None
+    except ConfigError as error:
+        print(f"configuration: {error}", file=sys.stderr)
+        return 2
+    if tenant is None:
+        if len(config.tenants) != 1:
+            print(f"{args.config} lists {list(config.tenant_names)}: name one with --tenant.", file=sys.stderr)
+            return 2
+        (tenant,) = config.tenants
+    pseudonymiser = config.pseudonymiser()
+    if pseudonymiser is None:
+        print(
+            f"{args.config} has no pseudonymise option: a recording leaves the tenant, so add "
+            "`pseudonymise: {key_env: VARIABLE}` and set that variable to a key.",
+            file=sys.stderr,
+        )
+        return 2
+    if args.out.exists():
+        print(f"{args.out} already exists: record into a new folder.", file=sys.stderr)
+        return 2
+    recording = record_tenant(tenant, args.out, pseudonymiser, design=args.design)
+    print(f"Recorded tenant {tenant.name}: {recording.objects} objects in {recording.files} files, in {args.out}")
+    for collection, status in sorted(recording.not_covered.items()):
+        print(f"  not recorded: {collection} ({status})")
+    return 0
+
+
 def cmd_emulate(args: argparse.Namespace) -> int:
     from pipelines.emulator import EmulatorOptions, TenantFormatError, start_emulator
 
@@ -104,6 +137,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         write_demo_config,
     )
     from pipelines.lib.warehouse.metrics import compare_with_truth, read_headline_metrics
+    from pipelines.lib.warehouse.publish import analytics_path
 
     tenant_dir = paths.DEMO_TENANT_DIR
     truth = generate_tenant(tenant_dir, size=args.size, seed=args.seed, as_of=args.as_of)
@@ -122,17 +156,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
         run_log = paths.VAR_DIR / "demo" / "dagster-run.log"
         print(f"Running ingest_tenant, then transform_warehouse, in Dagster (log: {run_log}) ...", flush=True)
         run_refresh_job(pipeline_environment(config_file, warehouse, emulator, tenant_dir / "design.yaml"), run_log)
-    measured = read_headline_metrics(warehouse).get(truth.tenant_id, {})
+    analytics = analytics_path(warehouse)
+    measured = read_headline_metrics(analytics).get(truth.tenant_id, {})
     rows = compare_with_truth(measured, truth.metrics)
     print()
     print(f"{'metric':40} {'warehouse':>14} {'ground truth':>14}  match")
     for name, actual, expected, same in rows:
         print(f"{name:40} {_fmt(actual):>14} {_fmt(expected):>14}  {'yes' if same else 'NO'}")
     print()
-    print(f"Warehouse: {warehouse}")
+    print(f"Analytics database (the marts, republished after every run; open it, never the warehouse): {analytics}")
     query = "from marts.fct_headline_metrics"
     print(
-        f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{warehouse}', read_only=True).sql('{query}').show()\""
+        f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{analytics}', read_only=True).sql('{query}').show()\""
     )
     print(f"Power BI export (Parquet): {warehouse.parent / 'exports'}")
     print("Dagster UI on the same data: make ui   (then open http://127.0.0.1:3000)")
@@ -232,13 +267,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pimlens", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    tenant = commands.add_parser("tenant", help="demo tenants").add_subparsers(dest="tenant_command", required=True)
+    tenant = commands.add_parser("tenant", help="demo tenants and recordings of real ones").add_subparsers(
+        dest="tenant_command", required=True
+    )
     generate = tenant.add_parser("generate", help="write a seeded demo tenant directory with its ground truth")
     generate.add_argument("--size", choices=["S", "M", "L"], default="S")
     generate.add_argument("--seed", type=int, default=7)
     generate.add_argument("--as-of", type=_as_of, default=_today(), help="the instant the tenant is frozen at")
     generate.add_argument("--out", type=Path, required=True)
     generate.set_defaults(handler=cmd_generate)
+
+    record = tenant.add_parser(
+        "record", help="read a configured tenant and write it, pseudonymised, as a tenant directory the emulator serves"
+    )
+    record.add_argument("--config", type=Path, default=Path(os.environ.get(CONFIG_ENV, "pimlens.yaml")))
+    record.add_argument("--tenant", help="the tenant's name in the configuration (needed when it lists several)")
+    record.add_argument("--out", type=Path, required=True, help="a new folder for the recording")
+    record.add_argument("--design", type=Path, help="a programme design to include, its break-glass UPNs pseudonymised")
+    record.set_defaults(handler=cmd_record)
 
     emulate = commands.add_parser("emulate", help="serve a tenant directory as Graph and Log Analytics over HTTPS")
     emulate.add_argument("--tenant", type=Path, required=True)
@@ -272,8 +318,13 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--config", type=Path, default=Path(os.environ.get(CONFIG_ENV, "pimlens.yaml")))
     doctor.set_defaults(handler=cmd_doctor)
 
-    metrics = commands.add_parser("metrics", help="print the headline metrics of a warehouse")
-    metrics.add_argument("--warehouse", type=Path, default=paths.VAR_DIR / "warehouse.duckdb")
+    metrics = commands.add_parser("metrics", help="print the headline metrics of the analytics database")
+    metrics.add_argument(
+        "--warehouse",
+        type=Path,
+        default=paths.VAR_DIR / "analytics.duckdb",
+        help="the analytics database the pipeline publishes (or a warehouse, which a running refresh may lock)",
+    )
     metrics.set_defaults(handler=cmd_metrics)
 
     release = commands.add_parser("release-load", help="let a load a raw gate held into the marts, with a reason")
@@ -286,6 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    os.umask(0o027)  # what pimlens writes is for its owner and group only
     return args.handler(args)
 
 

@@ -1,8 +1,11 @@
 """The whole refresh in one process, without the daemon: what ``pimlens demo`` and the end-to-end tests run.
 
-It does what the schedule and sensors do when the daemon runs: sync one partition per configured tenant, run
-``ingest_tenant`` for each partition, then ``transform_warehouse`` once, if at least one tenant was ingested.
-Every run is recorded in the given instance, so the Dagster UI shows them afterwards.
+It does what the schedule and sensors do when the daemon runs, with the same job definitions, executor and
+resources: sync one partition per configured tenant, run ``ingest_tenant`` for each partition, then
+``transform_warehouse`` once, if at least one tenant was ingested. Every run is recorded in the given instance,
+so the Dagster UI shows them afterwards. As on the daemon's path, each run holds the warehouse's run lock (a
+second refresh waits for the first) and records its process, and runs left unfinished by a killed process are
+marked failed before anything starts.
 
 ``python -m pipelines.refresh`` runs it on the instance of ``DAGSTER_HOME`` for the configuration file of
 ``PIMLENS_CONFIG``; it exits 1 if any run failed.
@@ -18,7 +21,8 @@ import dagster as dg
 from pipelines.definitions import defs
 from pipelines.defs.automation import INGEST_JOB, TRANSFORM_JOB
 from pipelines.defs.ingest.partitions import sync_tenant_partitions
-from pipelines.lib.config import CONFIG_ENV, load_config
+from pipelines.lib.config import CONFIG_ENV, ConfigError, load_config
+from pipelines.lib.dagster_runs import fail_dead_runs
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ def refresh_in_process(
 ) -> RefreshResult:
     definitions = defs()
     tenants = load_config(config_file).tenant_names
+    for run_id in fail_dead_runs(instance):
+        print(f"run {run_id} was left unfinished by a process that is gone: marked failed", file=sys.stderr)
     sync_tenant_partitions(instance, tenants)
     ingest = definitions.resolve_job_def(INGEST_JOB)
     ingests = {
@@ -63,8 +69,13 @@ def main() -> int:
     if not config_file:
         print(f"Set {CONFIG_ENV} to the pimlens configuration file.", file=sys.stderr)
         return 2
-    with dg.DagsterInstance.get() as instance:
-        result = refresh_in_process(instance, Path(config_file), raise_on_error=False)
+    os.umask(0o027)  # what the pipeline writes is for its owner and group only
+    try:
+        with dg.DagsterInstance.get() as instance:
+            result = refresh_in_process(instance, Path(config_file), raise_on_error=False)
+    except ConfigError as error:
+        print(f"configuration: {error}", file=sys.stderr)
+        return 2
     if not result.success:
         print(f"Failed: {', '.join(result.failed_runs())}", file=sys.stderr)
         return 1

@@ -17,17 +17,10 @@ import dagster as dg
 from pipelines.defs.ingest.assets import raw_collections
 from pipelines.defs.ingest.partitions import TENANT_PARTITIONS_NAME, partition_changes
 from pipelines.defs.resources import PimlensSource
+from pipelines.lib.dagster_runs import UNFINISHED_STATUSES, fail_dead_runs
 
 INGEST_JOB = "ingest_tenant"
 TRANSFORM_JOB = "transform_warehouse"
-# Every status a run goes through before it finishes, as the transform waits for all of them to end.
-UNFINISHED_STATUSES = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-    dg.DagsterRunStatus.CANCELING,
-]
 RAW_ASSETS = dg.AssetSelection.assets(raw_collections)
 
 ingest_tenant = dg.define_asset_job(
@@ -66,8 +59,11 @@ def sync_tenant_partitions(context: dg.SensorEvaluationContext, pimlens: Pimlens
 @dg.sensor(job=transform_warehouse, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
 def transform_after_ingests(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     """Runs are compared by storage id, which only grows. A transform run of any origin (this sensor, the UI,
-    ``pipelines.refresh``) counts as having followed the ingests before it, and a failed one is not retried."""
+    ``pipelines.refresh``) counts as having followed the ingests before it, and a failed one is not retried.
+    A run whose process died is marked failed first, so the transform never waits on it."""
     instance = context.instance
+    for run_id in fail_dead_runs(instance):
+        context.log.warning(f"run {run_id} was marked failed: its process is gone")
     if _newest_run_id(instance, INGEST_JOB, UNFINISHED_STATUSES) is not None:
         return dg.SkipReason("waiting for the tenants' ingest runs still queued or running")
     ingested = _newest_run_id(instance, INGEST_JOB, [dg.DagsterRunStatus.SUCCESS])

@@ -8,6 +8,8 @@ it from the environment too.
 ```yaml
 # as_of: 2026-11-01T00:00:00Z             # the evaluation instant ("now" of every window and verdict); default:
 #                                         # the run's start. PIMLENS_AS_OF overrides it.
+pseudonymise:                             # optional: keyed pseudonyms in everything that leaves the raw layer
+  key_env: PIMLENS_PSEUDONYM_KEY          # the variable holding the key (at least 16 characters)
 tenants:                                  # relative paths are relative to this file
   - name: contoso
     tenant_id: 00000000-0000-0000-0000-000000000000
@@ -33,6 +35,8 @@ from typing import Any
 
 import yaml
 
+from pipelines.lib.privacy import Pseudonymiser
+
 GRAPH_URL = "https://graph.microsoft.com"
 AUTHORITY_URL = "https://login.microsoftonline.com"
 LOG_ANALYTICS_URL = "https://api.loganalytics.io"
@@ -54,7 +58,8 @@ TENANT_KEYS = {
     "management_url",
     "azure_subscriptions",
 }
-TOP_KEYS = {"tenants", "as_of"}
+TOP_KEYS = {"tenants", "as_of", "pseudonymise"}
+PSEUDONYMISE_KEYS = {"key_env"}
 WAREHOUSE_ENV = "PIMLENS_WAREHOUSE"
 # Entra tenant, application, workspace and subscription ids are all GUIDs; every warehouse row carries tenant_id.
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -93,6 +98,13 @@ class PimlensConfig:
     tenants: tuple[TenantSettings, ...]
     # The evaluation instant every window and verdict of the transform uses; None: the run's start.
     as_of: datetime | None = None
+    # The key of the `pseudonymise` option, None when personal values are published as read.
+    pseudonym_key: bytes | None = field(default=None, repr=False)
+    # The names of the environment variables that hold secrets, which no child process but the pipeline needs.
+    secret_variables: tuple[str, ...] = ()
+
+    def pseudonymiser(self) -> Pseudonymiser | None:
+        return Pseudonymiser(self.pseudonym_key) if self.pseudonym_key is not None else None
 
     @property
     def tenant_names(self) -> tuple[str, ...]:
@@ -137,7 +149,13 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Pimlens
         as_of = parse_as_of(env[AS_OF_ENV], f"{AS_OF_ENV} in the environment")
     else:
         as_of = parse_as_of(document.get("as_of"), f"{path}: as_of")
-    return PimlensConfig(source=path, tenants=parsed, as_of=as_of)
+    return PimlensConfig(
+        source=path,
+        tenants=parsed,
+        as_of=as_of,
+        pseudonym_key=_pseudonym_key(path, document.get("pseudonymise"), env),
+        secret_variables=_secret_variables(document),
+    )
 
 
 def parse_as_of(value: Any, where: str) -> datetime | None:
@@ -156,6 +174,37 @@ def parse_as_of(value: Any, where: str) -> datetime | None:
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
     raise ConfigError(f"{where} must be an ISO-8601 instant such as 2026-11-01T00:00:00Z, got {value!r}.")
+
+
+def secret_variable_names(path: Path) -> tuple[str, ...]:
+    """The environment variables that hold the secrets of the configuration file `path` (none if unreadable)."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return ()
+    return _secret_variables(document) if isinstance(document, dict) else ()
+
+
+def _secret_variables(document: dict[str, Any]) -> tuple[str, ...]:
+    names = [entry.get("client_secret_env") for entry in document.get("tenants") or [] if isinstance(entry, dict)]
+    option = document.get("pseudonymise")
+    names.append(option.get("key_env") if isinstance(option, dict) else None)
+    return tuple(dict.fromkeys(str(name) for name in names if isinstance(name, str) and name))
+
+
+def _pseudonym_key(path: Path, option: Any, env: Mapping[str, str]) -> bytes | None:
+    if option is None:
+        return None
+    if not isinstance(option, dict) or not isinstance(option.get("key_env"), str) or not option["key_env"]:
+        raise ConfigError(f"{path}: pseudonymise must be a mapping with key_env, the variable that holds the key.")
+    _reject_unknown(path, "pseudonymise.", option, PSEUDONYMISE_KEYS)
+    key = env.get(option["key_env"], "")
+    if len(key) < 16:
+        raise ConfigError(
+            f"{path}: pseudonymise.key_env names {option['key_env']}, which must hold a key of at least 16 "
+            "characters (it is unset or shorter): set it, and keep it, since another key gives other pseudonyms."
+        )
+    return key.encode("utf-8")
 
 
 def _tenant(path: Path, index: int, entry: Any, env: Mapping[str, str]) -> TenantSettings:

@@ -8,7 +8,6 @@ landing transaction, never across network waits, so the single-writer lock is he
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import uuid
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from pipelines.lib.graph.extract import ExtractResult, extract_collection, extra
 from pipelines.lib.graph.retry import RetryBudget
 from pipelines.lib.graph.transport import GraphHTTPError, GraphTransport, RetryingTransport
 from pipelines.lib.loganalytics import LogTable, extract_log_table, make_logs_client
+from pipelines.lib.processes import remove_abandoned_scratch, scratch_folder
 from pipelines.lib.warehouse.landing import (
     LoadSummary,
     connect_for_landing,
@@ -101,9 +101,16 @@ async def _ingest_tenant(
     settings: TenantSettings, specs: tuple[CollectionSpec, ...], warehouse: Path, budget: RetryBudget
 ) -> list[IngestReport]:
     warehouse.parent.mkdir(parents=True, exist_ok=True)
+    # Extracted pages wait in a private folder beside the warehouse until landed; a killed run's folder is removed
+    # here, at the next start.
+    remove_abandoned_scratch(scratch_root(warehouse))
     async with AsyncExitStack() as stack:
         session = _TenantSession(settings, budget, stack)
         return [await _ingest(session, spec, warehouse) for spec in specs]
+
+
+def scratch_root(warehouse: Path) -> Path:
+    return warehouse.with_name(warehouse.name + ".scratch")
 
 
 async def _ingest(session: _TenantSession, spec: CollectionSpec, warehouse: Path) -> IngestReport:
@@ -118,8 +125,8 @@ async def _ingest(session: _TenantSession, spec: CollectionSpec, warehouse: Path
     if unconfigured:
         return _not_covered(warehouse, settings, spec, "not_configured", budget, reason=unconfigured)
 
-    with tempfile.TemporaryDirectory(prefix="pimlens-extract-") as scratch:
-        ndjson = Path(scratch) / f"{spec.table}.ndjson"
+    with scratch_folder(scratch_root(warehouse)) as scratch:
+        ndjson = scratch / f"{spec.table}.ndjson"
         try:
             if spec.source is Source.LOG_ANALYTICS:
                 extracted = _extract_log_analytics(settings, spec, ndjson, window_start, started_at, budget)

@@ -1,4 +1,8 @@
-"""The Parquet export analysts point Power BI at, downstream of the gated marts."""
+"""What analysts read, downstream of the gated marts: the analytics database and the Parquet export for Power BI.
+
+Both are written beside the warehouse and swapped in atomically; with the ``pseudonymise`` option their personal
+columns hold keyed pseudonyms.
+"""
 
 import json
 from pathlib import Path
@@ -6,8 +10,9 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.defs.dbt.project import dbt_project
-from pipelines.defs.resources import DUCKDB_WRITER_POOL, OWNERS, Warehouse
+from pipelines.defs.resources import DUCKDB_WRITER_POOL, OWNERS, PimlensSource, Warehouse
 from pipelines.lib.warehouse.export import export_marts
+from pipelines.lib.warehouse.publish import analytics_path, publish_analytics
 
 
 def mart_keys() -> list[dg.AssetKey]:
@@ -29,15 +34,40 @@ def mart_keys() -> list[dg.AssetKey]:
     owners=OWNERS,
     pool=DUCKDB_WRITER_POOL,
 )
-def powerbi_parquet(warehouse: Warehouse) -> dg.MaterializeResult:
+def powerbi_parquet(warehouse: Warehouse, pimlens: PimlensSource) -> dg.MaterializeResult:
     """Every mart as a Parquet file beside the warehouse, with a manifest of row counts."""
     out_dir = Path(warehouse.path).parent / "exports"
     with warehouse.connect(read_only=True) as con:
-        exported = export_marts(con, out_dir)
+        exported = export_marts(con, out_dir, pseudonymiser=pimlens.load().pseudonymiser())
     return dg.MaterializeResult(
         metadata={
             "folder": str(out_dir),
             "tables": len(exported),
             "rows": {item.table: item.rows for item in exported},
+        }
+    )
+
+
+@dg.asset(
+    key=["analytics", "marts"],
+    deps=mart_keys(),
+    group_name="exports",
+    kinds={"duckdb"},
+    owners=OWNERS,
+    pool=DUCKDB_WRITER_POOL,
+)
+def analytics_database(warehouse: Warehouse, pimlens: PimlensSource) -> dg.MaterializeResult:
+    """Every mart and dimension in a read-only DuckDB file beside the warehouse, for analysts, notebooks and BI
+    tools: they open it while the pipeline writes the warehouse, and each publication replaces it atomically."""
+    target = analytics_path(Path(warehouse.path))
+    pseudonymiser = pimlens.load().pseudonymiser()
+    with warehouse.connect(read_only=True) as con:
+        published = publish_analytics(con, target, pseudonymiser=pseudonymiser)
+    return dg.MaterializeResult(
+        metadata={
+            "file": str(target),
+            "tables": len(published),
+            "pseudonymised": pseudonymiser is not None,
+            "rows": {item.table: item.rows for item in published},
         }
     )

@@ -1,8 +1,9 @@
 """Exports the marts to Parquet, the hand-off Power BI reads (never the live DuckDB file, which it would lock).
 
-Files are written to a fresh folder and swapped in with one rename, so a reader sees the old export or the new
-one, never a mix of both. Every column is cast to a type Power BI's Parquet connector reads as the analyst expects
-(README, "Power BI"): DuckDB would otherwise write some types in forms it misreads or rejects.
+Files are written to a fresh folder and swapped in with one atomic exchange (``files.swap_folder``), so a reader
+sees the old export or the new one, never a mix of both, and the folder exists at every instant. Every column is
+cast to a type Power BI's Parquet connector reads as the analyst expects (README, "Power BI"): DuckDB would
+otherwise write some types in forms it misreads or rejects.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+
+from pipelines.lib.files import recover_folder, swap_folder
+from pipelines.lib.privacy import Pseudonymiser, select_expression
+from pipelines.lib.warehouse.publish import mart_columns
 
 # Types Power BI reads from Parquet as they are.
 PORTABLE_TYPES = frozenset(
@@ -57,21 +62,29 @@ def portable_expression(column: str, data_type: str) -> tuple[str, str]:
     raise UnexportableColumn(f"column {column} has type {data_type}, which has no Power BI-safe Parquet form")
 
 
-def export_marts(con: duckdb.DuckDBPyConnection, out_dir: Path, *, schema: str = "marts") -> list[ExportedTable]:
-    columns: dict[str, list[tuple[str, str]]] = {}
-    for table, column, data_type in con.execute(
-        """select table_name, column_name, data_type from information_schema.columns
-        where table_schema = ? order by table_name, ordinal_position""",
-        [schema],
-    ).fetchall():
-        columns.setdefault(table, []).append((column, data_type))
+def export_marts(
+    con: duckdb.DuckDBPyConnection,
+    out_dir: Path,
+    *,
+    schema: str = "marts",
+    pseudonymiser: Pseudonymiser | None = None,
+) -> list[ExportedTable]:
+    """Every table of `schema` as Parquet in `out_dir`, personal columns pseudonymised if `pseudonymiser` is given."""
+    columns = mart_columns(con, schema)
+    if pseudonymiser is not None:
+        pseudonymiser.register(con)
+    recover_folder(out_dir)
     staging = out_dir.with_name(out_dir.name + ".next")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     exported = []
     for table, table_columns in columns.items():
         try:
-            portable = [(name, *portable_expression(name, data_type)) for name, data_type in table_columns]
+            portable = [
+                (name, select_expression(name, expression, data_type, pseudonymiser), type_)
+                for name, data_type in table_columns
+                for expression, type_ in [portable_expression(name, data_type)]
+            ]
         except UnexportableColumn as error:
             raise UnexportableColumn(f"{schema}.{table}: {error}") from None
         select = ", ".join(f'{expression} as "{name}"' for name, expression, _ in portable)
@@ -88,10 +101,5 @@ def export_marts(con: duckdb.DuckDBPyConnection, out_dir: Path, *, schema: str =
         },
     }
     (staging / "_manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    previous = out_dir.with_name(out_dir.name + ".previous")
-    shutil.rmtree(previous, ignore_errors=True)
-    if out_dir.exists():
-        out_dir.rename(previous)
-    staging.rename(out_dir)
-    shutil.rmtree(previous, ignore_errors=True)
+    swap_folder(staging, out_dir)
     return exported

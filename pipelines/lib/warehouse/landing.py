@@ -20,6 +20,7 @@ import duckdb
 from pipelines.lib.graph.collections import CollectionSpec, LoadMode
 from pipelines.lib.graph.extract import MAX_RECORD_BYTES, ExtractResult
 from pipelines.lib.graph.record_file import keys_path
+from pipelines.lib.warehouse.locks import connect_waiting
 from pipelines.lib.warehouse.quarantine import QuarantinedRecord, quarantine_load, strict_instant_sql
 from pipelines.lib.warehouse.schema import ensure_meta, ensure_raw_table
 from pipelines.lib.warehouse.typed_events import type_load
@@ -56,7 +57,7 @@ def connect_for_landing(warehouse: Path, memory_limit: str | None = None) -> duc
     config = dict(LANDING_SETTINGS)
     if memory_limit is not None:
         config["memory_limit"] = memory_limit
-    return duckdb.connect(str(warehouse), config=config)
+    return connect_waiting(warehouse, config=config)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,49 @@
+"""With ``pseudonymise`` on, nothing personal leaves the raw layer, and what the pipeline writes is private."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.lib.ingest import scratch_root
+from pipelines.lib.warehouse.publish import analytics_path
+
+from .conftest import (
+    Baseline,
+    file_mode,
+    leaked,
+    personal_values,
+    published_metrics_equal_truth,
+    strings_in_database,
+    strings_in_parquet,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def test_pseudonymised_analytics_and_exports_hold_no_personal_value_and_files_are_private(
+    baseline: Baseline, tmp_path: Path
+) -> None:
+    personal = personal_values(baseline.site.tenant.directory)
+    # The check can fail: the baseline, published without the option, shows the names.
+    assert leaked(strings_in_database(analytics_path(baseline.site.warehouse)), personal)
+
+    site = baseline.copy_to(tmp_path / "site", pseudonymise=True)
+    site.refresh()
+    analytics, exports = analytics_path(site.warehouse), site.folder / "exports"
+    assert leaked(strings_in_database(analytics), personal) == set()
+    assert leaked(strings_in_parquet(exports), personal) == set()
+    with duckdb.connect(str(analytics), read_only=True) as con:
+        upns = con.execute("select distinct user_principal_name from marts.fct_principal_activations_monthly")
+        upns = [row[0] for row in upns.fetchall() if row[0] is not None]
+        assert upns and all(upn.startswith("pn_") and upn.endswith("@pseudonymised.invalid") for upn in upns)
+        assert con.execute("select is_pseudonymised from meta.publication").fetchone() == (True,)
+    # Pseudonyms change no number.
+    assert published_metrics_equal_truth(site.warehouse, site.tenant) == []
+
+    for file in (site.warehouse, analytics, *exports.iterdir()):
+        assert file_mode(file) == 0o640, file
+    for folder in (exports, scratch_root(site.warehouse)):
+        assert file_mode(folder) == 0o750, folder
