@@ -66,7 +66,8 @@ def test_the_option_needs_a_key_in_the_named_variable(tmp_path: Path) -> None:
     config = tmp_path / "pimlens.yaml"
     config.write_text(
         "pseudonymise: {key_env: PSEUDO_KEY}\n"
-        "tenants: [{name: t, tenant_id: x, client_id: y, client_secret_env: SECRET}]\n",
+        "tenants: [{name: t, tenant_id: 00000000-0000-0000-0000-00000000000a,"
+        " client_id: 00000000-0000-0000-0000-00000000000c, client_secret_env: SECRET}]\n",
         encoding="utf-8",
     )
     with pytest.raises(ConfigError, match="PSEUDO_KEY, which must hold a key of at least 16 characters"):
