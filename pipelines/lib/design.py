@@ -83,6 +83,14 @@ class AccessReviewCadence:
 
 
 @dataclass(frozen=True)
+class DataQuality:
+    # A metric reads as unknown when more than this share of its input rows could not be understood (a lifecycle
+    # row without any request id, a role id no catalogue knows, a policy without rules); at or below it, the metric
+    # is computed from the rows understood and fct_data_quality says how many were left out and why.
+    max_unreadable_share: float = 0.01
+
+
+@dataclass(frozen=True)
 class Design:
     source: Path
     tiers: Mapping[str, TierRequirements]
@@ -95,6 +103,7 @@ class Design:
     waves: tuple[RolloutWave, ...]
     alert_thresholds: AlertThresholds = field(default_factory=AlertThresholds)
     access_reviews: AccessReviewCadence = field(default_factory=AccessReviewCadence)
+    data_quality: DataQuality = field(default_factory=DataQuality)
 
 
 def parse_duration(value: Any, where: str) -> int:
@@ -134,6 +143,7 @@ def parse_design(document: Any, source: Path) -> Design:
             "rollout",
             "alert_thresholds",
             "access_reviews",
+            "data_quality",
         },
     )
     if top.get("version", 1) != 1:
@@ -153,6 +163,7 @@ def parse_design(document: Any, source: Path) -> Design:
         **_rollout(top.get("rollout", {})),
         alert_thresholds=_thresholds(top.get("alert_thresholds", {})),
         access_reviews=_access_reviews(top.get("access_reviews", {})),
+        data_quality=_data_quality(top.get("data_quality", {})),
     )
 
 
@@ -254,6 +265,14 @@ def _access_reviews(doc: Any) -> AccessReviewCadence:
     if days == 0:
         raise DesignError(f"{where}.max_days_since_review: expected at least 1 day, got 0")
     return AccessReviewCadence(max_days_since_review=days)
+
+
+def _data_quality(doc: Any) -> DataQuality:
+    where = "data_quality"
+    doc = _mapping(doc, where, {"max_unreadable_share"})
+    if "max_unreadable_share" not in doc:
+        return DataQuality()
+    return DataQuality(max_unreadable_share=_fraction(doc["max_unreadable_share"], f"{where}.max_unreadable_share"))
 
 
 # -- values -----------------------------------------------------------------------------------------------------

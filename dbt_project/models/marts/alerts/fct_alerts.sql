@@ -300,6 +300,23 @@ break_glass_used as (
     where audits.activity_at > since.emit_after
 ),
 
+-- PIM's alert scanner writes `Add member to role outside of PIM (permanent)` again about every two hours for the
+-- same standing assignment, each row with its own request id: only the first row of a principal and role is the
+-- addition, the rest are the scanner repeating it.
+first_outside_pim_rows as (
+    select
+        audits.tenant_id,
+        audits.audit_event_id
+    from {{ ref('stg_graph__directory_audits') }} as audits
+    inner join audit_activities
+        on audits.activity_display_name = audit_activities.activity_display_name
+    where audit_activities.lifecycle_step = 'assigned_outside_pim'
+    qualify row_number() over (
+        partition by audits.tenant_id, audits.principal_id, audits.role_definition_id
+        order by audits.activity_at, audits.audit_event_id
+    ) = 1
+),
+
 -- Every privileged-role addition an admin made, in PIM or around it (pim-rules.md rule 13). Activations are not
 -- additions: a person raising their own eligibility is the repeated-activation rule's business.
 role_additions as (
@@ -314,6 +331,15 @@ role_additions as (
         and audits.result = 'success'
         and audits.initiated_by_user_id is not null
         and audits.activity_at > since.emit_after - 2 * to_seconds(thresholds.membership_burst_window_seconds)
+        and (
+            audit_activities.lifecycle_step != 'assigned_outside_pim'
+            or (audits.tenant_id, audits.audit_event_id) in (
+                select
+                    first_outside_pim_rows.tenant_id,
+                    first_outside_pim_rows.audit_event_id
+                from first_outside_pim_rows
+            )
+        )
 ),
 
 addition_windows as (

@@ -18,6 +18,14 @@ metric_sources as (
     select * from {{ ref('metric_sources') }}
 ),
 
+metric_quality_checks as (
+    select * from {{ ref('metric_quality_checks') }}
+),
+
+data_quality as (
+    select * from {{ ref('fct_data_quality') }}
+),
+
 roles as (
     select * from {{ ref('dim_roles') }}
 ),
@@ -360,6 +368,15 @@ uncovered_metrics as (
             tenants.tenant_id = coverage.tenant_id
             and metric_sources.collection = coverage.collection
     where not coalesce(coverage.is_covered, false)
+    -- Unknown too when more than the design's share of its input rows could not be understood (fct_data_quality).
+    union
+    select
+        data_quality.tenant_id,
+        metric_quality_checks.metric_name
+    from data_quality
+    inner join metric_quality_checks
+        on data_quality.quality_check = metric_quality_checks.quality_check
+    where data_quality.is_above_threshold
 ),
 
 final as (
