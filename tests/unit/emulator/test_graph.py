@@ -167,6 +167,45 @@ def test_policies_expand_rules_and_group_scope_filter(serve) -> None:
     assert "rules" not in body["value"][0]
 
 
+@pytest.mark.parametrize("scope_type", ["Directory", "DirectoryRole"])
+def test_directory_role_policies_answer_either_scope_type_and_echo_it(serve, scope_type: str) -> None:
+    """Graph accepts Directory and DirectoryRole for directory roles and echoes the one sent in scopeType and ids."""
+    emulator = serve(POLICY_FILES)
+    query = f"$filter=scopeId eq '/' and scopeType eq '{scope_type}'&$expand=policy($expand=rules)"
+    body = GraphClient(emulator).get(f"/v1.0/policies/roleManagementPolicyAssignments?{query}").json()
+    assert [(a["id"], a["scopeType"], a["roleDefinitionId"]) for a in body["value"]] == [
+        (f"{scope_type}_c9a5d7f1-0000-4000-8000-000000000001_p1_role{i}", scope_type, f"role{i}") for i in range(3)
+    ]
+    first = body["value"][0]
+    assert first["policyId"] == first["policy"]["id"] == f"{scope_type}_c9a5d7f1-0000-4000-8000-000000000001_p1"
+    assert first["policy"]["rules"] == RULES
+
+
+def test_rules_held_inline_in_the_policy_file_are_served_only_when_expanded(serve) -> None:
+    inline = {
+        "v1.0/policies/roleManagementPolicies": [
+            {"id": "Directory_t_p9", "scopeId": "/", "scopeType": "Directory", "rules": RULES},
+            {"id": "Directory_t_p8", "scopeId": "/", "scopeType": "Directory", "rules": []},
+        ],
+        "v1.0/policies/roleManagementPolicyAssignments": [
+            {"id": f"Directory_t_{p}_r", "policyId": f"Directory_t_{p}", "scopeId": "/", "scopeType": "Directory"}
+            for p in ("p9", "p8")
+        ],
+    }
+    client = GraphClient(serve(inline))
+    expanded = client.get(
+        f"/v1.0/policies/roleManagementPolicyAssignments?{POLICY_FILTER}&$expand=policy($expand=rules)"
+    ).json()
+    assert [a["policy"]["rules"] for a in expanded["value"]] == [RULES, []]
+    plain = client.get(f"/v1.0/policies/roleManagementPolicyAssignments?{POLICY_FILTER}&$expand=policy").json()
+    assert ["rules" in a["policy"] for a in plain["value"]] == [False, False]
+    listed = client.get(f"/v1.0/policies/roleManagementPolicies?{POLICY_FILTER}").json()
+    assert [("rules" in p, p["id"]) for p in listed["value"]] == [
+        (False, "DirectoryRole_t_p9"),
+        (False, "DirectoryRole_t_p8"),
+    ]
+
+
 @pytest.mark.parametrize(
     "query",
     [
