@@ -297,7 +297,22 @@ break_glass_used as (
             audits.tenant_id = break_glass_users.tenant_id
             and audits.initiated_by_user_id = break_glass_users.user_id
     cross join since
-    where audits.activity_at > since.emit_after
+    where
+        audits.activity_at > since.emit_after
+        -- PIM's scanner repeating an assignment made outside PIM is not the account acting again.
+        and (
+            audits.activity_display_name not in (
+                select audit_activities.activity_display_name
+                from audit_activities
+                where audit_activities.lifecycle_step = 'assigned_outside_pim'
+            )
+            or (audits.tenant_id, audits.audit_event_id) in (
+                select
+                    first_outside_pim_rows.tenant_id,
+                    first_outside_pim_rows.audit_event_id
+                from first_outside_pim_rows
+            )
+        )
 ),
 
 -- PIM's alert scanner writes `Add member to role outside of PIM (permanent)` again about every two hours for the
