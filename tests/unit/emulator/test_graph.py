@@ -317,3 +317,42 @@ def test_an_equality_filter_matches_the_text_however_the_file_spells_it(serve) -
     assert [a["id"] for a in pim["value"]] == ["a1", "a2"]
     cafe = client.get("/v1.0/auditLogs/directoryAudits?$filter=loggedByService eq 'Café'").json()
     assert [a["id"] for a in cafe["value"]] == ["a4", "a5"]
+
+
+def test_graph_sign_ins_are_the_log_analytics_sign_ins_in_graph_shape(serve) -> None:
+    row = {
+        "TimeGenerated": "2026-10-01T08:00:00.000Z",
+        "CreatedDateTime": "2026-10-01T08:00:00.000Z",
+        "Id": "s1",
+        "UserPrincipalName": "ann@contoso.example",
+        "UserId": "u1",
+        "UserDisplayName": "Ann",
+        "AppDisplayName": "Azure Portal",
+        "IPAddress": "198.51.100.7",
+        "Location": "NL",
+        "ResultType": "53003",
+        "ResultDescription": "Blocked by Conditional Access",
+        "AuthenticationRequirement": "multiFactorAuthentication",
+        "ConditionalAccessStatus": "failure",
+        "IsInteractive": True,
+        "Type": "SigninLogs",
+    }
+    client = GraphClient(serve({"loganalytics/SigninLogs": [row]}))
+    body = client.get("/v1.0/auditLogs/signIns?$filter=userId eq 'u1'").json()
+    assert body["value"] == [
+        {
+            "id": "s1",
+            "createdDateTime": "2026-10-01T08:00:00.000Z",
+            "userDisplayName": "Ann",
+            "userPrincipalName": "ann@contoso.example",
+            "userId": "u1",
+            "appDisplayName": "Azure Portal",
+            "ipAddress": "198.51.100.7",
+            "isInteractive": True,
+            "conditionalAccessStatus": "failure",
+            "authenticationRequirement": "multiFactorAuthentication",
+            "status": {"errorCode": 53003, "failureReason": "Blocked by Conditional Access"},
+            "location": {"countryOrRegion": "NL"},
+        }
+    ]
+    assert client.get("/v1.0/auditLogs/signIns?$filter=userId eq 'nobody'").json()["value"] == []
