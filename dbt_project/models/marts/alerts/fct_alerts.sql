@@ -279,6 +279,23 @@ stale as (
     from stale_eligibilities
 ),
 
+-- PIM's alert scanner writes `Add member to role outside of PIM (permanent)` again about every two hours for the
+-- same standing assignment, each row with its own request id: only the first row of a principal and role is the
+-- addition, the rest are the scanner repeating it.
+first_outside_pim_rows as (
+    select
+        audits.tenant_id,
+        audits.audit_event_id
+    from {{ ref('stg_graph__directory_audits') }} as audits
+    inner join audit_activities
+        on audits.activity_display_name = audit_activities.activity_display_name
+    where audit_activities.lifecycle_step = 'assigned_outside_pim'
+    qualify row_number() over (
+        partition by audits.tenant_id, audits.principal_id, audits.role_definition_id
+        order by audits.activity_at, audits.audit_event_id
+    ) = 1
+),
+
 break_glass_used as (
     select
         audits.tenant_id,
@@ -313,23 +330,6 @@ break_glass_used as (
                 from first_outside_pim_rows
             )
         )
-),
-
--- PIM's alert scanner writes `Add member to role outside of PIM (permanent)` again about every two hours for the
--- same standing assignment, each row with its own request id: only the first row of a principal and role is the
--- addition, the rest are the scanner repeating it.
-first_outside_pim_rows as (
-    select
-        audits.tenant_id,
-        audits.audit_event_id
-    from {{ ref('stg_graph__directory_audits') }} as audits
-    inner join audit_activities
-        on audits.activity_display_name = audit_activities.activity_display_name
-    where audit_activities.lifecycle_step = 'assigned_outside_pim'
-    qualify row_number() over (
-        partition by audits.tenant_id, audits.principal_id, audits.role_definition_id
-        order by audits.activity_at, audits.audit_event_id
-    ) = 1
 ),
 
 -- Every privileged-role addition an admin made, in PIM or around it (pim-rules.md rule 13). Activations are not
