@@ -154,10 +154,17 @@ def administrative_unit(unit: AdministrativeUnit) -> Json:
     return {"id": unit.id, "displayName": unit.display_name, "description": unit.description, "visibility": None}
 
 
+def catalogue_role_id(role: RoleDefinition) -> str:
+    """The id `roleDefinitions` lists a role under. A built-in role's id is its template id; a custom role's is not:
+    its schedules, policies and audit events name it by its template id (the model's role id), as real tenants do
+    (docs/tenant-format.md), so a reader must look it up by `templateId`."""
+    return role.id if role.is_built_in else derived_guid(role.id, "role-definition-id")
+
+
 def role_definition(role: RoleDefinition, *, beta: bool) -> Json:
     """The v1.0 shape, or beta's, which adds Microsoft's `isPrivileged` flag."""
     body: Json = {
-        "id": role.id,
+        "id": catalogue_role_id(role),
         "description": role.description,
         "displayName": role.display_name,
         "isBuiltIn": role.is_built_in,
