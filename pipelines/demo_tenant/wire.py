@@ -753,6 +753,42 @@ class AuditLog:
             rows.append(self._event("outside-pim", OUTSIDE_PIM, at, "Add", actor, request, details))
         return rows
 
+    def group_activation_events(self) -> list[tuple[Instant, Json]]:
+        """PIM for Groups activations running at as_of, in their own shape: category GroupManagement, the access
+        (`member`) as the Role target and the group as the resource after the person (docs/audit-events.md).
+        pimlens does not read them as role activations."""
+        from pipelines.demo_tenant.surfaces.context import Context  # surfaces import this module
+        from pipelines.demo_tenant.surfaces.groups import PimGroups
+
+        rows = []
+        for g in PimGroups(Context(self.model)).grants:
+            if g.assignment_type != "activated" or g.principal_id not in self.users or g.end is None:
+                continue
+            request_id = derived_guid(g.id, "group-activation")
+            access = {"id": g.access_id, "displayName": g.access_id.title(), "type": "Role", "modifiedProperties": []}
+            request = {"id": request_id, "type": "Request", "modifiedProperties": []}
+            targets = [access, request, self.principals[g.principal_id], self.principals[g.group_id]]
+            details = [
+                _detail("RoleAssignmentRequestId", request_id),
+                _detail("AuditType", "ActivateRole"),
+                _detail("StartTime", iso(g.start)),
+                _detail("ExpirationTime", iso(g.end)),
+            ]
+            user = self.users[g.principal_id]
+            actor = self._actor(user.id, user.ip_address)
+            at, row = self._event(
+                "group-completed",
+                COMPLETED,
+                g.start,
+                "Add",
+                actor,
+                (request_id, targets),
+                details,
+                reason="Group membership for the change window",
+            )
+            rows.append((at, {**row, "category": "GroupManagement"}))
+        return rows
+
     def _stream(self, requests: Iterable[ActivationRequest]) -> Iterator[tuple[Instant, Json]]:
         for request in requests:
             yield from self.activation_events(request)
@@ -772,6 +808,7 @@ class AuditLog:
                 )
             )
         )
+        streams.append(iter(sorted(self.group_activation_events(), key=itemgetter(0))))
         streams.append(AdminTasks(self.model).events())
         for _, event in heapq.merge(*streams, key=itemgetter(0)):
             yield event

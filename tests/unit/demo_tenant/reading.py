@@ -107,6 +107,7 @@ class Tenant:
     admin_task_events: list[dict[str, Any]]  # people's own Core Directory rows, read as directory_admin_audits
     # PIM's work as other services log it: Core Directory's mirror rows by MS-PIM, Access Reviews' parallel rows.
     mirror_events: list[dict[str, Any]]
+    group_events: list[dict[str, Any]]  # PIM for Groups rows (category GroupManagement), not role activations
 
     def collection(self, relative: str) -> list[dict[str, Any]]:
         return load(self.root, relative)

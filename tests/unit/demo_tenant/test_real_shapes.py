@@ -54,6 +54,6 @@ def test_every_generated_pim_row_has_a_real_shape(tenant) -> None:
         assert any(keys <= fixture_keys for fixture_keys in shapes[key]), (key, sorted(keys))
         matched[key[:3]] += 1
     # The trail of one activation across services is there: PIM, Core Directory's mirror, Access Reviews' record.
-    services = {service for service, *_ in matched}
-    assert services == {"PIM", "Core Directory", "Access Reviews"}
+    assert {service for service, *_ in matched} == {"PIM", "Core Directory", "Access Reviews"}
+    assert {category for _, category, _ in matched} == {"RoleManagement", "GroupManagement", "UserManagement"}
     assert len(matched) >= 14
