@@ -24,10 +24,7 @@ lifecycle_events as (
     where
         audits.request_id is not null
         and audits.surface = 'directory_role'
-        and activities.lifecycle_step in (
-            'requested', 'approval_requested', 'approved', 'denied', 'expired', 'canceled', 'activated',
-            'activation_ended'
-        )
+        and activities.lifecycle_step in {{ activation_lifecycle_steps() }}
 ),
 
 folded as (

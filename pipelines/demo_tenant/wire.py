@@ -642,43 +642,35 @@ class AuditLog:
             events.append(self._event("canceled", CANCELED, r.canceled_at, "Update", requestor, request, [key, ip]))
         if r.completed_at is not None:
             granted_end = r.granted_end
-            if r.failure_reason is not None or granted_end is None:
-                details = [key, _detail("AuditType", "ActivateRole")]
-                reason = FAILURE_CODES.get(r.failure_reason or "", r.failure_reason or "")
-                events.append(
-                    self._event(
-                        "completed",
-                        COMPLETED,
-                        r.completed_at,
-                        "Add",
-                        requestor,
-                        request,
-                        details,
-                        result="failure",
-                        reason=reason,
-                    )
-                )
-            else:
+            succeeded = r.failure_reason is None and granted_end is not None
+            if succeeded:
+                targets, result, reason = with_other, "success", r.justification
                 details = [
                     _detail("AuditType", "ActivateRole"),
                     key,
                     _detail("StartTime", iso(r.completed_at)),
-                    _detail("ExpirationTime", iso(granted_end)),
+                    _detail("ExpirationTime", iso(granted_end or r.completed_at)),
                     _detail("Justification", r.justification),
                     ip,
                 ]
-                events.append(
-                    self._event(
-                        "completed",
-                        COMPLETED,
-                        r.completed_at,
-                        "Add",
-                        requestor,
-                        with_other,
-                        details,
-                        reason=r.justification,
-                    )
+            else:
+                targets, result = request, "failure"
+                reason = FAILURE_CODES.get(r.failure_reason or "", r.failure_reason or "")
+                details = [key, _detail("AuditType", "ActivateRole")]
+            events.append(
+                self._event(
+                    "completed",
+                    COMPLETED,
+                    r.completed_at,
+                    "Add",
+                    requestor,
+                    targets,
+                    details,
+                    result=result,
+                    reason=reason,
                 )
+            )
+            if succeeded:
                 events.append(
                     self._core_directory(
                         "add",

@@ -77,7 +77,8 @@ _IS_SYSTEM_INITIATED = f"""(
 # - PIM itself (expiry, approval timeout) acts as `Azure AD PIM` in the user slot, or as the app `MS-PIM`: such
 #   rows have no initiating user;
 # - `IsAuthenticatedWithMfa` is absent from most rows: absent reads as unknown (null), never as false;
-# - the surface (Entra role, PIM for Groups, Azure resource) comes from the targets, the category only a hint.
+# - the surface (Entra role, PIM for Groups, Azure resource) comes from the targets, the category only a hint: an ARM
+#   path target is Azure, category GroupManagement (or ResourceManagement with a Group target) PIM for Groups.
 # StartTime / ExpirationTime are the requested span on a request event, the granted one on a completed event.
 DIRECTORY_AUDITS = TypedEvents(
     raw_table="directory_audits",
@@ -112,6 +113,10 @@ DIRECTORY_AUDITS = TypedEvents(
                     or starts_with(lower(coalesce(target.id, '')), '/providers/microsoft.management/')
             )) then 'azure_resource'
             when lower(fields.category) = 'groupmanagement' then 'group'
+            -- One real tenant logs PIM for Groups under ResourceManagement: there, a Group target is the resource.
+            when lower(fields.category) = 'resourcemanagement'
+                and list_bool_or(list_transform(fields.targetResources, lambda target: lower(target.type) = 'group'))
+                then 'group'
             else 'directory_role'
         end as surface,
         list_filter(fields.targetResources, lambda target: lower(target.type) = 'role')[1].id as role_definition_id,

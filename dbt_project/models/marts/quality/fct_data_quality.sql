@@ -48,10 +48,7 @@ lifecycle_rows as (
         on audits.activity_display_name = audit_activities.activity_display_name
     where
         audits.surface = 'directory_role'
-        and audit_activities.lifecycle_step in (
-            'requested', 'approval_requested', 'approved', 'denied', 'expired', 'canceled', 'activated',
-            'activation_ended'
-        )
+        and audit_activities.lifecycle_step in {{ activation_lifecycle_steps() }}
     group by audits.tenant_id
 ),
 
