@@ -3,6 +3,7 @@
 Each tenant is ingested by its own partition run, then one transform models both, as the schedule and the
 transform sensor run them."""
 
+import csv
 import json
 import shutil
 from pathlib import Path
@@ -85,16 +86,10 @@ def test_each_tenant_gets_its_own_metrics(tmp_path, serve_tenant, monkeypatch) -
     # One unknown role id in the second tenant: every tenant's marts are built, the first tenant's metrics stand,
     # and the second's access metrics read unknown (one access row in a handful is above the 1 % share), its
     # activation metrics, which the unknown role does not feed, stay known.
-    access_metrics = {
-        "privileged_access_eligible",
-        "privileged_access_active_permanent",
-        "privileged_access_active_time_bound",
-        "privileged_access_activated",
-        "privileged_access_outside_pim",
-        "standing_privileged_access",
-        "privileged_principals",
-        "eligible_only_principal_share",
-    }
+    with (paths.DBT_PROJECT_DIR / "seeds" / "metric_quality_checks.csv").open() as seed:
+        access_metrics = {
+            row["metric_name"] for row in csv.DictReader(seed) if row["quality_check"] == "unknown_role_ids"
+        }
     second_expected = {name: None if name in access_metrics else value for name, value in expected.items()}
     assert {name: metrics[SECOND_TENANT_ID][name] for name in expected} == second_expected
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
