@@ -83,10 +83,10 @@ class AccessReviewCadence:
 
 
 @dataclass(frozen=True)
-class DataQuality:
+class UnreadableInputs:
     # A metric reads as unknown when more than this share of its input rows could not be understood (a lifecycle
     # row without any request id, a role id no catalogue knows, a policy without rules); at or below it, the metric
-    # is computed from the rows understood and fct_data_quality says how many were left out and why.
+    # is computed from the rows understood and fct_unreadable_inputs says how many were left out and why.
     max_unreadable_share: float = 0.01
 
 
@@ -103,7 +103,7 @@ class Design:
     waves: tuple[RolloutWave, ...]
     alert_thresholds: AlertThresholds = field(default_factory=AlertThresholds)
     access_reviews: AccessReviewCadence = field(default_factory=AccessReviewCadence)
-    data_quality: DataQuality = field(default_factory=DataQuality)
+    unreadable_inputs: UnreadableInputs = field(default_factory=UnreadableInputs)
 
 
 def parse_duration(value: Any, where: str) -> int:
@@ -143,7 +143,7 @@ def parse_design(document: Any, source: Path) -> Design:
             "rollout",
             "alert_thresholds",
             "access_reviews",
-            "data_quality",
+            "unreadable_inputs",
         },
     )
     if top.get("version", 1) != 1:
@@ -163,7 +163,7 @@ def parse_design(document: Any, source: Path) -> Design:
         **_rollout(top.get("rollout", {})),
         alert_thresholds=_thresholds(top.get("alert_thresholds", {})),
         access_reviews=_access_reviews(top.get("access_reviews", {})),
-        data_quality=_data_quality(top.get("data_quality", {})),
+        unreadable_inputs=_unreadable_inputs(top.get("unreadable_inputs", {})),
     )
 
 
@@ -267,12 +267,14 @@ def _access_reviews(doc: Any) -> AccessReviewCadence:
     return AccessReviewCadence(max_days_since_review=days)
 
 
-def _data_quality(doc: Any) -> DataQuality:
-    where = "data_quality"
+def _unreadable_inputs(doc: Any) -> UnreadableInputs:
+    where = "unreadable_inputs"
     doc = _mapping(doc, where, {"max_unreadable_share"})
     if "max_unreadable_share" not in doc:
-        return DataQuality()
-    return DataQuality(max_unreadable_share=_fraction(doc["max_unreadable_share"], f"{where}.max_unreadable_share"))
+        return UnreadableInputs()
+    return UnreadableInputs(
+        max_unreadable_share=_fraction(doc["max_unreadable_share"], f"{where}.max_unreadable_share")
+    )
 
 
 # -- values -----------------------------------------------------------------------------------------------------

@@ -94,7 +94,7 @@ def test_each_tenant_gets_its_own_metrics(tmp_path, serve_tenant, monkeypatch) -
     assert {name: metrics[SECOND_TENANT_ID][name] for name in expected} == second_expected
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
         quality = con.execute(
-            "select tenant_id, rows_not_understood, is_above_threshold from marts.fct_data_quality "
+            "select tenant_id, rows_not_understood, is_above_threshold from marts.fct_unreadable_inputs "
             "where quality_check = 'unknown_role_ids' order by tenant_id"
         ).fetchall()
         assert sorted(quality) == sorted([(first.tenant_id, 0, False), (SECOND_TENANT_ID, 1, True)])

@@ -33,7 +33,7 @@ TABLES: dict[str, str] = {
         "too_many_global_admins_share double, membership_burst_window_seconds bigint, membership_burst_count integer"
     ),
     "access_reviews": "max_days_since_review integer",
-    "data_quality": "max_unreadable_share double",
+    "unreadable_inputs": "max_unreadable_share double",
 }
 
 
@@ -76,7 +76,7 @@ def design_rows(design: Design) -> dict[str, list[tuple]]:
         ],
         "alert_thresholds": [dataclasses.astuple(thresholds)],
         "access_reviews": [(design.access_reviews.max_days_since_review,)],
-        "data_quality": [(design.data_quality.max_unreadable_share,)],
+        "unreadable_inputs": [(design.unreadable_inputs.max_unreadable_share,)],
     }
 
 

@@ -28,7 +28,7 @@ def test_the_shipped_default_design_loads_with_pim_rules_defaults() -> None:
     assert design.alert_thresholds.too_many_global_admins_share == 0.1
     assert (design.business_hours.start, design.business_hours.end) == (time(8), time(19))
     assert design.access_reviews.max_days_since_review == 31  # rule 15: monthly or more often
-    assert design.data_quality.max_unreadable_share == 0.01
+    assert design.unreadable_inputs.max_unreadable_share == 0.01
 
 
 def test_a_full_design_parses_every_section(tmp_path: Path) -> None:
@@ -47,7 +47,7 @@ def test_a_full_design_parses_every_section(tmp_path: Path) -> None:
                 },
                 "alert_thresholds": {"repeated_activation": {"window": "PT30M", "count": 4}},
                 "access_reviews": {"max_days_since_review": 92},
-                "data_quality": {"max_unreadable_share": 0.05},
+                "unreadable_inputs": {"max_unreadable_share": 0.05},
             },
         )
     )
@@ -60,7 +60,7 @@ def test_a_full_design_parses_every_section(tmp_path: Path) -> None:
     assert design.alert_thresholds.repeated_activation_count == 4
     assert design.alert_thresholds.stale_eligibility_days == 30  # untouched defaults stay
     assert design.access_reviews.max_days_since_review == 92
-    assert design.data_quality.max_unreadable_share == 0.05
+    assert design.unreadable_inputs.max_unreadable_share == 0.05
 
 
 @pytest.mark.parametrize(
@@ -114,8 +114,8 @@ def test_a_full_design_parses_every_section(tmp_path: Path) -> None:
         ({"access_reviews": {"max_days_since_review": 0}}, "access_reviews.max_days_since_review: expected at least 1"),
         ({"access_reviews": {"cadence": "P1M"}}, "access_reviews.cadence: unknown key"),
         (
-            {"data_quality": {"max_unreadable_share": "1%"}},
-            "data_quality.max_unreadable_share: expected a fraction between 0 and 1",
+            {"unreadable_inputs": {"max_unreadable_share": "1%"}},
+            "unreadable_inputs.max_unreadable_share: expected a fraction between 0 and 1",
         ),
         ({"version": 2}, "version: expected 1, got 2"),
     ],

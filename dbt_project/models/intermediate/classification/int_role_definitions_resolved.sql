@@ -2,7 +2,7 @@
 -- in the tenant's roleDefinitions by id; else by templateId (a custom role's schedules and policies name it by its
 -- template id, which differs from its id in roleDefinitions); else in Microsoft's built-in catalogue by its
 -- well-known template id (the role_classification seed: a catalogue read that failed, a built-in role named by
--- template); else it is kept as "unknown role <id>", flagged, and counted by fct_data_quality. No id is dropped,
+-- template); else it is kept as "unknown role <id>", flagged, and counted by fct_unreadable_inputs. No id is dropped,
 -- so no mart that names a role fails its relationship to dim_roles because of one unknown id.
 with
 

@@ -22,8 +22,8 @@ metric_quality_checks as (
     select * from {{ ref('metric_quality_checks') }}
 ),
 
-data_quality as (
-    select * from {{ ref('fct_data_quality') }}
+unreadable_inputs as (
+    select * from {{ ref('fct_unreadable_inputs') }}
 ),
 
 roles as (
@@ -368,15 +368,15 @@ uncovered_metrics as (
             tenants.tenant_id = coverage.tenant_id
             and metric_sources.collection = coverage.collection
     where not coalesce(coverage.is_covered, false)
-    -- Unknown too when more than the design's share of its input rows could not be understood (fct_data_quality).
+    -- Unknown too when more than the design's share of its input rows could not be understood (fct_unreadable_inputs).
     union
     select
-        data_quality.tenant_id,
+        unreadable_inputs.tenant_id,
         metric_quality_checks.metric_name
-    from data_quality
+    from unreadable_inputs
     inner join metric_quality_checks
-        on data_quality.quality_check = metric_quality_checks.quality_check
-    where data_quality.is_above_threshold
+        on unreadable_inputs.quality_check = metric_quality_checks.quality_check
+    where unreadable_inputs.is_above_threshold
 ),
 
 final as (

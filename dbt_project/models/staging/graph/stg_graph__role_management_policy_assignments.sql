@@ -1,7 +1,7 @@
 -- One row per PIM policy assignment of a directory role in the latest snapshot, with how many rules came inline
 -- ($expand=policy($expand=rules)). Graph echoes the scopeType the filter sent (Directory or DirectoryRole) in the
 -- assignment's id prefix; neither is read here. A policy that came without rules is not a policy with nothing
--- required: fct_data_quality counts it, and the metrics read from policies are unknown above the design's share.
+-- required: fct_unreadable_inputs counts it, and the metrics read from policies are unknown above the design's share.
 with
 
 source as (

@@ -1,5 +1,5 @@
 -- What pimlens could not understand, per tenant and check: how many input rows each check found unreadable, out of
--- how many, and whether that is more than the design's share (data_quality.max_unreadable_share). Above it, every
+-- how many, and whether that is more than the design's share (unreadable_inputs.max_unreadable_share). Above it, every
 -- metric the check feeds (seed metric_quality_checks) reads as unknown in fct_headline_metrics; at or below it the
 -- metric is computed from the rows understood and this mart says what was left out and why.
 with
@@ -29,7 +29,7 @@ policies as (
 ),
 
 design as (
-    select * from {{ ref('stg_design__data_quality') }}
+    select * from {{ ref('stg_design__unreadable_inputs') }}
 ),
 
 tenants as (
@@ -111,7 +111,7 @@ checks as (
 
 final as (
     select
-        md5(concat_ws('|', checks.tenant_id, checks.quality_check)) as data_quality_id,
+        md5(concat_ws('|', checks.tenant_id, checks.quality_check)) as unreadable_input_id,
         checks.tenant_id,
         checks.quality_check,
         checks.reason,
