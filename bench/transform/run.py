@@ -277,7 +277,7 @@ def add_audits(
                     json_object('id', principal_id, 'type', 'User')
                 ),
                 'additionalDetails', json_array(
-                    json_object('key', 'RequestId', 'value', request_id),
+                    json_object('key', 'RoleAssignmentRequestId', 'value', request_id),
                     json_object('key', 'Justification', 'value', 'CHG' || (i % 9999) || ' - routine change')
                 )
             )

@@ -1,6 +1,10 @@
 {#
-    PIM activation requests rebuilt from their audit events: one row per RequestId, its lifecycle steps folded
-    together. `audits` is a relation or a parenthesised query with stg_graph__directory_audits' columns, so
+    PIM activation requests rebuilt from their audit events: one row per request id, its lifecycle steps folded
+    together. The request id is what typing read (RoleAssignmentRequestId, else RequestId, else the Request
+    target; typed_events.py), never the correlationId, which differs between PIM's asynchronous steps. Rows of one
+    request from another service (Access Reviews' parallel `Request approved`) fold into the same row, so they add
+    only what the PIM rows lack and are never counted twice. Only Entra directory roles: PIM for Groups and Azure
+    resource rows, whose targets are a group or an ARM scope, are not role activations. `audits` is a relation or a parenthesised query with stg_graph__directory_audits' columns, so
     fct_activation_requests can fold only the requests a daily run touched (DuckDB does not push a filter on the
     request through the grouping).
 #}
@@ -10,24 +14,29 @@ with
 lifecycle_events as (
     select
         audits.*,
-        activities.lifecycle_step
+        activities.lifecycle_step,
+        -- A denial carrying RoleAssignmentExists is PIM refusing a request for a role already held, not a person.
+        activities.lifecycle_step = 'denied'
+        and coalesce(audits.failure_reason = 'RoleAssignmentExists', false) as is_refusal
     from {{ audits }} as audits
     inner join {{ ref('pim_audit_activities') }} as activities
         on audits.activity_display_name = activities.activity_display_name
     where
         audits.request_id is not null
-        and activities.lifecycle_step in (
-            'requested', 'approval_requested', 'approved', 'denied', 'expired', 'canceled', 'activated',
-            'activation_ended'
-        )
+        and audits.surface = 'directory_role'
+        and activities.lifecycle_step in {{ activation_lifecycle_steps() }}
 ),
 
 folded as (
     select
         tenant_id,
         request_id,
-        any_value(principal_id) filter (where lifecycle_step = 'requested') as principal_id,
-        any_value(role_definition_id) filter (where lifecycle_step = 'requested') as role_definition_id,
+        coalesce(
+            any_value(principal_id) filter (where lifecycle_step = 'requested'), any_value(principal_id)
+        ) as principal_id,
+        coalesce(
+            any_value(role_definition_id) filter (where lifecycle_step = 'requested'), any_value(role_definition_id)
+        ) as role_definition_id,
         any_value(justification) filter (where lifecycle_step = 'requested') as justification,
         min(activity_at) filter (where lifecycle_step = 'requested') as requested_at,
         min(schedule_start_at) filter (where lifecycle_step = 'requested') as requested_start_at,
@@ -35,10 +44,13 @@ folded as (
         min(schedule_start_at) filter (where lifecycle_step = 'activated' and result = 'success') as granted_start_at,
         min(schedule_end_at) filter (where lifecycle_step = 'activated' and result = 'success') as granted_end_at,
         min(activity_at) filter (where lifecycle_step = 'approval_requested') as approval_requested_at,
-        min(activity_at) filter (where lifecycle_step in ('approved', 'denied')) as decided_at,
-        any_value(initiated_by_user_id) filter (where lifecycle_step in ('approved', 'denied')) as decided_by_user_id,
+        min(activity_at) filter (where lifecycle_step in ('approved', 'denied') and not is_refusal) as decided_at,
+        any_value(initiated_by_user_id) filter (
+            where lifecycle_step in ('approved', 'denied') and not is_refusal and initiated_by_user_id is not null
+        ) as decided_by_user_id,
         bool_or(lifecycle_step = 'approved') as has_approval,
-        bool_or(lifecycle_step = 'denied') as has_denial,
+        bool_or(lifecycle_step = 'denied' and not is_refusal) as has_denial,
+        bool_or(is_refusal) as has_refusal,
         bool_or(lifecycle_step = 'expired') as has_expired,
         bool_or(lifecycle_step = 'canceled') as has_cancellation,
         bool_or(lifecycle_step = 'activated' and result = 'success') as has_activation,
@@ -47,6 +59,8 @@ folded as (
         min(activity_at) filter (where lifecycle_step = 'activation_ended') as activation_ended_at
     from lifecycle_events
     group by tenant_id, request_id
+    -- Access Reviews' rows alone are no request pimlens can read (no role, no requester).
+    having bool_or(logged_by_service is distinct from 'Access Reviews')
 ),
 
 final as (
@@ -57,7 +71,7 @@ final as (
             when has_denial then 'denied'
             when has_expired then 'expired'
             when has_cancellation then 'canceled'
-            when has_failure then 'failed'
+            when has_failure or has_refusal then 'failed'
             when has_activation then 'activated'
             else 'pending'
         end as outcome,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import threading
 from array import array
 from collections import OrderedDict
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from pipelines.emulator.odata import Expand, ODataError, QueryOptions, resolve, sort_key
+from pipelines.emulator.odata import Expand, ODataError, QueryOptions, parse_filter, resolve, sort_key
 from pipelines.emulator.paging import PageToken, page_rule, page_size
 from pipelines.emulator.paths import is_safe_segment, matches
 from pipelines.emulator.store import Collection, TenantStore
@@ -29,6 +31,14 @@ EXPANDS: dict[tuple[str, ...], dict[str, frozenset[str]]] = {
     ("policies", "roleManagementPolicyAssignments"): {"policy": frozenset({"rules"})},
     ("policies", "roleManagementPolicies"): {"rules": frozenset()},
 }
+
+# Role policies of directory roles answer a filter on either scopeType, Directory or DirectoryRole, and echo the one
+# sent in scopeType and in the ids (`Directory_{tenant}_{policy}` / `DirectoryRole_{tenant}_{policy}`), whichever
+# the tenant's files hold (graph-pim-real-world.md section 11).
+POLICY_COLLECTIONS = (("policies", "roleManagementPolicyAssignments"), ("policies", "roleManagementPolicies"))
+DIRECTORY_SCOPE_TYPES = ("Directory", "DirectoryRole")
+_SCOPE_TYPE_TERM = re.compile(r"(scopeType\s+eq\s+')(Directory|DirectoryRole)(')")
+_SCOPED_ID = re.compile(r"^(Directory|DirectoryRole)_")
 
 # Characters left as they are in nextLinks, as Graph writes them (`$filter=scopeId eq '/'` keeps its quotes).
 _PATH_SAFE = "'()=,:@"
@@ -91,13 +101,20 @@ class GraphService:
             return GraphPage(key, body, 0)
 
         collection = self.store.collection(key)
+        scope_type = _directory_scope_type(path, options)
         selected = self._result(key, collection, options)
+        if scope_type is not None:
+            other = dataclasses.replace(options, **_with_scope_type(options, _other_scope_type(scope_type)))
+            selected = sorted({*selected, *self._result(key, collection, other)})
         end = len(selected) if size is None else offset + size
         chunk = selected[offset:end]
-        if options.select is None and not options.expand:
+        if options.select is None and not options.expand and tuple(path) not in POLICY_COLLECTIONS:
             body["value"] = [collection.item(i) for i in chunk]
         else:
-            body["value"] = [self._shape(version, collection.record(i), options.select, options.expand) for i in chunk]
+            body["value"] = [
+                _echo_scope_type(self._shape(version, collection.record(i), options.select, options.expand), scope_type)
+                for i in chunk
+            ]
         if end < len(selected):
             body["@odata.nextLink"] = next_link + PageToken(end, fingerprint).encode()
         return GraphPage(key, body, len(chunk))
@@ -160,23 +177,68 @@ class GraphService:
         else:
             # Graph returns only the selected properties, plus the @odata.type of a derived type.
             shaped = {k: v for k, v in record.items() if k in select or k.startswith("@odata.")}
+        # A policy file may hold each policy's rules inline; Graph returns them only when asked with $expand.
+        shaped.pop("rules", None)
         for item in expands:
             if item.name == "policy":
-                policy = self.store.index_by_id(f"{version}/policies/roleManagementPolicies").get(
+                stored = self.store.index_by_id(f"{version}/policies/roleManagementPolicies").get(
                     record.get("policyId", "")
                 )
-                if policy is not None and item.nested:
-                    policy = {**policy, "rules": self._rules(version, policy.get("id"))}
+                policy = None
+                if stored is not None:
+                    policy = {k: v for k, v in stored.items() if k != "rules"}
+                    if item.nested:
+                        policy["rules"] = self._rules(version, stored)
                 shaped["policy"] = policy
             elif item.name == "rules":
-                shaped["rules"] = self._rules(version, record.get("id"))
+                shaped["rules"] = self._rules(version, record)
         return shaped
 
-    def _rules(self, version: str, policy_id: Any) -> list[Any]:
+    def _rules(self, version: str, policy: dict[str, Any] | None) -> list[Any]:
+        """A policy's rules: inline in the policy file when it holds them, else from the policy's rules file."""
+        if policy is None:
+            return []
+        inline = policy.get("rules")
+        if isinstance(inline, list):
+            return inline
+        policy_id = policy.get("id")
         if not isinstance(policy_id, str) or not is_safe_segment(policy_id):
             return []
         rules = self.store.collection(f"{version}/policies/roleManagementPolicies/{policy_id}/rules")
         return [rules.item(i) for i in range(len(rules))]
+
+
+def _directory_scope_type(path: list[str], options: QueryOptions) -> str | None:
+    """The directory scopeType a role-policy query filtered on (Directory or DirectoryRole), else None."""
+    if tuple(path) not in POLICY_COLLECTIONS:
+        return None
+    asked = dict(options.equalities).get("scopeType")
+    return asked if asked in DIRECTORY_SCOPE_TYPES else None
+
+
+def _other_scope_type(scope_type: str) -> str:
+    return DIRECTORY_SCOPE_TYPES[1 - DIRECTORY_SCOPE_TYPES.index(scope_type)]
+
+
+def _with_scope_type(options: QueryOptions, scope_type: str) -> dict[str, Any]:
+    """The filter fields of `options` asking for `scope_type` instead."""
+    text = _SCOPE_TYPE_TERM.sub(lambda m: m.group(1) + scope_type + m.group(3), options.filter_text or "")
+    predicate, equalities = parse_filter(text)
+    return {"filter_text": text, "predicate": predicate, "equalities": equalities}
+
+
+def _echo_scope_type(record: dict[str, Any], scope_type: str | None) -> dict[str, Any]:
+    """A directory-role policy record as Graph answers a filter on `scope_type`: echoed in scopeType and ids."""
+    if scope_type is None:
+        return record
+    for name in ("id", "policyId"):
+        if isinstance(record.get(name), str):
+            record[name] = _SCOPED_ID.sub(scope_type + "_", record[name])
+    if isinstance(record.get("policy"), dict):
+        record["policy"] = _echo_scope_type(dict(record["policy"]), scope_type)
+    if record.get("scopeType") in DIRECTORY_SCOPE_TYPES:
+        record["scopeType"] = scope_type
+    return record
 
 
 def _check_required_filter(path: list[str], options: QueryOptions) -> None:

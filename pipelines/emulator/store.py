@@ -160,6 +160,34 @@ class LineCollection(Collection):
 EMPTY = ParsedCollection([])
 
 
+# Graph's sign-in log: a tenant directory without its own `auditLogs/signIns.json` serves the rows of Log Analytics'
+# `SigninLogs` table in Graph's signIn shape, so one set of sign-ins answers both surfaces.
+SIGN_INS = ("v1.0/auditLogs/signIns", "beta/auditLogs/signIns")
+SIGNIN_LOGS = "loganalytics/SigninLogs"
+
+
+def graph_sign_in(row: dict[str, Any]) -> dict[str, Any]:
+    """A `SigninLogs` row as Graph's signIn resource (the properties both carry)."""
+    code = str(row.get("ResultType", "0"))
+    return {
+        "id": row.get("Id"),
+        "createdDateTime": row.get("CreatedDateTime") or row.get("TimeGenerated"),
+        "userDisplayName": row.get("UserDisplayName"),
+        "userPrincipalName": row.get("UserPrincipalName"),
+        "userId": row.get("UserId"),
+        "appDisplayName": row.get("AppDisplayName"),
+        "ipAddress": row.get("IPAddress"),
+        "isInteractive": row.get("IsInteractive"),
+        "conditionalAccessStatus": row.get("ConditionalAccessStatus"),
+        "authenticationRequirement": row.get("AuthenticationRequirement"),
+        "status": {
+            "errorCode": int(code) if code.isdigit() else 0,
+            "failureReason": row.get("ResultDescription") or None,
+        },
+        "location": {"countryOrRegion": row.get("Location")},
+    }
+
+
 class TenantStore:
     """Thread-safe, cached access to the collections of one tenant directory."""
 
@@ -213,7 +241,12 @@ class TenantStore:
             cached = self._cache.get(key)
             if cached is None:
                 path = self.path_for(key.split("/"))
-                cached = _load(path, _PROFILERS.get(key.split("/", 1)[0])) if path.is_file() else EMPTY
+                if path.is_file():
+                    cached = _load(path, _PROFILERS.get(key.split("/", 1)[0]))
+                elif key in SIGN_INS:
+                    cached = ParsedCollection([graph_sign_in(row) for row in self.collection(SIGNIN_LOGS).records()])
+                else:
+                    cached = EMPTY
                 self._cache[key] = cached
             return cached
 

@@ -99,6 +99,14 @@ class DataQuality:
 
 
 @dataclass(frozen=True)
+class UnreadableInputs:
+    # A metric reads as unknown when more than this share of its input rows could not be understood (a lifecycle
+    # row without any request id, a role id no catalogue knows, a policy without rules); at or below it, the metric
+    # is computed from the rows understood and fct_unreadable_inputs says how many were left out and why.
+    max_unreadable_share: float = 0.01
+
+
+@dataclass(frozen=True)
 class Design:
     source: Path
     tiers: Mapping[str, TierRequirements]
@@ -112,6 +120,7 @@ class Design:
     alert_thresholds: AlertThresholds = field(default_factory=AlertThresholds)
     access_reviews: AccessReviewCadence = field(default_factory=AccessReviewCadence)
     data_quality: DataQuality = field(default_factory=DataQuality)
+    unreadable_inputs: UnreadableInputs = field(default_factory=UnreadableInputs)
 
 
 def parse_duration(value: Any, where: str) -> int:
@@ -152,6 +161,7 @@ def parse_design(document: Any, source: Path) -> Design:
             "alert_thresholds",
             "access_reviews",
             "data_quality",
+            "unreadable_inputs",
         },
     )
     if top.get("version", 1) != 1:
@@ -178,6 +188,7 @@ def parse_design(document: Any, source: Path) -> Design:
         alert_thresholds=_thresholds(top.get("alert_thresholds", {})),
         access_reviews=_access_reviews(top.get("access_reviews", {})),
         data_quality=_data_quality(top.get("data_quality", {})),
+        unreadable_inputs=_unreadable_inputs(top.get("unreadable_inputs", {})),
     )
 
 
@@ -316,6 +327,16 @@ def _role_template_id(key: Any, catalogue: Mapping[str, str]) -> str:
     )
     raise DesignError(
         f"role_tiers.{key}: expected a role template id (a GUID) or a built-in role's display name; {hint}"
+    )
+
+
+def _unreadable_inputs(doc: Any) -> UnreadableInputs:
+    where = "unreadable_inputs"
+    doc = _mapping(doc, where, {"max_unreadable_share"})
+    if "max_unreadable_share" not in doc:
+        return UnreadableInputs()
+    return UnreadableInputs(
+        max_unreadable_share=_fraction(doc["max_unreadable_share"], f"{where}.max_unreadable_share")
     )
 
 

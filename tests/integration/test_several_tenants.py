@@ -3,6 +3,7 @@
 Each tenant is ingested by its own partition run, then one transform models both, as the schedule and the
 transform sensor run them."""
 
+import csv
 import json
 import shutil
 from pathlib import Path
@@ -31,12 +32,17 @@ SECOND_TENANT_ID = "99999999-2222-4333-8444-555555555555"
 pytestmark = pytest.mark.slow
 
 
+UNKNOWN_ROLE_ID = "0b5c6d7e-8f90-4a1b-9c2d-3e4f5a6b7c8d"  # a deleted custom role: no catalogue knows it
+
+
 def second_tenant(root: Path) -> Path:
-    """The hand-written tenant under another tenant id, with u1's Global Administrator eligibility gone."""
+    """The hand-written tenant under another tenant id, with u1's Global Administrator eligibility gone and an
+    eligibility for a role id no catalogue knows."""
     copy = shutil.copytree(TENANT, root / "second")
     (copy / "tenant.json").write_text(json.dumps({"tenantId": SECOND_TENANT_ID}))
     remaining = [row for row in json.loads((copy / ELIGIBILITY).read_text()) if row["id"] != "e1-e"]
-    (copy / ELIGIBILITY).write_text(json.dumps(remaining))
+    unknown = {**remaining[0], "id": "e-unknown", "roleDefinitionId": UNKNOWN_ROLE_ID, "roleEligibilityScheduleId": "x"}
+    (copy / ELIGIBILITY).write_text(json.dumps([*remaining, unknown]))
     return copy
 
 
@@ -79,12 +85,25 @@ def test_each_tenant_gets_its_own_metrics(tmp_path, serve_tenant, monkeypatch) -
     metrics = read_headline_metrics(tmp_path / "w.duckdb")
     expected = load_json(TENANT / "expected_metrics.json")
     assert {name: metrics[first.tenant_id][name] for name in expected} == expected
-    second_expected = expected | {
-        "privileged_access_eligible": 1,
-        "privileged_principals": 4,
-        "eligible_only_principal_share": 0.25,
-    }
+    # One unknown role id in the second tenant: every tenant's marts are built, the first tenant's metrics stand,
+    # and the second's access metrics read unknown (one access row in a handful is above the 1 % share), its
+    # activation metrics, which the unknown role does not feed, stay known.
+    with (paths.DBT_PROJECT_DIR / "seeds" / "metric_quality_checks.csv").open() as seed:
+        access_metrics = {
+            row["metric_name"] for row in csv.DictReader(seed) if row["quality_check"] == "unknown_role_ids"
+        }
+    second_expected = {name: None if name in access_metrics else value for name, value in expected.items()}
     assert {name: metrics[SECOND_TENANT_ID][name] for name in expected} == second_expected
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        quality = con.execute(
+            "select tenant_id, rows_not_understood, is_above_threshold from marts.fct_unreadable_inputs "
+            "where quality_check = 'unknown_role_ids' order by tenant_id"
+        ).fetchall()
+        assert sorted(quality) == sorted([(first.tenant_id, 0, False), (SECOND_TENANT_ID, 1, True)])
+        role = con.execute(
+            "select role_name, is_unknown_role from marts.dim_roles where role_definition_id = ?", [UNKNOWN_ROLE_ID]
+        ).fetchall()
+        assert role == [(f"unknown role {UNKNOWN_ROLE_ID}", True)]
     assert users_per_tenant(tmp_path / "w.duckdb") == {first.tenant_id: 5, SECOND_TENANT_ID: 5}
 
 

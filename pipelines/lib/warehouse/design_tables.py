@@ -34,6 +34,7 @@ TABLES: dict[str, str] = {
     ),
     "access_reviews": "max_days_since_review integer",
     "data_quality": "max_quarantined_records integer, max_collection_age_seconds bigint",
+    "unreadable_inputs": "max_unreadable_share double",
 }
 
 
@@ -77,6 +78,7 @@ def design_rows(design: Design) -> dict[str, list[tuple]]:
         "alert_thresholds": [dataclasses.astuple(thresholds)],
         "access_reviews": [(design.access_reviews.max_days_since_review,)],
         "data_quality": [dataclasses.astuple(design.data_quality)],
+        "unreadable_inputs": [(design.unreadable_inputs.max_unreadable_share,)],
     }
 
 

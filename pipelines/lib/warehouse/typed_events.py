@@ -46,38 +46,108 @@ class TypedEvents:
         return "pimlens typing " + hashlib.sha256(self.select_sql("").encode()).hexdigest()[:16]
 
 
+def _detail(key: str) -> str:
+    """The value of the additionalDetails entry whose key is ``key`` in any case."""
+    return f"list_filter(fields.additionalDetails, lambda detail: lower(detail.key) = '{key.lower()}')[1].value"
+
+
+# PIM's own names for itself: `Azure AD PIM` (in the user slot on expiry rows), the app `MS-PIM` on
+# Core Directory's mirror rows (`MS-PIM-Fairfax` in the US Government cloud).
+SYSTEM_ACTORS = ("azure ad pim", "ms-pim", "ms-pim-fairfax", "azureadpim")
+# The id PIM's expiry rows give `Azure AD PIM` in the user slot; the reference quotes only its first group.
+AZURE_AD_PIM_ID_PREFIX = "9dfd627f-"
+_SYSTEM_NAMES = ", ".join(f"'{name}'" for name in SYSTEM_ACTORS)
+_IS_SYSTEM_INITIATED = f"""(
+            lower(coalesce(fields.initiatedBy.user.displayName, '')) in ({_SYSTEM_NAMES})
+            or lower(coalesce(fields.initiatedBy.app.displayName, '')) in ({_SYSTEM_NAMES})
+            or (fields.initiatedBy.user.id is null and fields.initiatedBy.app.displayName is not null)
+            or starts_with(lower(coalesce(fields.initiatedBy.user.id, '')), '{AZURE_AD_PIM_ID_PREFIX}')
+        )"""
+
 # One json_transform parses the record once into a struct: every `->>` would parse it again. Fields of other types
 # read as null, and so does a time that does not parse or names no zone (never read in the host's zone): a malformed
 # event must never stop its load from landing. Landing quarantines such an event before it is typed (quarantine.py).
-# Targets and details are lists whose order Microsoft does not promise: each is picked by its type or key.
+# What real tenants send
+# (docs/audit-events.md, from Microsoft docs and real-tenant captures; tests/fixtures/real_shapes/ holds one row per
+# shape with the parse expected of it):
+# - targets and details are lists whose order and membership vary by operation and surface: each is picked by its
+#   type or key, both matched case-insensitively; detail values are strings of any case ("True", "true");
+# - one activation's rows share no correlationId: its key is `RoleAssignmentRequestId`, else `RequestId` (admin
+#   assignments), else the `Request` target's id, compared lower-cased; Access Reviews' parallel rows carry it as
+#   their first target's id;
+# - `resultReason` is the requester's justification on a success row (a prose diff on a settings change, which is
+#   none) and an error code on a failure row;
+# - PIM itself (expiry, approval timeout) acts as `Azure AD PIM` in the user slot, or as the app `MS-PIM`: such
+#   rows have no initiating user;
+# - `IsAuthenticatedWithMfa` is absent from most rows: absent reads as unknown (null), never as false;
+# - the surface (Entra role, PIM for Groups, Azure resource) comes from the targets, the category only a hint: an ARM
+#   path target is Azure, category GroupManagement (or ResourceManagement with a Group target) PIM for Groups.
 # StartTime / ExpirationTime are the requested span on a request event, the granted one on a completed event.
 DIRECTORY_AUDITS = TypedEvents(
     raw_table="directory_audits",
     struct_schema="""{
         "activityDisplayName": "VARCHAR",
         "activityDateTime": "VARCHAR",
+        "category": "VARCHAR",
+        "loggedByService": "VARCHAR",
+        "operationType": "VARCHAR",
         "result": "VARCHAR",
-        "initiatedBy": {"user": {"id": "VARCHAR"}},
-        "targetResources": [{"id": "VARCHAR", "type": "VARCHAR"}],
+        "resultReason": "VARCHAR",
+        "initiatedBy": {
+            "user": {"id": "VARCHAR", "displayName": "VARCHAR", "userPrincipalName": "VARCHAR"},
+            "app": {"displayName": "VARCHAR"}
+        },
+        "targetResources": [{"id": "VARCHAR", "type": "VARCHAR", "displayName": "VARCHAR"}],
         "additionalDetails": [{"key": "VARCHAR", "value": "VARCHAR"}]
     }""",
     columns=f"""
         fields.activityDisplayName as activity_display_name,
         {strict_instant_sql("fields.activityDateTime")} as activity_at,
-        fields.result as result,
-        fields.initiatedBy.user.id as initiated_by_user_id,
-        list_filter(fields.targetResources, lambda target: target.type = 'Role')[1].id as role_definition_id,
+        fields.loggedByService as logged_by_service,
+        fields.category as category,
+        fields.operationType as operation_type,
+        lower(fields.result) as result,
+        case when {_IS_SYSTEM_INITIATED} then null else fields.initiatedBy.user.id end as initiated_by_user_id,
+        {_IS_SYSTEM_INITIATED} as is_system_initiated,
+        case
+            when list_bool_or(list_transform(
+                fields.targetResources,
+                lambda target: starts_with(lower(coalesce(target.id, '')), '/subscriptions/')
+                    or starts_with(lower(coalesce(target.id, '')), '/providers/microsoft.management/')
+            )) then 'azure_resource'
+            when lower(fields.category) = 'groupmanagement' then 'group'
+            -- One real tenant logs PIM for Groups under ResourceManagement: there, a Group target is the resource.
+            when lower(fields.category) = 'resourcemanagement'
+                and list_bool_or(list_transform(fields.targetResources, lambda target: lower(target.type) = 'group'))
+                then 'group'
+            else 'directory_role'
+        end as surface,
+        list_filter(fields.targetResources, lambda target: lower(target.type) = 'role')[1].id as role_definition_id,
         list_filter(
-            fields.targetResources, lambda target: target.type in ('User', 'Group', 'ServicePrincipal')
+            fields.targetResources, lambda target: lower(target.type) in ('user', 'group', 'serviceprincipal')
         )[1].id as principal_id,
-        list_filter(fields.additionalDetails, lambda detail: detail.key = 'RequestId')[1].value as request_id,
-        list_filter(fields.additionalDetails, lambda detail: detail.key = 'Justification')[1].value as justification,
-        try_cast(list_filter(
-            fields.additionalDetails, lambda detail: detail.key = 'StartTime'
-        )[1].value as timestamptz) as schedule_start_at,
-        try_cast(list_filter(
-            fields.additionalDetails, lambda detail: detail.key = 'ExpirationTime'
-        )[1].value as timestamptz) as schedule_end_at""",
+        lower(trim(coalesce(
+            nullif({_detail("roleassignmentrequestid")}, ''),
+            nullif({_detail("requestid")}, ''),
+            list_filter(fields.targetResources, lambda target: lower(target.type) = 'request')[1].id,
+            case when lower(fields.loggedByService) = 'access reviews' then fields.targetResources[1].id end
+        ))) as request_id,
+        coalesce(
+            case
+                when lower(fields.result) = 'success'
+                    and not starts_with(coalesce(fields.resultReason, ''), 'Setting changes in this session')
+                    then nullif(trim(fields.resultReason), '')
+            end,
+            nullif(trim({_detail("justification")}), '')
+        ) as justification,
+        case when lower(fields.result) = 'failure' then nullif(trim(fields.resultReason), '') end as failure_reason,
+        case lower(trim({_detail("isauthenticatedwithmfa")}))
+            when 'true' then true
+            when 'false' then false
+        end as is_authenticated_with_mfa,
+        {_detail("audittype")} as audit_type,
+        try_cast({_detail("starttime")} as timestamptz) as schedule_start_at,
+        try_cast({_detail("expirationtime")} as timestamptz) as schedule_end_at""",
 )
 
 TYPED_EVENTS = {typed.raw_table: typed for typed in (DIRECTORY_AUDITS,)}

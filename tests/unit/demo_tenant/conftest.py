@@ -16,10 +16,17 @@ def tenant(tmp_path_factory: pytest.TempPathFactory) -> Tenant:
     root = tmp_path_factory.mktemp("tenant") / "seed7"
     truth = generate_tenant(root, size="S", seed=SEED, as_of=AS_OF)
     audits = load(root, "v1.0/auditLogs/directoryAudits.json")
-    events = [parse_event(raw) for raw in audits if raw["loggedByService"] == "PIM"]
-    admin_task_events = [raw for raw in audits if raw["loggedByService"] == "Core Directory"]
-    assert len(events) + len(admin_task_events) == len(audits), "an audit event from an unexpected service"
-    return Tenant(root, truth, events, admin_task_events)
+    pim = [raw for raw in audits if raw["loggedByService"] == "PIM"]
+    events = [parse_event(raw) for raw in pim if raw["category"] == "RoleManagement"]
+    group_events = [raw for raw in pim if raw["category"] == "GroupManagement"]
+    by_ms_pim = [raw for raw in audits if (raw["initiatedBy"]["app"] or {}).get("displayName") == "MS-PIM"]
+    admin_task_events = [
+        raw for raw in audits if raw["loggedByService"] == "Core Directory" and raw["initiatedBy"]["app"] is None
+    ]
+    mirror_events = by_ms_pim + [raw for raw in audits if raw["loggedByService"] == "Access Reviews"]
+    assert len(pim) == len(events) + len(group_events), "a PIM event of an unexpected category"
+    assert len(pim) + len(admin_task_events) + len(mirror_events) == len(audits), "an unexpected audit event"
+    return Tenant(root, truth, events, admin_task_events, mirror_events, group_events)
 
 
 @pytest.fixture(scope="session")

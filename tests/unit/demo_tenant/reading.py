@@ -83,14 +83,18 @@ def parse_event(raw: dict[str, Any]) -> Event:
     principals = [t for t in raw["targetResources"] if t["type"] in ("User", "Group", "ServicePrincipal")]
     assert len(roles) == 1 and len(principals) == 1, raw["id"]
     user = raw["initiatedBy"]["user"]
+    request_targets = [t["id"] for t in raw["targetResources"] if t["type"] == "Request"]
+    request_id = details.get("RoleAssignmentRequestId") or details.get("RequestId") or request_targets[0]
+    assert request_targets == [request_id], raw["id"]
+    is_system = user is None or user["displayName"] == "Azure AD PIM"
     return Event(
         raw=raw,
         activity=raw["activityDisplayName"],
         at=millis(raw["activityDateTime"]),
-        request_id=details["RequestId"],
+        request_id=request_id,
         role_id=roles[0]["id"],
         principal_id=principals[0]["id"],
-        initiator_id=user["id"] if user else None,
+        initiator_id=None if is_system else user["id"],
         details=details,
     )
 
@@ -100,7 +104,10 @@ class Tenant:
     root: Path
     truth: GroundTruth
     events: list[Event]  # PIM's audit events, what the pipeline reads as directory_audits
-    admin_task_events: list[dict[str, Any]]  # the Core Directory ones, read as directory_admin_audits
+    admin_task_events: list[dict[str, Any]]  # people's own Core Directory rows, read as directory_admin_audits
+    # PIM's work as other services log it: Core Directory's mirror rows by MS-PIM, Access Reviews' parallel rows.
+    mirror_events: list[dict[str, Any]]
+    group_events: list[dict[str, Any]]  # PIM for Groups rows (category GroupManagement), not role activations
 
     def collection(self, relative: str) -> list[dict[str, Any]]:
         return load(self.root, relative)

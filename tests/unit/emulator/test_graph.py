@@ -167,6 +167,45 @@ def test_policies_expand_rules_and_group_scope_filter(serve) -> None:
     assert "rules" not in body["value"][0]
 
 
+@pytest.mark.parametrize("scope_type", ["Directory", "DirectoryRole"])
+def test_directory_role_policies_answer_either_scope_type_and_echo_it(serve, scope_type: str) -> None:
+    """Graph accepts Directory and DirectoryRole for directory roles and echoes the one sent in scopeType and ids."""
+    emulator = serve(POLICY_FILES)
+    query = f"$filter=scopeId eq '/' and scopeType eq '{scope_type}'&$expand=policy($expand=rules)"
+    body = GraphClient(emulator).get(f"/v1.0/policies/roleManagementPolicyAssignments?{query}").json()
+    assert [(a["id"], a["scopeType"], a["roleDefinitionId"]) for a in body["value"]] == [
+        (f"{scope_type}_c9a5d7f1-0000-4000-8000-000000000001_p1_role{i}", scope_type, f"role{i}") for i in range(3)
+    ]
+    first = body["value"][0]
+    assert first["policyId"] == first["policy"]["id"] == f"{scope_type}_c9a5d7f1-0000-4000-8000-000000000001_p1"
+    assert first["policy"]["rules"] == RULES
+
+
+def test_rules_held_inline_in_the_policy_file_are_served_only_when_expanded(serve) -> None:
+    inline = {
+        "v1.0/policies/roleManagementPolicies": [
+            {"id": "Directory_t_p9", "scopeId": "/", "scopeType": "Directory", "rules": RULES},
+            {"id": "Directory_t_p8", "scopeId": "/", "scopeType": "Directory", "rules": []},
+        ],
+        "v1.0/policies/roleManagementPolicyAssignments": [
+            {"id": f"Directory_t_{p}_r", "policyId": f"Directory_t_{p}", "scopeId": "/", "scopeType": "Directory"}
+            for p in ("p9", "p8")
+        ],
+    }
+    client = GraphClient(serve(inline))
+    expanded = client.get(
+        f"/v1.0/policies/roleManagementPolicyAssignments?{POLICY_FILTER}&$expand=policy($expand=rules)"
+    ).json()
+    assert [a["policy"]["rules"] for a in expanded["value"]] == [RULES, []]
+    plain = client.get(f"/v1.0/policies/roleManagementPolicyAssignments?{POLICY_FILTER}&$expand=policy").json()
+    assert ["rules" in a["policy"] for a in plain["value"]] == [False, False]
+    listed = client.get(f"/v1.0/policies/roleManagementPolicies?{POLICY_FILTER}").json()
+    assert [("rules" in p, p["id"]) for p in listed["value"]] == [
+        (False, "DirectoryRole_t_p9"),
+        (False, "DirectoryRole_t_p8"),
+    ]
+
+
 @pytest.mark.parametrize(
     "query",
     [
@@ -278,3 +317,42 @@ def test_an_equality_filter_matches_the_text_however_the_file_spells_it(serve) -
     assert [a["id"] for a in pim["value"]] == ["a1", "a2"]
     cafe = client.get("/v1.0/auditLogs/directoryAudits?$filter=loggedByService eq 'Café'").json()
     assert [a["id"] for a in cafe["value"]] == ["a4", "a5"]
+
+
+def test_graph_sign_ins_are_the_log_analytics_sign_ins_in_graph_shape(serve) -> None:
+    row = {
+        "TimeGenerated": "2026-10-01T08:00:00.000Z",
+        "CreatedDateTime": "2026-10-01T08:00:00.000Z",
+        "Id": "s1",
+        "UserPrincipalName": "ann@contoso.example",
+        "UserId": "u1",
+        "UserDisplayName": "Ann",
+        "AppDisplayName": "Azure Portal",
+        "IPAddress": "198.51.100.7",
+        "Location": "NL",
+        "ResultType": "53003",
+        "ResultDescription": "Blocked by Conditional Access",
+        "AuthenticationRequirement": "multiFactorAuthentication",
+        "ConditionalAccessStatus": "failure",
+        "IsInteractive": True,
+        "Type": "SigninLogs",
+    }
+    client = GraphClient(serve({"loganalytics/SigninLogs": [row]}))
+    body = client.get("/v1.0/auditLogs/signIns?$filter=userId eq 'u1'").json()
+    assert body["value"] == [
+        {
+            "id": "s1",
+            "createdDateTime": "2026-10-01T08:00:00.000Z",
+            "userDisplayName": "Ann",
+            "userPrincipalName": "ann@contoso.example",
+            "userId": "u1",
+            "appDisplayName": "Azure Portal",
+            "ipAddress": "198.51.100.7",
+            "isInteractive": True,
+            "conditionalAccessStatus": "failure",
+            "authenticationRequirement": "multiFactorAuthentication",
+            "status": {"errorCode": 53003, "failureReason": "Blocked by Conditional Access"},
+            "location": {"countryOrRegion": "NL"},
+        }
+    ]
+    assert client.get("/v1.0/auditLogs/signIns?$filter=userId eq 'nobody'").json()["value"] == []

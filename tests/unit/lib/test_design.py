@@ -32,6 +32,7 @@ def test_the_shipped_default_design_loads_with_pim_rules_defaults() -> None:
         100,
         3 * 24 * 3600,
     )
+    assert design.unreadable_inputs.max_unreadable_share == 0.01
 
 
 def test_a_full_design_parses_every_section(tmp_path: Path) -> None:
@@ -50,6 +51,7 @@ def test_a_full_design_parses_every_section(tmp_path: Path) -> None:
                 },
                 "alert_thresholds": {"repeated_activation": {"window": "PT30M", "count": 4}},
                 "access_reviews": {"max_days_since_review": 92},
+                "unreadable_inputs": {"max_unreadable_share": 0.05},
             },
         )
     )
@@ -62,6 +64,7 @@ def test_a_full_design_parses_every_section(tmp_path: Path) -> None:
     assert design.alert_thresholds.repeated_activation_count == 4
     assert design.alert_thresholds.stale_eligibility_days == 30  # untouched defaults stay
     assert design.access_reviews.max_days_since_review == 92
+    assert design.unreadable_inputs.max_unreadable_share == 0.05
 
 
 @pytest.mark.parametrize(
@@ -120,6 +123,10 @@ def test_a_full_design_parses_every_section(tmp_path: Path) -> None:
         ),
         ({"data_quality": {"max_collection_age": "PT0S"}}, "data_quality.max_collection_age: expected a duration"),
         ({"data_quality": {"max_collection_age": "3 days"}}, "data_quality.max_collection_age: expected an ISO-8601"),
+        (
+            {"unreadable_inputs": {"max_unreadable_share": "1%"}},
+            "unreadable_inputs.max_unreadable_share: expected a fraction between 0 and 1",
+        ),
         ({"version": 2}, "version: expected 1, got 2"),
     ],
 )

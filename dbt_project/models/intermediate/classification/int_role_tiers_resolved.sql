@@ -3,7 +3,7 @@
 with
 
 roles as (
-    select * from {{ ref('stg_graph__role_definitions') }}
+    select * from {{ ref('int_role_definitions_resolved') }}
 ),
 
 classification as (

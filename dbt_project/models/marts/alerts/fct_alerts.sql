@@ -280,6 +280,23 @@ stale as (
     from stale_eligibilities
 ),
 
+-- PIM's alert scanner writes `Add member to role outside of PIM (permanent)` again about every two hours for the
+-- same standing assignment, each row with its own request id: only the first row of a principal and role is the
+-- addition, the rest are the scanner repeating it.
+first_outside_pim_rows as (
+    select
+        audits.tenant_id,
+        audits.audit_event_id
+    from {{ ref('stg_graph__directory_audits') }} as audits
+    inner join audit_activities
+        on audits.activity_display_name = audit_activities.activity_display_name
+    where audit_activities.lifecycle_step = 'assigned_outside_pim'
+    qualify row_number() over (
+        partition by audits.tenant_id, audits.principal_id, audits.role_definition_id
+        order by audits.activity_at, audits.audit_event_id
+    ) = 1
+),
+
 break_glass_used as (
     select
         audits.tenant_id,
@@ -298,7 +315,22 @@ break_glass_used as (
             audits.tenant_id = break_glass_users.tenant_id
             and audits.initiated_by_user_id = break_glass_users.user_id
     cross join since
-    where audits.activity_at > since.emit_after
+    where
+        audits.activity_at > since.emit_after
+        -- PIM's scanner repeating an assignment made outside PIM is not the account acting again.
+        and (
+            audits.activity_display_name not in (
+                select audit_activities.activity_display_name
+                from audit_activities
+                where audit_activities.lifecycle_step = 'assigned_outside_pim'
+            )
+            or (audits.tenant_id, audits.audit_event_id) in (
+                select
+                    first_outside_pim_rows.tenant_id,
+                    first_outside_pim_rows.audit_event_id
+                from first_outside_pim_rows
+            )
+        )
 ),
 
 -- Every privileged-role addition an admin made, in PIM or around it (pim-rules.md rule 13). Activations are not
@@ -315,6 +347,15 @@ role_additions as (
         and audits.result = 'success'
         and audits.initiated_by_user_id is not null
         and audits.activity_at > since.emit_after - 2 * to_seconds(thresholds.membership_burst_window_seconds)
+        and (
+            audit_activities.lifecycle_step != 'assigned_outside_pim'
+            or (audits.tenant_id, audits.audit_event_id) in (
+                select
+                    first_outside_pim_rows.tenant_id,
+                    first_outside_pim_rows.audit_event_id
+                from first_outside_pim_rows
+            )
+        )
 ),
 
 addition_windows as (

@@ -18,6 +18,14 @@ metric_sources as (
     select * from {{ ref('metric_sources') }}
 ),
 
+metric_quality_checks as (
+    select * from {{ ref('metric_quality_checks') }}
+),
+
+unreadable_inputs as (
+    select * from {{ ref('fct_unreadable_inputs') }}
+),
+
 roles as (
     select * from {{ ref('dim_roles') }}
 ),
@@ -360,6 +368,15 @@ uncovered_metrics as (
             tenants.tenant_id = coverage.tenant_id
             and metric_sources.collection = coverage.collection
     where not coalesce(coverage.is_covered, false)
+    -- Unknown too when more than the design's share of its input rows could not be understood (fct_unreadable_inputs).
+    union
+    select
+        unreadable_inputs.tenant_id,
+        metric_quality_checks.metric_name
+    from unreadable_inputs
+    inner join metric_quality_checks
+        on unreadable_inputs.quality_check = metric_quality_checks.quality_check
+    where unreadable_inputs.is_above_threshold
 ),
 
 final as (
