@@ -1,4 +1,5 @@
--- One row: how much of a metric's input may be unreadable before the metric reads as unknown (design unreadable_inputs).
+-- One row: how much of a metric's input may be unreadable before the metric reads as unknown
+-- (design unreadable_inputs).
 with
 
 source as (
