@@ -2,7 +2,8 @@
 
 xdist hands each worker whole modules, so a module-scoped fixture (a generated tenant, a built warehouse) is built
 once, on one worker. The modules named in `SCOPE_PER_PARAM` are split further, one unit per parametrized case (one
-per generated tenant), so both workers run tenants. The slow end-to-end modules go first, so the longest work
+per generated tenant), so both workers run tenants; those in `SHARED_SCOPES` are joined into one unit, so the
+session fixture they share is built once, not once per worker. The slow end-to-end modules go first, so the longest work
 starts at once and the unit tests fill the gaps; `make test` keeps this order (`--no-loadscope-reorder`) instead of
 xdist's default of the largest unit first.
 
@@ -20,19 +21,27 @@ from xdist.scheduler import LoadScopeScheduling
 # end to end): each case is a unit of work of its own.
 SCOPE_PER_PARAM = ("tests/integration/test_demo_tenant_end_to_end.py",)
 PARAM_ID = re.compile(r"\[(?P<id>[^\]]+)\]$")
+# Modules that share a session-scoped fixture too costly to build on each worker: tests/reliability's baseline (a
+# generated tenant and one clean refresh of it).
+SHARED_SCOPES = {
+    f"tests/reliability/{module}.py": "tests/reliability[baseline]"
+    for module in ("test_concurrency", "test_handover_files", "test_killed_runs", "test_privacy", "test_recording")
+}
 
 
 class ModuleOrParamScheduling(LoadScopeScheduling):
-    """xdist's loadscope, with the modules of `SCOPE_PER_PARAM` split by param id."""
+    """xdist's loadscope, with the modules of `SCOPE_PER_PARAM` split by param id and those of `SHARED_SCOPES`
+    joined."""
 
     def _split_scope(self, nodeid: str) -> str:
         module = nodeid.split("::", 1)[0]
         param = PARAM_ID.search(nodeid)
         if module in SCOPE_PER_PARAM and param:
             return f"{module}[{param['id']}]"
-        return super()._split_scope(nodeid)
+        return SHARED_SCOPES.get(module) or super()._split_scope(nodeid)
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of xdist's: `-p no:xdist` must still run the suite
 def pytest_xdist_make_scheduler(config: pytest.Config, log) -> LoadScopeScheduling | None:
     if config.getvalue("dist") != "loadscope":
         return None

@@ -51,6 +51,7 @@ PERSONAL_PROPERTIES = frozenset(
         "businessPhones",
         "streetAddress",
         "ipAddress",
+        "ipaddr",  # the requester's address among a PIM audit event's additionalDetails
         "justification",
         "resultReason",  # where PIM's audit events carry the requester's justification
         "userDisplayName",

@@ -12,12 +12,15 @@ from pipelines.lib.graph.collections import COLLECTIONS, CollectionSpec, LoadMod
 def landed_fingerprint(
     warehouse: Path, specs: tuple[CollectionSpec, ...] = COLLECTIONS
 ) -> dict[str, tuple[int, int, str]]:
-    """Per raw table: rows, distinct ids and a hash of (id, record) over the latest snapshot or the whole stream."""
+    """Per raw table: rows, distinct ids and a hash of (id, record) over the latest snapshot, each id's newest row of
+    a cache, or the whole stream."""
     fingerprint = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for spec in specs:
             where = ""
-            if spec.mode is LoadMode.SNAPSHOT:
+            if spec.is_cache:
+                where = "qualify load_id = max(load_id) over (partition by tenant_id, id)"
+            elif spec.mode is LoadMode.SNAPSHOT:
                 where = (
                     "where load_id = (select max(load_id) from meta.loads "
                     f"where collection = '{spec.table}' and tenant_id = rows.tenant_id)"

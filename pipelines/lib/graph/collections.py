@@ -61,6 +61,9 @@ class CollectionSpec:
     # its body is stored as the parent's record.
     object_per_parent: bool = False
     errors_kept_as_records: frozenset[str] = frozenset()
+    # A cache rather than a snapshot: each load reads only the rows due again (its fan-out skips the rest), so the
+    # collection's content is each id's newest row across loads, not the newest load.
+    is_cache: bool = False
 
     def first_url(self, base_url: str, *, since: datetime | None = None, keys: Mapping[str, str] | None = None) -> str:
         # A key goes into a quoted OData string literal, where a quote is written twice: a group id holding a '
@@ -400,6 +403,7 @@ USER_SETTINGS_COLLECTIONS: tuple[CollectionSpec, ...] = (
         fan_out=PRIVILEGED_USERS_DUE,
         object_per_parent=True,
         errors_kept_as_records=frozenset({"MailboxNotEnabledForRESTAPI"}),
+        is_cache=True,
     ),
 )
 

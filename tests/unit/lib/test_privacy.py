@@ -95,7 +95,8 @@ def test_log_analytics_dynamic_columns_and_detail_pairs_are_pseudonymised_inside
         "Id": "PIM_1",
         "InitiatedBy": '{"user":{"id":"u1","userPrincipalName":"ada@contoso.example","ipAddress":"10.0.0.7"}}',
         "AdditionalDetails": (
-            '[{"key":"Justification","value":"fixing the VPN for Ada"},{"key":"TicketNumber","value":"OPS-1"}]'
+            '[{"key":"Justification","value":"fixing the VPN for Ada"},{"key":"TicketNumber","value":"OPS-1"},'
+            '{"key":"ipaddr","value":"192.0.2.7"}]'
         ),
         "OperationName": "Add member to role completed (PIM activation)",
     }
@@ -103,5 +104,9 @@ def test_log_analytics_dynamic_columns_and_detail_pairs_are_pseudonymised_inside
     assert "ada@" not in masked["InitiatedBy"] and "10.0.0.7" not in masked["InitiatedBy"]
     assert '"id":"u1"' in masked["InitiatedBy"]
     details = {pair["key"]: pair["value"] for pair in json.loads(masked["AdditionalDetails"])}
-    assert details == {"Justification": pseudonymiser("fixing the VPN for Ada"), "TicketNumber": "OPS-1"}
+    assert details == {
+        "Justification": pseudonymiser("fixing the VPN for Ada"),
+        "TicketNumber": "OPS-1",
+        "ipaddr": pseudonymiser("192.0.2.7"),
+    }
     assert masked["OperationName"] == row["OperationName"]
