@@ -17,9 +17,11 @@ def landed_fingerprint(
     fingerprint = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for spec in specs:
+            rows = f"raw.{spec.table}"
             where = ""
             if spec.is_cache:
-                where = "qualify load_id = max(load_id) over (partition by tenant_id, id)"
+                newest_per_id = "qualify load_id = max(load_id) over (partition by tenant_id, id)"
+                rows = f"(select * from raw.{spec.table} {newest_per_id})"
             elif spec.mode is LoadMode.SNAPSHOT:
                 where = (
                     "where load_id = (select max(load_id) from meta.loads "
@@ -28,7 +30,7 @@ def landed_fingerprint(
             fingerprint[spec.table] = con.execute(
                 f"""select count(*), count(distinct id),
                        coalesce(md5(string_agg(id || ':' || md5(record::varchar), ',' order by id)), '')
-                from raw.{spec.table} as rows {where}"""
+                from {rows} as rows {where}"""
             ).fetchone()
     return fingerprint
 
