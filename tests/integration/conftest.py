@@ -20,6 +20,7 @@ from pipelines.lib.demo_session import DEMO_CLIENT_SECRET_ENV, EmulatorHandle, t
 from pipelines.lib.design import DESIGN_ENV
 from pipelines.lib.warehouse.metrics import read_headline_metrics
 from pipelines.refresh import RefreshResult, refresh_in_process
+from tests.limits import emulator_options
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -59,7 +60,7 @@ def serve_tenant(tmp_path: Path) -> Iterator:
     started: list[RunningEmulator] = []
 
     def _serve(tenant_dir: Path, options: EmulatorOptions | None = None) -> RunningEmulator:
-        emulator = start_emulator(tenant_dir, state_dir=tmp_path / "emulator", options=options or EmulatorOptions())
+        emulator = start_emulator(tenant_dir, state_dir=tmp_path / "emulator", options=options or emulator_options())
         started.append(emulator)
         return emulator
 

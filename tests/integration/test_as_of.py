@@ -15,6 +15,7 @@ from pipelines.demo_tenant import generate_tenant
 from pipelines.emulator import start_emulator
 from pipelines.lib import paths
 from pipelines.lib.dbt_commands import SCHEDULED_BUILD, as_of_vars
+from tests.limits import emulator_options
 
 from .conftest import run_refresh
 
@@ -66,7 +67,7 @@ def as_of_at(warehouse: Path) -> set[datetime]:
 def test_a_fixed_as_of_gives_the_marts_of_a_run_at_that_instant(tmp_path: Path) -> None:
     generate_tenant(tmp_path / "tenant", size="S", seed=11, as_of=AS_OF)
     with (
-        start_emulator(tmp_path / "tenant", state_dir=tmp_path / "emulator") as emulator,
+        start_emulator(tmp_path / "tenant", state_dir=tmp_path / "emulator", options=emulator_options()) as emulator,
         pytest.MonkeyPatch.context() as env,
     ):
         run = run_refresh(emulator, tmp_path / "run", env, design=tmp_path / "tenant" / "design.yaml")

@@ -16,6 +16,7 @@ from pipelines.demo_tenant.over_privileged import REASONS as OVER_PRIVILEGED_REA
 from pipelines.emulator import start_emulator
 from pipelines.lib import paths
 from pipelines.lib.warehouse.metrics import read_headline_metrics
+from tests.limits import emulator_options
 
 from .conftest import run_refresh
 
@@ -55,7 +56,10 @@ def demo_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     size, seed = request.param
     root = tmp_path_factory.mktemp(f"{size}-{seed}")
     truth = generate_tenant(root / "tenant", size=size, seed=seed, as_of=AS_OF)
-    with start_emulator(root / "tenant", state_dir=root / "emulator") as emulator, pytest.MonkeyPatch.context() as env:
+    with (
+        start_emulator(root / "tenant", state_dir=root / "emulator", options=emulator_options()) as emulator,
+        pytest.MonkeyPatch.context() as env,
+    ):
         run = run_refresh(emulator, root, env, raise_on_error=False, design=root / "tenant" / "design.yaml")
         yield DemoRun(truth, root / "tenant", run.warehouse, run.result.success)
 

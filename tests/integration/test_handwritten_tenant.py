@@ -13,6 +13,7 @@ import pytest
 from pipelines.emulator import start_emulator
 from pipelines.lib import paths
 from pipelines.lib.dbt_commands import UNIT_TESTS
+from tests.limits import emulator_options
 
 from .conftest import PipelineRun, load_json, run_refresh
 
@@ -25,7 +26,10 @@ pytestmark = pytest.mark.slow
 def handwritten_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineRun]:
     """One pipeline run on the hand-written tenant, shared by the tests below."""
     work = tmp_path_factory.mktemp("handwritten")
-    with start_emulator(TENANT, state_dir=work / "emulator") as emulator, pytest.MonkeyPatch.context() as env:
+    with (
+        start_emulator(TENANT, state_dir=work / "emulator", options=emulator_options()) as emulator,
+        pytest.MonkeyPatch.context() as env,
+    ):
         yield run_refresh(emulator, work, env)
 
 

@@ -19,6 +19,7 @@ from pipelines.emulator import start_emulator
 from pipelines.lib import paths
 from pipelines.lib.dbt_commands import SCHEDULED_BUILD, as_of_vars
 from pipelines.lib.warehouse.typed_events import type_load
+from tests.limits import emulator_options
 
 from .conftest import run_refresh
 
@@ -94,7 +95,10 @@ def _rows_only_in(con: duckdb.DuckDBPyConnection, table: str, excluded: tuple[st
 def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Builds]:
     root = tmp_path_factory.mktemp("incremental")
     generate_tenant(root / "tenant", size="S", seed=11, as_of=AS_OF)
-    with start_emulator(root / "tenant", state_dir=root / "emulator") as emulator, pytest.MonkeyPatch.context() as env:
+    with (
+        start_emulator(root / "tenant", state_dir=root / "emulator", options=emulator_options()) as emulator,
+        pytest.MonkeyPatch.context() as env,
+    ):
         full_run = run_refresh(emulator, root, env, design=root / "tenant" / "design.yaml")
     assert full_run.result.success
 

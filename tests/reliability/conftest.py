@@ -31,6 +31,7 @@ from pipelines.lib.demo_session import EmulatorHandle, pipeline_environment, wri
 from pipelines.lib.warehouse.metrics import compare_with_truth, read_headline_metrics
 from pipelines.lib.warehouse.publish import analytics_path, mart_columns
 from tests.integration.reconcile import landed_fingerprint, orphan_rows
+from tests.limits import emulator_options
 
 PSEUDONYM_KEY_ENV = "PIMLENS_TEST_PSEUDONYM_KEY"
 REFRESH_TIMEOUT_SECONDS = 600
@@ -189,7 +190,9 @@ def tenant_s(tmp_path_factory: pytest.TempPathFactory) -> Tenant:
 
 @pytest.fixture(scope="session")
 def emulator_s(tenant_s: Tenant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
-    emulator = start_emulator(tenant_s.directory, state_dir=tmp_path_factory.mktemp("emulator"))
+    emulator = start_emulator(
+        tenant_s.directory, state_dir=tmp_path_factory.mktemp("emulator"), options=emulator_options()
+    )
     yield emulator
     emulator.stop()
 

@@ -26,6 +26,7 @@ from pipelines.emulator import start_emulator
 from pipelines.lib import paths
 from pipelines.lib.warehouse.metrics import read_headline_metrics
 from tests.integration.conftest import run_refresh
+from tests.limits import emulator_options
 
 pytestmark = pytest.mark.slow
 
@@ -79,7 +80,9 @@ def test_bad_records_are_quarantined_named_and_healed_by_the_next_run(
     work = tmp_path / "work"
     work.mkdir()
 
-    with start_emulator(tmp_path / "faulted", state_dir=tmp_path / "emulator-1") as emulator:
+    with start_emulator(
+        tmp_path / "faulted", state_dir=tmp_path / "emulator-1", options=emulator_options()
+    ) as emulator:
         faulted = run_refresh(emulator, work, monkeypatch, design=design)
     assert faulted.result.success  # no bad record takes the warehouse down
     tables = ("users", "role_eligibility_schedule_instances", "role_assignment_schedule_instances")
@@ -130,7 +133,7 @@ def test_bad_records_are_quarantined_named_and_healed_by_the_next_run(
     assert tenant in users_check.description and planted["twice"] in users_check.description
 
     # The source is fixed: the next run lands every record, and the warehouse equals what a clean run gives.
-    with start_emulator(tmp_path / "tenant", state_dir=tmp_path / "emulator-2") as emulator:
+    with start_emulator(tmp_path / "tenant", state_dir=tmp_path / "emulator-2", options=emulator_options()) as emulator:
         healed = run_refresh(emulator, work, monkeypatch, design=design)
     assert healed.result.success
     metrics = read_headline_metrics(healed.warehouse)[tenant]

@@ -68,7 +68,7 @@ def test_analysts_reading_through_a_429_storm_never_fail_nor_fail_the_refresh(
 ) -> None:
     storm = EmulatorOptions(
         retry_after_scale=0.02,
-        faults=FaultPlan(seed=17, throttle_rate=0.5, retry_after_styles=("integer", "decimal", "missing")),
+        faults=FaultPlan(seed=17, throttle_rate=0.2, retry_after_styles=("integer", "decimal", "missing")),
     )
     with start_emulator(baseline.site.tenant.directory, state_dir=tmp_path / "storm", options=storm) as emulator:
         site = baseline.copy_to(tmp_path / "site")

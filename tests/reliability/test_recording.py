@@ -13,6 +13,7 @@ from pipelines.emulator import EmulatorOptions, start_emulator
 from pipelines.lib import paths
 from pipelines.lib.warehouse.metrics import compare_with_truth, read_headline_metrics
 from pipelines.lib.warehouse.publish import analytics_path
+from tests.limits import emulator_options
 
 from .conftest import Baseline, Site, Tenant, leaked, personal_values, snapshot
 
@@ -55,7 +56,7 @@ def test_a_recording_served_by_the_emulator_gives_the_same_warehouse_names_aside
     text = {path.read_text(encoding="utf-8") for path in recording.rglob("*") if path.is_file()}
     assert leaked(text, personal_values(source.tenant.directory)) == set()
 
-    with start_emulator(recording, state_dir=tmp_path / "emulator") as emulator:
+    with start_emulator(recording, state_dir=tmp_path / "emulator", options=emulator_options()) as emulator:
         tenant = Tenant(recording, source.tenant.tenant_id, source.tenant.truth)
         replay = Site(tmp_path / "replay", emulator, EmulatorOptions(), tenant)
         replay.folder.mkdir()
