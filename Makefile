@@ -31,9 +31,10 @@ $(VENV)/.synced: pyproject.toml uv.lock Makefile | $(UV)
 
 env: $(VENV)/.synced
 
-# dagster-dbt loads the project from a compiled manifest; parsing needs a warehouse path but never opens it.
+# dagster-dbt loads the project from a compiled manifest; parsing needs a warehouse path but never opens it. The
+# bare file name is what pimlens-dbt gives every build (pipelines/lib/dbt_child.py), so builds reuse this parse.
 $(MANIFEST): $(VENV)/.synced $(DBT_SOURCES)
-	cd dbt_project && PIMLENS_WAREHOUSE=$(CURDIR)/var/warehouse.duckdb ../$(BIN)/dbt parse --profiles-dir . --quiet
+	cd dbt_project && PIMLENS_WAREHOUSE=warehouse.duckdb ../$(BIN)/dbt parse --profiles-dir . --quiet
 	touch $@
 
 demo: $(MANIFEST)

@@ -35,7 +35,7 @@ from pipelines.demo_tenant import catalog
 from pipelines.demo_tenant.clock import DAY, HOUR, from_datetime
 from pipelines.demo_tenant.model import RolePolicy
 from pipelines.demo_tenant.wire import policy_rules
-from pipelines.lib.dbt_commands import SCHEDULED_BUILD, as_of_vars
+from pipelines.lib.dbt_commands import SCHEDULED_BUILD, as_of_arguments
 from pipelines.lib.design import load_design
 from pipelines.lib.paths import DBT_PROJECT_DIR, DEFAULT_DESIGN_FILE, REPO_ROOT, VAR_DIR
 from pipelines.lib.warehouse.design_tables import write_design
@@ -326,9 +326,9 @@ def daily_increment(path: Path, requests: int, day: int = 2) -> tuple[int, float
 
 
 def dbt_build(warehouse: Path, *, full_refresh: bool, threads: int) -> BuildRun:
-    command = [str(Path(sys.executable).with_name("dbt")), *SCHEDULED_BUILD, "--profiles-dir", ".", "--quiet"]
+    command = [str(Path(sys.executable).with_name("pimlens-dbt")), *SCHEDULED_BUILD, "--quiet"]
     # Evaluated at the synthetic data's own instant, as the pipeline evaluates a tenant at its as_of.
-    command += [*as_of_vars(AS_OF), "--threads", str(threads)] + (["--full-refresh"] if full_refresh else [])
+    command += [*as_of_arguments(AS_OF), "--threads", str(threads)] + (["--full-refresh"] if full_refresh else [])
     env = dict(os.environ, PIMLENS_WAREHOUSE=str(warehouse), PIMLENS_DUCKDB_MEMORY_LIMIT="2GB")
     # dbt is started from the small launcher of the extraction benchmark: spawned straight from this process, whose
     # synthetic 10M warehouse took 8 GB, dbt's ru_maxrss started at this process's peak (bench/extract/launch.py).

@@ -1,7 +1,8 @@
 """The dbt commands pimlens runs, shared by the Dagster asset, the benchmark and the tests."""
 
-import json
 from datetime import UTC, datetime
+
+from pipelines.lib.dbt_child import AS_OF_OPTION
 
 # The scheduled build: seeds, models and the data tests that gate them. dbt's unit tests check the models' SQL on
 # fixed inputs, not the data, so they run in CI (tests/integration/test_handwritten_tenant.py) rather than on every
@@ -14,6 +15,6 @@ SCHEDULED_BUILD = ("build", "--exclude-resource-type", "unit_test", "--log-level
 UNIT_TESTS = ("test", "--select", "test_type:unit")
 
 
-def as_of_vars(as_of: datetime) -> tuple[str, ...]:
-    """The arguments that set the evaluation instant of every model (the dbt var the as_of macro reads)."""
-    return ("--vars", json.dumps({"as_of": as_of.astimezone(UTC).isoformat()}))
+def as_of_arguments(as_of: datetime) -> tuple[str, ...]:
+    """The `pimlens-dbt` arguments that set the evaluation instant of every model (the as_of macro)."""
+    return (AS_OF_OPTION, as_of.astimezone(UTC).isoformat())

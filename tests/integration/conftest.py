@@ -40,7 +40,7 @@ def _parse_dbt_project() -> None:
     subprocess.run(
         [str(Path(sys.executable).with_name("dbt")), "parse", "--profiles-dir", ".", "--quiet"],
         cwd=paths.DBT_PROJECT_DIR,
-        env={"PIMLENS_WAREHOUSE": str(paths.VAR_DIR / "warehouse.duckdb"), "PATH": ""},
+        env={"PIMLENS_WAREHOUSE": "warehouse.duckdb", "PATH": ""},  # as the Makefile parses it
         check=True,
     )
 

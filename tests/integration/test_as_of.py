@@ -14,7 +14,7 @@ import pytest
 from pipelines.demo_tenant import generate_tenant
 from pipelines.emulator import start_emulator
 from pipelines.lib import paths
-from pipelines.lib.dbt_commands import SCHEDULED_BUILD, as_of_vars
+from pipelines.lib.dbt_commands import SCHEDULED_BUILD, as_of_arguments
 from tests.limits import emulator_options
 
 from .conftest import run_refresh
@@ -28,7 +28,7 @@ WRITTEN_AT = {"computed_at", "refreshed_at"}
 
 def dbt_build(warehouse: Path, *extra: str) -> None:
     result = subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), *SCHEDULED_BUILD, "--profiles-dir", ".", *extra],
+        [str(Path(sys.executable).with_name("pimlens-dbt")), *SCHEDULED_BUILD, *extra],
         cwd=paths.DBT_PROJECT_DIR,
         env=dict(os.environ, PIMLENS_WAREHOUSE=str(warehouse)),
         capture_output=True,
@@ -88,7 +88,7 @@ def test_a_fixed_as_of_gives_the_marts_of_a_run_at_that_instant(tmp_path: Path) 
     # The same raw data built from nothing later, with as_of fixed at that start: the same marts.
     replay = tmp_path / "replay.duckdb"
     shutil.copy(run.warehouse, replay)
-    dbt_build(replay, "--full-refresh", *as_of_vars(started))
+    dbt_build(replay, "--full-refresh", *as_of_arguments(started))
     replayed = marts(replay)
     assert replayed.keys() == at_run_start.keys()
     assert [table for table, rows in replayed.items() if rows != at_run_start[table]] == []

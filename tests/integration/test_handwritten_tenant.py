@@ -85,7 +85,7 @@ def test_nested_surfaces_are_read_per_parent(handwritten_run: PipelineRun) -> No
 def test_every_dbt_unit_test_passes_on_the_built_warehouse(handwritten_run: PipelineRun) -> None:
     """The scheduled build leaves unit tests out (pipelines/lib/dbt_commands.py); CI runs them here."""
     result = subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), *UNIT_TESTS, "--profiles-dir", "."],
+        [str(Path(sys.executable).with_name("pimlens-dbt")), *UNIT_TESTS],
         cwd=paths.DBT_PROJECT_DIR,
         env=dict(os.environ, PIMLENS_WAREHOUSE=str(handwritten_run.warehouse)),
         capture_output=True,
@@ -115,10 +115,10 @@ def test_model_checks_report_each_broken_rule_of_a_model(handwritten_run: Pipeli
         update = "update marts.dim_role_classification set tier = {} where role_definition_id = ?"
         con.execute(update.format("'tier9'"), [unexpected])
         con.execute(update.format("null"), [missing])
-    dbt = str(Path(sys.executable).with_name("dbt"))
+    dbt = str(Path(sys.executable).with_name("pimlens-dbt"))
     selected = "dim_role_classification,test_type:data,test_name:model_checks"
     result = subprocess.run(
-        [dbt, "test", "--profiles-dir", ".", "--target-path", str(tmp_path), "--select", selected],
+        [dbt, "test", "--target-path", str(tmp_path), "--select", selected],
         cwd=paths.DBT_PROJECT_DIR,
         env=dict(os.environ, PIMLENS_WAREHOUSE=str(warehouse)),
         capture_output=True,

@@ -17,7 +17,7 @@ import pytest
 from pipelines.demo_tenant import generate_tenant
 from pipelines.emulator import start_emulator
 from pipelines.lib import paths
-from pipelines.lib.dbt_commands import SCHEDULED_BUILD, as_of_vars
+from pipelines.lib.dbt_commands import SCHEDULED_BUILD, as_of_arguments
 from pipelines.lib.warehouse.typed_events import type_load
 from tests.limits import emulator_options
 
@@ -54,7 +54,7 @@ class Builds:
 
 def dbt_build(warehouse: Path, *extra: str) -> None:
     """A build evaluated at the tenant's instant, as the pipeline's builds are (conftest.run_refresh)."""
-    command = [str(Path(sys.executable).with_name("dbt")), *SCHEDULED_BUILD, *as_of_vars(AS_OF), "--profiles-dir", "."]
+    command = [str(Path(sys.executable).with_name("pimlens-dbt")), *SCHEDULED_BUILD, *as_of_arguments(AS_OF)]
     result = subprocess.run(
         [*command, *extra],
         cwd=paths.DBT_PROJECT_DIR,

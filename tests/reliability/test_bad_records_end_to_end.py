@@ -175,7 +175,7 @@ def test_bad_records_are_quarantined_named_and_healed_by_the_next_run(
             where id = ? and load_id = (select max(load_id) from meta.loads where collection = ?)""",
             [planted["not_a_date"], "role_eligibility_schedule_instances"],
         )
-    dbt = [str(Path(sys.executable).with_name("dbt")), "build", "--profiles-dir", ".", "--quiet"]
+    dbt = [str(Path(sys.executable).with_name("pimlens-dbt")), "build", "--quiet"]
     environment = {**os.environ, "PIMLENS_WAREHOUSE": str(healed.warehouse)}
     for extra in ([], ["--full-refresh"]):
         built = subprocess.run(

@@ -7,7 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from pipelines.lib.dbt_child import child_environment
+from pipelines.lib import paths
+from pipelines.lib.dbt_child import AS_OF_ENV, child_environment, dbt_command
 
 
 def test_the_secrets_the_configuration_names_are_removed_and_nothing_else(tmp_path: Path) -> None:
@@ -34,12 +35,36 @@ def test_the_secrets_the_configuration_names_are_removed_and_nothing_else(tmp_pa
     assert child_environment({"PATH": "/bin"}) == {"PATH": "/bin"}
 
 
-# A parent that starts a child which asks for the death signal, as pimlens-dbt does, prints the child's PID and
-# waits to be killed.
+def test_dbt_runs_in_the_warehouse_folder_on_its_bare_name_with_the_instant_in_its_environment(tmp_path) -> None:
+    """So that dbt's saved parse stays valid for every warehouse and every instant (dbt_child's docstring)."""
+    warehouse = tmp_path / "site" / "warehouse.duckdb"
+    arguments, environment, folder = dbt_command(
+        ["build", "--as-of", "2026-11-01T00:00:00+00:00", "--select", "x"], {"PIMLENS_WAREHOUSE": str(warehouse)}
+    )
+    assert arguments == ["build", "--select", "x"]
+    assert folder == warehouse.parent
+    assert environment == {
+        "PIMLENS_WAREHOUSE": "warehouse.duckdb",
+        AS_OF_ENV: "2026-11-01T00:00:00+00:00",
+        "DBT_PROJECT_DIR": str(paths.DBT_PROJECT_DIR),
+        "DBT_PROFILES_DIR": str(paths.DBT_PROJECT_DIR),
+    }
+    # A bare name is already relative to where dbt runs; without --as-of, dbt evaluates at its own start.
+    assert dbt_command(["parse"], {"PIMLENS_WAREHOUSE": "warehouse.duckdb"}) == (
+        ["parse"],
+        {"PIMLENS_WAREHOUSE": "warehouse.duckdb"},
+        None,
+    )
+
+
+# A parent that starts a child which asks for the death signal, as pimlens-dbt does, prints the child's PID once
+# the child has asked, and waits to be killed.
 PARENT = """
 import subprocess, sys, time
 child = subprocess.Popen([sys.executable, "-c",
-    "from pipelines.lib.dbt_child import die_with_parent; die_with_parent(); import time; time.sleep(60)"])
+    "from pipelines.lib.dbt_child import die_with_parent; die_with_parent(); print('asked', flush=True); "
+    "import time; time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+assert child.stdout.readline().strip() == "asked"
 print(child.pid, flush=True)
 time.sleep(60)
 """
@@ -48,7 +73,6 @@ time.sleep(60)
 def test_the_child_dies_when_its_parent_is_killed() -> None:
     parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
     child = int(parent.stdout.readline())
-    time.sleep(1.0)  # the child has asked for the signal
     parent.kill()
     parent.wait()
     deadline = time.monotonic() + 10
