@@ -12,7 +12,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from pipelines.defs.dbt.project import dbt_project
 from pipelines.defs.resources import DUCKDB_WRITER_POOL, PimlensSource, Warehouse
-from pipelines.lib.dbt_commands import SCHEDULED_BUILD, as_of_arguments
+from pipelines.lib.dbt_commands import SCHEDULED_BUILD, as_of_arguments, prune_build_folders
 from pipelines.lib.warehouse.model_upgrades import drop_changed_models, record_built_models
 from pipelines.lib.warehouse.schema import ensure_meta
 from pipelines.lib.warehouse.typed_events import ensure_typed_tables
@@ -50,6 +50,7 @@ def pimlens_dbt_models(
             "deriving again from raw, their definition changed since they were built: "
             + ", ".join(model.name for model in dropped)
         )
+    prune_build_folders(dbt_project.project_dir / "target", f"{context.op_def.name}-")
     invocation = dbt.cli([*SCHEDULED_BUILD, *as_of_arguments(as_of)], context=context)
     try:
         yield from invocation.stream()
