@@ -1,42 +1,23 @@
-"""State history from dated snapshots: an eligibility removed between two runs ends, the rest stay current."""
+"""State history from dated snapshots: an eligibility removed between two runs ends, the rest stay current; a policy
+that drops approval shows as a regression."""
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from pipelines.emulator import start_emulator
+from tests.limits import emulator_options
+
+from .conftest import PipelineRun, run_refresh
+
 TENANT = Path(__file__).parents[1] / "fixtures" / "handwritten_tenant"
 ELIGIBILITY = "v1.0/roleManagement/directory/roleEligibilityScheduleInstances.json"
 
 pytestmark = pytest.mark.slow
-
-
-def test_a_removed_eligibility_gets_a_valid_to_and_leaves_the_daily_trend(tmp_path, serve_tenant, run_pipeline) -> None:
-    run_pipeline(serve_tenant(TENANT))
-
-    later = shutil.copytree(TENANT, tmp_path / "later")
-    remaining = [row for row in json.loads((later / ELIGIBILITY).read_text()) if row["id"] != "e1-e"]
-    (later / ELIGIBILITY).write_text(json.dumps(remaining))
-    run = run_pipeline(serve_tenant(later))
-
-    with duckdb.connect(str(run.warehouse), read_only=True) as con:
-        versions = con.execute(
-            """select instance_id, valid_to is null from intermediate.int_access_history_versioned
-            where access_state = 'eligible' order by instance_id"""
-        ).fetchall()
-        assert versions == [("e1-e", False), ("e2-e", True), ("e3-e", True)]
-        history = con.execute(
-            """select principal_id, role_name, is_current from marts.fct_role_access_history
-            where access_state = 'eligible' and is_privileged_role order by principal_id"""
-        ).fetchall()
-        assert history == [("u1", "Global Administrator", False), ("u2", "Security Administrator", True)]
-        today = con.execute(
-            """select sum(eligible_access) from marts.fct_privileged_access_daily
-            where snapshot_date = current_date"""
-        ).fetchone()
-        assert today == (1,)  # u2's Security Administrator; u1's Global Administrator eligibility ended today
 
 
 GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"
@@ -70,18 +51,46 @@ def write_global_admin_policy(tenant: Path, approvers: list[str]) -> None:
     (policies / "roleManagementPolicies" / POLICY_ID / "rules.json").write_text(json.dumps([approval]))
 
 
-def test_a_policy_that_drops_approval_shows_as_a_regression_in_the_compliance_history(
-    tmp_path, serve_tenant, run_pipeline
-) -> None:
-    before = shutil.copytree(TENANT, tmp_path / "before")
+@pytest.fixture(scope="module")
+def second_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineRun]:
+    """Two runs on one warehouse: the hand-written tenant with an approval policy on Global Administrator, then the
+    same tenant a day later with one eligibility removed and the approval dropped. Each test reads one change."""
+    root = tmp_path_factory.mktemp("history")
+    before = shutil.copytree(TENANT, root / "before")
     write_global_admin_policy(before, approvers=["u1", "u2"])
-    run_pipeline(serve_tenant(before))
-
-    after = shutil.copytree(before, tmp_path / "after")
+    after = shutil.copytree(before, root / "after")
+    remaining = [row for row in json.loads((after / ELIGIBILITY).read_text()) if row["id"] != "e1-e"]
+    (after / ELIGIBILITY).write_text(json.dumps(remaining))
     write_global_admin_policy(after, approvers=[])
-    run = run_pipeline(serve_tenant(after))
+    with pytest.MonkeyPatch.context() as env:
+        for tenant in (before, after):
+            state = root / f"emulator-{tenant.name}"
+            with start_emulator(tenant, state_dir=state, options=emulator_options()) as emulator:
+                run = run_refresh(emulator, root, env)
+        yield run
 
-    with duckdb.connect(str(run.warehouse), read_only=True) as con:
+
+def test_a_removed_eligibility_gets_a_valid_to_and_leaves_the_daily_trend(second_run: PipelineRun) -> None:
+    with duckdb.connect(str(second_run.warehouse), read_only=True) as con:
+        versions = con.execute(
+            """select instance_id, valid_to is null from intermediate.int_access_history_versioned
+            where access_state = 'eligible' order by instance_id"""
+        ).fetchall()
+        assert versions == [("e1-e", False), ("e2-e", True), ("e3-e", True)]
+        history = con.execute(
+            """select principal_id, role_name, is_current from marts.fct_role_access_history
+            where access_state = 'eligible' and is_privileged_role order by principal_id"""
+        ).fetchall()
+        assert history == [("u1", "Global Administrator", False), ("u2", "Security Administrator", True)]
+        today = con.execute(
+            """select sum(eligible_access) from marts.fct_privileged_access_daily
+            where snapshot_date = current_date"""
+        ).fetchone()
+        assert today == (1,)  # u2's Security Administrator; u1's Global Administrator eligibility ended today
+
+
+def test_a_policy_that_drops_approval_shows_as_a_regression_in_the_compliance_history(second_run: PipelineRun) -> None:
+    with duckdb.connect(str(second_run.warehouse), read_only=True) as con:
         stretches = con.execute(
             """select compliance_rule, actual_value, compliance_status, drift, valid_to is null
             from marts.fct_role_compliance_history

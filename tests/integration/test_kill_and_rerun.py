@@ -7,11 +7,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from pipelines.emulator import EmulatorOptions, FaultPlan
+from pipelines.emulator import EmulatorOptions, FaultPlan, start_emulator
 from pipelines.lib.demo_session import DEMO_CLIENT_SECRET_ENV, EmulatorHandle, write_demo_config
 from pipelines.lib.ingest import ingest_all
 
@@ -25,31 +27,42 @@ def extract_command(config: Path, warehouse: Path) -> list[str]:
     return [sys.executable, "-m", "pipelines.cli", "extract", "--config", str(config), "--warehouse", str(warehouse)]
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_sigkill_mid_run_then_rerun_equals_an_uninterrupted_run(seed, tmp_path, serve_tenant, monkeypatch) -> None:
-    tenant = write_many_pages_tenant(tmp_path / "tenant")
+@dataclass
+class ManyPages:
+    config: Path
+    clean: dict  # what an uninterrupted extraction landed (landed_fingerprint)
+
+
+@pytest.fixture(scope="module")
+def many_pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManyPages]:
+    """The many-pages tenant served with slow pages, and one uninterrupted extraction to compare kills with."""
+    root = tmp_path_factory.mktemp("many-pages")
+    tenant = write_many_pages_tenant(root / "tenant")
     # Slow pages stretch the run over a few seconds, so the kill lands in extraction or in a commit.
     options = EmulatorOptions(retry_after_scale=0.01, faults=FaultPlan(latency_ms=150))
-    emulator = serve_tenant(tenant, options)
-    handle = EmulatorHandle(
-        emulator.url, emulator.ca_file, emulator.tenant_id, options.client_id, options.client_secret
-    )
-    config = write_demo_config(tmp_path / "pimlens.yaml", handle)
-    monkeypatch.setenv(DEMO_CLIENT_SECRET_ENV, options.client_secret)
+    with start_emulator(tenant, state_dir=root / "emulator", options=options) as emulator:
+        handle = EmulatorHandle(
+            emulator.url, emulator.ca_file, emulator.tenant_id, options.client_id, options.client_secret
+        )
+        config = write_demo_config(root / "pimlens.yaml", handle)
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv(DEMO_CLIENT_SECRET_ENV, options.client_secret)
+            ingest_all([_tenant(config)], root / "clean.duckdb")
+            yield ManyPages(config, landed_fingerprint(root / "clean.duckdb"))
 
-    clean = tmp_path / "clean.duckdb"
-    ingest_all([_tenant(config)], clean)
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_sigkill_mid_run_then_rerun_equals_an_uninterrupted_run(seed, many_pages: ManyPages, tmp_path) -> None:
     killed = tmp_path / "killed.duckdb"
-    process = subprocess.Popen(extract_command(config, killed), stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(extract_command(many_pages.config, killed), stdout=subprocess.DEVNULL)
     time.sleep(random.Random(seed).uniform(1.5, 5.0))
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert process.returncode == -signal.SIGKILL, "the run finished before the kill: lengthen it"
 
-    rerun = subprocess.run(extract_command(config, killed), capture_output=True, text=True, check=False)
+    rerun = subprocess.run(extract_command(many_pages.config, killed), capture_output=True, text=True, check=False)
     assert rerun.returncode == 0, rerun.stderr
-    assert landed_fingerprint(killed) == landed_fingerprint(clean)
+    assert landed_fingerprint(killed) == many_pages.clean
     assert orphan_rows(killed) == 0
 
 
