@@ -167,6 +167,21 @@ def test_access_reviews_records_of_approvals_are_read_and_fold_into_the_requests
     assert approvals == approved
 
 
+def test_role_ids_the_catalogue_lacks_are_kept_as_unknown_roles_and_counted(demo_run: DemoRun) -> None:
+    """Most generated tenants hold an eligibility on a deleted custom role: the build keeps it as "unknown role <id>"
+    and counts it in fct_unreadable_inputs, as the ground truth (which leaves it out of every count) says."""
+    found = {
+        check: (total, not_understood)
+        for check, total, not_understood in demo_run.query(
+            "select quality_check, rows_total, rows_not_understood from marts.fct_unreadable_inputs"
+        )
+    }
+    assert {check: found[check] for check in demo_run.truth.unreadable_inputs} == demo_run.truth.unreadable_inputs
+    unknown = demo_run.query("select role_definition_id, role_name from marts.dim_roles where is_unknown_role")
+    assert len(unknown) == demo_run.truth.unreadable_inputs["unknown_role_ids"][1]
+    assert all(name == f"unknown role {role_id}" for role_id, name in unknown)
+
+
 def test_every_mart_and_every_mart_column_is_documented_and_every_mart_has_a_tested_key(demo_run: DemoRun) -> None:
     """docs/metrics.md promises dbt docs for every mart column; the manifest is where dbt keeps them."""
     manifest = json.loads((paths.DBT_PROJECT_DIR / "target" / "manifest.json").read_text(encoding="utf-8"))
