@@ -29,7 +29,8 @@ OUTSIDE_PIM = "outside_pim"
 STANDING_STATES = (ACTIVE_PERMANENT, ACTIVE_TIME_BOUND, OUTSIDE_PIM)
 REPEATED_WINDOW = programme.REPEATED_ACTIVATION_WINDOW  # the design.yaml the generator writes says PT1H
 
-METRIC_IDS = (
+# The metrics that read access rows (privileged access, its principals, effective privilege).
+PRIVILEGED_ACCESS_METRICS = (
     "privileged_access_eligible",
     "privileged_access_active_permanent",
     "privileged_access_active_time_bound",
@@ -38,13 +39,24 @@ METRIC_IDS = (
     "standing_privileged_access",
     "privileged_principals",
     "eligible_only_principal_share",
-    "activation_requests",
-    "approval_rate",
-    "median_approval_latency_seconds",
+)
+PRIVILEGED_PRINCIPAL_METRICS = (
     "global_admins",
     "global_admin_share",
     "privileged_guests",
     "privileged_synced_accounts",
+)
+EFFECTIVE_PRIVILEGE_METRICS = (
+    "effective_privileged_principals",
+    "effective_active_privileged_principals",
+    "group_only_privileged_principals",
+)
+METRIC_IDS = (
+    *PRIVILEGED_ACCESS_METRICS,
+    "activation_requests",
+    "approval_rate",
+    "median_approval_latency_seconds",
+    *PRIVILEGED_PRINCIPAL_METRICS,
     "tier0_roles_without_approval",
     "role_compliance_failures",
     "alerts_raised",
@@ -55,9 +67,7 @@ METRIC_IDS = (
     "access_review_denials_not_applied",
     "activations_granted_shorter_than_requested",
     "reactivations_after_expiry",
-    "effective_privileged_principals",
-    "effective_active_privileged_principals",
-    "group_only_privileged_principals",
+    *EFFECTIVE_PRIVILEGE_METRICS,
 )
 
 Metric = int | float | None
@@ -67,21 +77,9 @@ AccessRow = tuple[str, str, str, str]  # (principal, role, directory scope, stat
 # when more than this share of access rows does (the design.yaml the generator writes keeps the default).
 MAX_UNREADABLE_SHARE = 0.01
 UNKNOWN_ROLE_METRICS = (
-    "privileged_access_eligible",
-    "privileged_access_active_permanent",
-    "privileged_access_active_time_bound",
-    "privileged_access_activated",
-    "privileged_access_outside_pim",
-    "standing_privileged_access",
-    "privileged_principals",
-    "eligible_only_principal_share",
-    "global_admins",
-    "global_admin_share",
-    "privileged_guests",
-    "privileged_synced_accounts",
-    "effective_privileged_principals",
-    "effective_active_privileged_principals",
-    "group_only_privileged_principals",
+    *PRIVILEGED_ACCESS_METRICS,
+    *PRIVILEGED_PRINCIPAL_METRICS,
+    *EFFECTIVE_PRIVILEGE_METRICS,
     "alerts_raised",
 )
 
