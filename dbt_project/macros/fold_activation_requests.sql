@@ -1,9 +1,11 @@
 {#
     PIM activation requests rebuilt from their audit events: one row per request id, its lifecycle steps folded
     together. The request id is what typing read (RoleAssignmentRequestId, else RequestId, else the Request
-    target; typed_events.py), never the correlationId, which differs between PIM's asynchronous steps. Rows of one
-    request from another service (Access Reviews' parallel `Request approved`) fold into the same row, so they add
-    only what the PIM rows lack and are never counted twice. Only Entra directory roles: PIM for Groups and Azure
+    target; typed_events.py), never the correlationId, which differs between PIM's asynchronous steps. Access
+    Reviews' parallel record of an approval (`Create request`, `Request approved`, `Request denied`) names the
+    request by its first target's id, the key the reference documents: such a row folds into the same request and
+    stands in for PIM's row of its step only when PIM logged none (its approver and decision time), so it is never
+    counted twice and never moves a time PIM logged. Only Entra directory roles: PIM for Groups and Azure
     resource rows, whose targets are a group or an ARM scope, are not role activations. `audits` is a relation or a parenthesised query with stg_graph__directory_audits' columns, so
     fct_activation_requests can fold only the requests a daily run touched (DuckDB does not push a filter on the
     request through the grouping).
@@ -11,10 +13,11 @@
 {% macro fold_activation_requests(audits) %}
 with
 
-lifecycle_events as (
+stepped_events as (
     select
         audits.*,
         activities.lifecycle_step,
+        audits.logged_by_service = 'Access Reviews' as is_access_reviews_record,
         -- A denial carrying RoleAssignmentExists is PIM refusing a request for a role already held, not a person.
         activities.lifecycle_step = 'denied'
         and coalesce(audits.failure_reason = 'RoleAssignmentExists', false) as is_refusal
@@ -25,6 +28,15 @@ lifecycle_events as (
         audits.request_id is not null
         and audits.surface = 'directory_role'
         and activities.lifecycle_step in {{ activation_lifecycle_steps() }}
+),
+
+-- Access Reviews' record of a step PIM logged too is left out: PIM's row is the step.
+lifecycle_events as (
+    select *
+    from stepped_events
+    qualify
+        not is_access_reviews_record
+        or not bool_or(not is_access_reviews_record) over (partition by tenant_id, request_id, lifecycle_step)
 ),
 
 folded as (
@@ -60,7 +72,7 @@ folded as (
     from lifecycle_events
     group by tenant_id, request_id
     -- Access Reviews' rows alone are no request pimlens can read (no role, no requester).
-    having bool_or(logged_by_service is distinct from 'Access Reviews')
+    having bool_or(not is_access_reviews_record)
 ),
 
 final as (

@@ -344,7 +344,15 @@ class TenantModel:
     # Active assignments at as_of (Assigned, Activated and outside PIM).
     assignments: tuple[ActiveAssignment, ...]
     outside_pim_events: tuple[OutsidePimEvent, ...]
+    # Eligibilities on a role the catalogue no longer lists (a deleted custom role), as real tenants keep them: the
+    # schedule files name the role id, roleDefinitions does not. Nobody activates or reviews them; a reader keeps each
+    # as "unknown role <id>", counts it as unreadable and never as privileged (docs/metrics.md).
+    unlisted_role_eligibilities: tuple[Eligibility, ...] = ()
 
     def current_eligibilities(self) -> tuple[Eligibility, ...]:
         at = self.tenant.as_of
         return tuple(e for e in self.eligibilities if e.is_current(at))
+
+    def written_eligibilities(self) -> tuple[Eligibility, ...]:
+        """The eligibilities the schedule files list at as_of: the current ones and those on unlisted roles."""
+        return self.current_eligibilities() + self.unlisted_role_eligibilities

@@ -82,7 +82,7 @@ def expected_over_privileged(model: TenantModel, requests: Sequence[ActivationRe
             found.add(OverPrivileged(principal_id, SEVERAL_TIER0_ROLES))
 
     for principal_id, role_id in programme.stale_eligibilities(model, requests):
-        if tiers[role_id] <= 1:
+        if tiers.get(role_id, 2) <= 1:  # a role the catalogue lacks has no tier: never tier 0 or 1
             found.add(OverPrivileged(principal_id, ELIGIBLE_NEVER_ACTIVATED))
 
     until = model.tenant.as_of  # the evaluation instant

@@ -207,6 +207,7 @@ def verdict_time_zone(user: User) -> str:
 def stale_eligibilities(model: TenantModel, requests: Sequence[ActivationRequest]) -> list[tuple[str, str]]:
     """(user, role) of every current eligibility held since before the stale window and not activated in it,
     break-glass accounts aside: the stale_eligibility alert, and over-privileged principals' eligible_never_activated.
+    An eligibility on a role the catalogue no longer lists is held all the same, and never activated: stale too.
     """
     users = {u.id: u for u in model.users}
     break_glass = {u.id for u in model.users if u.is_break_glass}
@@ -219,7 +220,7 @@ def stale_eligibilities(model: TenantModel, requests: Sequence[ActivationRequest
     }
     return [
         (e.principal_id, e.role_id)
-        for e in model.current_eligibilities()
+        for e in model.written_eligibilities()
         if e.principal_id in users
         and e.principal_id not in break_glass
         and e.start <= cutoff

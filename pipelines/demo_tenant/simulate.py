@@ -17,7 +17,7 @@ from pipelines.demo_tenant.catalog import APPLICATION_ADMINISTRATOR, GLOBAL_ADMI
 from pipelines.demo_tenant.clock import DAY, HOUR, MINUTE, SECOND, Instant
 from pipelines.demo_tenant.directory import DirectoryBuilder, make_tenant, weighted_choice, weighted_sample
 from pipelines.demo_tenant.history import pick_duration
-from pipelines.demo_tenant.ids import assignment_id, guid
+from pipelines.demo_tenant.ids import assignment_id, derived_guid, guid
 from pipelines.demo_tenant.model import (
     ROOT_SCOPE,
     ActiveAssignment,
@@ -42,6 +42,8 @@ _PAST = "past"  # an eligibility that ended during the year
 _PERMANENT = "permanent"
 _TIME_BOUND = "time_bound"
 _OUTSIDE_PIM = "outside_pim"
+# Of 256: the tenants (about two in three) that hold an eligibility on a deleted custom role.
+UNLISTED_ROLE_TENANT_SHARE = 170
 
 
 @dataclass
@@ -122,6 +124,32 @@ class _Simulation:
             eligibilities=tuple(eligibilities),
             assignments=tuple(assignments + activated),
             outside_pim_events=tuple(events),
+            unlisted_role_eligibilities=self._unlisted_role_eligibilities(),
+        )
+
+    def _unlisted_role_eligibilities(self) -> tuple[Eligibility, ...]:
+        """In about two tenants of three, one eligibility on a custom role since deleted from the catalogue.
+
+        Drawn from the tenant id, not from the simulation's generator, so planting it changes nothing else.
+        """
+        key = derived_guid(self.tenant.id, "deleted-custom-role")
+        if int(key[:2], 16) >= UNLISTED_ROLE_TENANT_SHARE:
+            return ()
+        holder = self.users[int(key[2:6], 16) % len(self.users)]
+        schedule_id = derived_guid(key, "eligibility-schedule")
+        return (
+            Eligibility(
+                id=schedule_id + "-e",
+                schedule_id=schedule_id,
+                principal_id=holder.id,
+                principal_type=PrincipalType.USER,
+                role_id=key,
+                directory_scope_id=ROOT_SCOPE,
+                start=self.as_of - 200 * DAY,
+                end=None,
+                activations_per_year=0.0,
+                history_seed=0,
+            ),
         )
 
     # -- roles ---------------------------------------------------------------------------------------------

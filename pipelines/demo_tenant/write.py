@@ -83,7 +83,7 @@ def write_tenant(root: Path, model: TenantModel, truth: GroundTruth) -> dict[str
 
     collection(
         f"{DIRECTORY}/roleEligibilityScheduleInstances.json",
-        map(wire.eligibility_instance, model.current_eligibilities()),
+        map(wire.eligibility_instance, model.written_eligibilities()),
     )
     collection(
         f"{DIRECTORY}/roleAssignmentScheduleInstances.json",

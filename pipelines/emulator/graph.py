@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from pipelines.emulator.odata import Expand, ODataError, QueryOptions, parse_filter, resolve, sort_key
+from pipelines.emulator.odata import Expand, ODataError, QueryOptions, parse_filter_fully, resolve, sort_key
 from pipelines.emulator.paging import PageToken, page_rule, page_size
 from pipelines.emulator.paths import is_safe_segment, matches
 from pipelines.emulator.store import Collection, TenantStore
@@ -147,11 +147,10 @@ class GraphService:
                 return cached
         predicate = options.predicate
         paths = [prop.split("/") for prop, _ in options.orderby]
-        # Every `property eq 'text'` must hold, so a record without that text cannot match: not parsed at all.
-        texts = [literal for _, literal in options.equalities]
+        # A record without the texts some branch of the filter requires cannot match: not parsed at all.
         rows = [
             (i, [sort_key(resolve(record, steps)) for steps in paths])
-            for i, record in collection.records_holding(texts)
+            for i, record in collection.records_holding_any(options.needles)
             if predicate is None or predicate(record)
         ]
         # Stable sorts from the last key to the first give a multi-key order with mixed directions.
@@ -223,8 +222,13 @@ def _other_scope_type(scope_type: str) -> str:
 def _with_scope_type(options: QueryOptions, scope_type: str) -> dict[str, Any]:
     """The filter fields of `options` asking for `scope_type` instead."""
     text = _SCOPE_TYPE_TERM.sub(lambda m: m.group(1) + scope_type + m.group(3), options.filter_text or "")
-    predicate, equalities = parse_filter(text)
-    return {"filter_text": text, "predicate": predicate, "equalities": equalities}
+    parsed = parse_filter_fully(text)
+    return {
+        "filter_text": text,
+        "predicate": parsed.predicate,
+        "equalities": parsed.equalities,
+        "needles": parsed.needles,
+    }
 
 
 def _echo_scope_type(record: dict[str, Any], scope_type: str | None) -> dict[str, Any]:

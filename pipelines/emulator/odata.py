@@ -1,8 +1,9 @@
 """OData query options as Microsoft Graph reads them, for the subset an extractor needs.
 
 Supported: `$top`, `$skiptoken`, `$skip` (only where a collection allows it), `$filter` (comparisons joined by
-`and`), `$select`, `$expand` (the joins the tenant format defines), `$orderby`. Everything else that starts
-with `$` is refused with a 400, so a client never silently gets a different result than Graph would give.
+`and` and `or`, `and` binding tighter), `$select`, `$expand` (the joins the tenant format defines), `$orderby`.
+Everything else that starts with `$` is refused with a 400, so a client never silently gets a different result
+than Graph would give.
 """
 
 from __future__ import annotations
@@ -48,8 +49,12 @@ class QueryOptions:
     skiptoken: str | None = None
     filter_text: str | None = None
     predicate: Predicate | None = None
-    # The `property eq 'text'` terms of the filter (all must hold), for collections that require some.
+    # The `property eq 'text'` terms of the filter that must all hold (none under an `or`), for collections that
+    # require some.
     equalities: tuple[tuple[str, Any], ...] = ()
+    # The texts a matching record must hold as string values: all of at least one of these groups (one group per
+    # branch of an `or`); a record holding none of the groups cannot match and is not parsed.
+    needles: tuple[tuple[str, ...], ...] = ((),)
     select: tuple[str, ...] | None = None
     expand: tuple[Expand, ...] = ()
     orderby: tuple[tuple[str, bool], ...] = ()  # (property path, descending)
@@ -91,14 +96,15 @@ def parse_query(query: str, *, dollar_optional: bool) -> QueryOptions:
     top = _parse_int(seen, "top")
     skip = _parse_int(seen, "skip")
     filter_text = seen.get("filter")
-    predicate, equalities = (None, ()) if filter_text is None else parse_filter(filter_text)
+    parsed = None if filter_text is None else parse_filter_fully(filter_text)
     return QueryOptions(
         top=top,
         skip=skip,
         skiptoken=seen.get("skiptoken"),
         filter_text=filter_text,
-        predicate=predicate,
-        equalities=equalities,
+        predicate=None if parsed is None else parsed.predicate,
+        equalities=() if parsed is None else parsed.equalities,
+        needles=((),) if parsed is None else parsed.needles,
         select=_parse_select(seen["select"]) if "select" in seen else None,
         expand=parse_expand(seen["expand"]) if "expand" in seen else (),
         orderby=_parse_orderby(seen["orderby"]) if "orderby" in seen else (),
@@ -195,13 +201,25 @@ class _DateTime:
         self.value = value
 
 
+@dataclass(frozen=True)
+class ParsedFilter:
+    predicate: Predicate
+    equalities: tuple[tuple[str, Any], ...]  # must all hold
+    needles: tuple[tuple[str, ...], ...]  # texts of which a matching record holds all of at least one group
+
+
 def parse_filter(text: str) -> tuple[Predicate, tuple[tuple[str, Any], ...]]:
+    parsed = parse_filter_fully(text)
+    return parsed.predicate, parsed.equalities
+
+
+def parse_filter_fully(text: str) -> ParsedFilter:
     tokens = _tokenize(text)
     parser = _FilterParser(tokens, text)
-    predicate, equalities = parser.expression()
+    parsed = parser.expression()
     if parser.position != len(tokens):
         raise _invalid(text, f"unexpected '{tokens[parser.position][1]}'")
-    return predicate, equalities
+    return parsed
 
 
 def _invalid(text: str, why: str) -> ODataError:
@@ -225,7 +243,8 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
 
 
 class _FilterParser:
-    """expression := term ('and' term)* ; term := '(' expression ')' | path operator literal."""
+    """expression := conjunction ('or' conjunction)* ; conjunction := term ('and' term)* ;
+    term := '(' expression ')' | path operator literal."""
 
     def __init__(self, tokens: list[tuple[str, str]], text: str):
         self.tokens = tokens
@@ -242,26 +261,46 @@ class _FilterParser:
         self.position += 1
         return token
 
-    def expression(self) -> tuple[Predicate, tuple[tuple[str, Any], ...]]:
-        # Only `and` joins terms, so every `property eq 'text'` anywhere in the tree must hold.
-        terms: list[Predicate] = []
-        equalities: list[tuple[str, Any]] = []
+    def expression(self) -> ParsedFilter:
+        """Conjunctions joined by `or`: only what every branch requires must hold."""
+        branches = [self.conjunction()]
+        while (token := self._peek()) is not None and token[0] == "word" and token[1].lower() == "or":
+            self.position += 1
+            branches.append(self.conjunction())
+        if len(branches) == 1:
+            return branches[0]
+        predicates = [branch.predicate for branch in branches]
+        return ParsedFilter(
+            lambda record: any(predicate(record) for predicate in predicates),
+            (),
+            tuple(group for branch in branches for group in branch.needles),
+        )
+
+    def conjunction(self) -> ParsedFilter:
+        # Every `property eq 'text'` of a conjunction must hold.
+        terms: list[ParsedFilter] = []
         while True:
-            predicate, term_equalities = self.term()
-            terms.append(predicate)
-            equalities.extend(term_equalities)
+            terms.append(self.term())
             token = self._peek()
-            if token is None or token[0] == "rparen":
+            if token is None or token[0] == "rparen" or (token[0] == "word" and token[1].lower() == "or"):
                 break
             if token[0] == "word" and token[1].lower() == "and":
                 self.position += 1
                 continue
-            raise _invalid(self.text, f"'{token[1]}' is not supported (only comparisons joined by 'and' are)")
+            raise _invalid(self.text, f"'{token[1]}' is not supported (only comparisons joined by 'and' or 'or' are)")
         if len(terms) == 1:
-            return terms[0], tuple(equalities)
-        return (lambda record: all(term(record) for term in terms)), tuple(equalities)
+            return terms[0]
+        needles: list[tuple[str, ...]] = [()]
+        for term in terms:
+            needles = [group + more for group in needles for more in term.needles]
+        predicates = [term.predicate for term in terms]
+        return ParsedFilter(
+            lambda record: all(predicate(record) for predicate in predicates),
+            tuple(equality for term in terms for equality in term.equalities),
+            tuple(needles),
+        )
 
-    def term(self) -> tuple[Predicate, tuple[tuple[str, Any], ...]]:
+    def term(self) -> ParsedFilter:
         kind, value = self._take()
         if kind == "lparen":
             inner = self.expression()
@@ -282,7 +321,7 @@ class _FilterParser:
         if literal is None and op not in ("eq", "ne"):
             raise _invalid(self.text, f"null cannot be compared with '{op}'")
         equalities = ((value, literal),) if op == "eq" and isinstance(literal, str) else ()
-        return _comparison(path, op, literal), equalities
+        return ParsedFilter(_comparison(path, op, literal), equalities, (tuple(text for _, text in equalities),))
 
     def _literal(self) -> Any:
         kind, value = self._take()

@@ -48,7 +48,8 @@ def held(warehouse: Path) -> list[tuple[str, str]]:
 
 def test_a_bad_load_is_held_per_tenant_and_stays_held_until_released(audit_gate, tmp_path: Path) -> None:
     warehouse = tmp_path / "w.duckdb"
-    add_load(warehouse, "first", "20261101T100000Z-directory_audits-first", "PIM")
+    # Access Reviews' record of PIM approvals is read with PIM's rows; Core Directory's rows are another collection.
+    add_load(warehouse, "first", "20261101T100000Z-directory_audits-first", "Access Reviews")
     add_load(warehouse, "second", "20261101T100000Z-directory_audits-second", "Core Directory")
     gate = Warehouse(path=str(warehouse))
 

@@ -148,6 +148,44 @@ def test_per_principal_monthly_activations_add_up_to_every_request(demo_run: Dem
     assert requests == demo_run.truth.metrics["activation_requests"] and principals > 1
 
 
+def test_access_reviews_records_of_approvals_are_read_and_fold_into_the_requests_they_name(demo_run: DemoRun) -> None:
+    """Access Reviews' `Create request` / `Request approved` / `Request denied` land with PIM's rows (one Graph
+    filter) and each names a request PIM logged; the headline metrics above show none is counted twice."""
+    [(records, kinds, unfolded, approvals)] = demo_run.query(
+        """
+        select
+            count(*),
+            count(distinct audits.activity_display_name),
+            count(*) filter (where requests.request_id is null),
+            count(distinct audits.request_id) filter (where audits.activity_display_name = 'Request approved')
+        from staging.stg_graph__directory_audits as audits
+        left join marts.fct_activation_requests as requests
+            on audits.tenant_id = requests.tenant_id and audits.request_id = requests.request_id
+        where audits.logged_by_service = 'Access Reviews'
+        """
+    )
+    assert records > 0 and kinds == 3 and unfolded == 0
+    [(approved,)] = demo_run.query(
+        "select count(*) from marts.fct_activation_requests where approval_decision = 'approved'"
+    )
+    assert approvals == approved
+
+
+def test_role_ids_the_catalogue_lacks_are_kept_as_unknown_roles_and_counted(demo_run: DemoRun) -> None:
+    """Most generated tenants hold an eligibility on a deleted custom role: the build keeps it as "unknown role <id>"
+    and counts it in fct_unreadable_inputs, as the ground truth (which leaves it out of every count) says."""
+    found = {
+        check: (total, not_understood)
+        for check, total, not_understood in demo_run.query(
+            "select quality_check, rows_total, rows_not_understood from marts.fct_unreadable_inputs"
+        )
+    }
+    assert {check: found[check] for check in demo_run.truth.unreadable_inputs} == demo_run.truth.unreadable_inputs
+    unknown = demo_run.query("select role_definition_id, role_name from marts.dim_roles where is_unknown_role")
+    assert len(unknown) == demo_run.truth.unreadable_inputs["unknown_role_ids"][1]
+    assert all(name == f"unknown role {role_id}" for role_id, name in unknown)
+
+
 def test_every_mart_and_every_mart_column_is_documented_and_every_mart_has_a_tested_key(demo_run: DemoRun) -> None:
     """docs/metrics.md promises dbt docs for every mart column; the manifest is where dbt keeps them."""
     manifest = json.loads((paths.DBT_PROJECT_DIR / "target" / "manifest.json").read_text(encoding="utf-8"))

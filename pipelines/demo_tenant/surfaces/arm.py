@@ -8,6 +8,8 @@ with no schedule behind it).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pipelines.demo_tenant.clock import DAY, HOUR, MINUTE, Instant, iso, iso_duration, iso_or_none
 from pipelines.demo_tenant.ids import guid
 from pipelines.demo_tenant.model import PrincipalType
@@ -38,6 +40,19 @@ def _principal_type(kind: PrincipalType) -> str:
     return {PrincipalType.USER: "User", PrincipalType.GROUP: "Group"}.get(kind, "ServicePrincipal")
 
 
+@dataclass(frozen=True)
+class AzureActivation:
+    """A PIM for Azure resources activation running at as_of."""
+
+    assignment_id: str  # the ARM role assignment it made
+    scope: str  # the ARM path of the resource (a subscription)
+    scope_name: str
+    role_definition_id: str  # the ARM id of the role definition
+    role_name: str
+    principal_id: str
+    began: Instant
+
+
 class AzureRbac:
     def __init__(self, ctx: Context):
         self.ctx = ctx
@@ -46,6 +61,8 @@ class AzureRbac:
         self.subscriptions = [(guid(self.rng), SUBSCRIPTION_NAMES[i]) for i in range(count)]
         self.management_group = f"mg-{ctx.model.tenant.initial_domain.split('.')[0]}"
         self.files: dict[str, list[Json]] = {}
+        # The activations running at as_of, for PIM's audit rows of them (wire.AuditLog.azure_activation_events).
+        self.activations: list[AzureActivation] = []
         for sub_id, name in self.subscriptions:
             self._subscription(sub_id, name)
         self._management_group()
@@ -171,6 +188,9 @@ class AzureRbac:
                 began = as_of - rng.randint(10 * MINUTE, 3 * HOUR)
                 assignment_schedule = guid(rng)
                 origin = assignment(role, principal, began, "")
+                self.activations.append(
+                    AzureActivation(origin, scope, display, self._role_id(scope, role), role, principal, began)
+                )
                 active.append(
                     self._arm(
                         scope,

@@ -80,7 +80,7 @@ class Schedules:
     # -- schedules -----------------------------------------------------------------------------------------
 
     def eligibility_schedules(self) -> Iterator[Json]:
-        for e in self.ctx.model.current_eligibilities():
+        for e in self.ctx.model.written_eligibilities():
             yield {
                 "id": e.schedule_id,
                 "principalId": e.principal_id,
@@ -132,7 +132,8 @@ class Schedules:
         end: Instant | None,
         what: str,
     ) -> Json:
-        role = self.ctx.roles[role_id].display_name
+        # A role since deleted from the catalogue (TenantModel.unlisted_role_eligibilities) has no name left.
+        role = self.ctx.roles[role_id].display_name if role_id in self.ctx.roles else "a custom role"
         created = min(start, self.ctx.as_of) - ADMIN_LEAD
         return {
             "id": admin_request_id(schedule_id),
@@ -155,8 +156,9 @@ class Schedules:
         }
 
     def eligibility_requests(self) -> Iterator[Json]:
-        """adminAssign for every eligibility the year saw, current or ended (renewals are new schedules)."""
-        for e in self.ctx.model.eligibilities:
+        """adminAssign for every eligibility the year saw, current or ended (renewals are new schedules), and for
+        those on roles the catalogue no longer lists."""
+        for e in self.ctx.model.eligibilities + self.ctx.model.unlisted_role_eligibilities:
             yield self._admin_request(
                 e.schedule_id, e.principal_id, e.role_id, e.directory_scope_id, e.start, e.end, "Eligible for"
             )

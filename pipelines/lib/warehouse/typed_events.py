@@ -51,17 +51,19 @@ def _detail(key: str) -> str:
     return f"list_filter(fields.additionalDetails, lambda detail: lower(detail.key) = '{key.lower()}')[1].value"
 
 
-# PIM's own names for itself: `Azure AD PIM` (in the user slot on expiry rows), the app `MS-PIM` on
-# Core Directory's mirror rows (`MS-PIM-Fairfax` in the US Government cloud).
+# A row PIM itself initiated is known the ways the reference (graph-pim-real-world.md sections 2, 9, 14) documents,
+# and no other: PIM's own names in either slot (`Azure AD PIM` in the user slot of expiry rows, the app `MS-PIM` on
+# Core Directory's mirror rows, `MS-PIM-Fairfax` in the US Government cloud, `AzureADPIM` as the Activity Log
+# caller), or the MS-PIM application's id. The reference quotes only the first group of the system user's id, so
+# no id is matched by a prefix; nor is a row system-initiated because an app initiated it (never by the app slot
+# alone), nor because its user has no UPN (hand-written and exported rows of people lack one too).
 SYSTEM_ACTORS = ("azure ad pim", "ms-pim", "ms-pim-fairfax", "azureadpim")
-# The id PIM's expiry rows give `Azure AD PIM` in the user slot; the reference quotes only its first group.
-AZURE_AD_PIM_ID_PREFIX = "9dfd627f-"
+MS_PIM_APP_ID = "01fc33a7-78ba-4d2f-a4b7-768e336e890e"
 _SYSTEM_NAMES = ", ".join(f"'{name}'" for name in SYSTEM_ACTORS)
 _IS_SYSTEM_INITIATED = f"""(
-            lower(coalesce(fields.initiatedBy.user.displayName, '')) in ({_SYSTEM_NAMES})
-            or lower(coalesce(fields.initiatedBy.app.displayName, '')) in ({_SYSTEM_NAMES})
-            or (fields.initiatedBy.user.id is null and fields.initiatedBy.app.displayName is not null)
-            or starts_with(lower(coalesce(fields.initiatedBy.user.id, '')), '{AZURE_AD_PIM_ID_PREFIX}')
+            lower(trim(coalesce(fields.initiatedBy.user.displayName, ''))) in ({_SYSTEM_NAMES})
+            or lower(trim(coalesce(fields.initiatedBy.app.displayName, ''))) in ({_SYSTEM_NAMES})
+            or lower(coalesce(fields.initiatedBy.app.appId, '')) = '{MS_PIM_APP_ID}'
         )"""
 
 # One json_transform parses the record once into a struct: every `->>` would parse it again. Fields of other types
@@ -77,8 +79,8 @@ _IS_SYSTEM_INITIATED = f"""(
 #   their first target's id;
 # - `resultReason` is the requester's justification on a success row (a prose diff on a settings change, which is
 #   none) and an error code on a failure row;
-# - PIM itself (expiry, approval timeout) acts as `Azure AD PIM` in the user slot, or as the app `MS-PIM`: such
-#   rows have no initiating user;
+# - PIM itself (expiry, approval timeout) acts as `Azure AD PIM` in the user slot (no UPN), or as the app `MS-PIM`:
+#   such rows have no initiating user;
 # - `IsAuthenticatedWithMfa` is absent from most rows: absent reads as unknown (null), never as false;
 # - the surface (Entra role, PIM for Groups, Azure resource) comes from the targets, the category only a hint: an ARM
 #   path target is Azure, category GroupManagement (or ResourceManagement with a Group target) PIM for Groups.
@@ -95,7 +97,7 @@ DIRECTORY_AUDITS = TypedEvents(
         "resultReason": "VARCHAR",
         "initiatedBy": {
             "user": {"id": "VARCHAR", "displayName": "VARCHAR", "userPrincipalName": "VARCHAR"},
-            "app": {"displayName": "VARCHAR"}
+            "app": {"displayName": "VARCHAR", "appId": "VARCHAR"}
         },
         "targetResources": [{"id": "VARCHAR", "type": "VARCHAR", "displayName": "VARCHAR"}],
         "additionalDetails": [{"key": "VARCHAR", "value": "VARCHAR"}]

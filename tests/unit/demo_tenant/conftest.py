@@ -19,14 +19,15 @@ def tenant(tmp_path_factory: pytest.TempPathFactory) -> Tenant:
     pim = [raw for raw in audits if raw["loggedByService"] == "PIM"]
     events = [parse_event(raw) for raw in pim if raw["category"] == "RoleManagement"]
     group_events = [raw for raw in pim if raw["category"] == "GroupManagement"]
+    azure_events = [raw for raw in pim if raw["category"] == "ResourceManagement"]
     by_ms_pim = [raw for raw in audits if (raw["initiatedBy"]["app"] or {}).get("displayName") == "MS-PIM"]
     admin_task_events = [
         raw for raw in audits if raw["loggedByService"] == "Core Directory" and raw["initiatedBy"]["app"] is None
     ]
     mirror_events = by_ms_pim + [raw for raw in audits if raw["loggedByService"] == "Access Reviews"]
-    assert len(pim) == len(events) + len(group_events), "a PIM event of an unexpected category"
+    assert len(pim) == len(events) + len(group_events) + len(azure_events), "a PIM event of an unexpected category"
     assert len(pim) + len(admin_task_events) + len(mirror_events) == len(audits), "an unexpected audit event"
-    return Tenant(root, truth, events, admin_task_events, mirror_events, group_events)
+    return Tenant(root, truth, events, admin_task_events, mirror_events, group_events, azure_events)
 
 
 @pytest.fixture(scope="session")

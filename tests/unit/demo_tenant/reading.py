@@ -108,6 +108,7 @@ class Tenant:
     # PIM's work as other services log it: Core Directory's mirror rows by MS-PIM, Access Reviews' parallel rows.
     mirror_events: list[dict[str, Any]]
     group_events: list[dict[str, Any]]  # PIM for Groups rows (category GroupManagement), not role activations
+    azure_events: list[dict[str, Any]]  # PIM for Azure resources rows (category ResourceManagement), nor these
 
     def collection(self, relative: str) -> list[dict[str, Any]]:
         return load(self.root, relative)

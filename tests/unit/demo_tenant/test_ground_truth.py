@@ -5,18 +5,19 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 import orjson
 
 from pipelines.demo_tenant import METRIC_IDS, build_model
 from pipelines.demo_tenant.clock import HOUR, from_datetime
-from pipelines.demo_tenant.ground_truth import compute_ground_truth
+from pipelines.demo_tenant.ground_truth import UNKNOWN_ROLE_METRICS, compute_ground_truth
 from pipelines.demo_tenant.history import iter_activation_requests
-from pipelines.demo_tenant.model import Outcome
+from pipelines.demo_tenant.model import Outcome, TenantModel
 from pipelines.lib import paths
 
-from .reading import AS_OF, Tenant, access_rows_from_files, millis, outcome
+from .reading import AS_OF, DIRECTORY, Tenant, access_rows_from_files, millis, outcome
 
 STANDING = ("active_permanent", "active_time_bound", "outside_pim")
 
@@ -186,3 +187,24 @@ def test_every_seed_plants_each_access_state_and_request_outcome() -> None:
             "reactivations_after_expiry",
         ):
             assert metrics[planted] >= 1, (seed, planted)
+
+
+def test_role_ids_the_catalogue_lacks_are_counted_and_make_access_metrics_unknown_above_the_share(
+    tenant: Tenant, model: TenantModel
+) -> None:
+    """The access rows whose role no roleDefinitions entry knows, recounted from the files, are what the ground truth
+    counts as unreadable; seed 7 has one, under the 1 % share, so every metric stays known. Ten such rows are above
+    it: the metrics that read access rows are unknown, every other stays as it was."""
+    catalogue = {r["templateId"] for r in tenant.collection(f"{DIRECTORY}/roleDefinitions.json")}
+    rows = access_rows_from_files(tenant)
+    unknown = {row for row in rows if row[1] not in catalogue}
+    assert len(unknown) == 1 and tenant.truth.unreadable_inputs == {"unknown_role_ids": (len(rows), 1)}
+    assert None not in {tenant.truth.metrics[name] for name in UNKNOWN_ROLE_METRICS}
+
+    (planted,) = model.unlisted_role_eligibilities
+    more = tuple(replace(planted, id=f"{u.id}-e", principal_id=u.id) for u in model.users[:10])
+    truth = compute_ground_truth(replace(model, unlisted_role_eligibilities=more))
+    assert truth.unreadable_inputs == {"unknown_role_ids": (len(rows) - 1 + 10, 10)}
+    assert truth.metrics == {
+        name: None if name in UNKNOWN_ROLE_METRICS else value for name, value in tenant.truth.metrics.items()
+    }

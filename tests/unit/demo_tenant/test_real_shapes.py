@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from pipelines.demo_tenant import generate_tenant
 
 from .reading import load
 
@@ -40,12 +43,12 @@ def is_pim_work(row: dict[str, Any]) -> bool:
     return row["loggedByService"] in ("PIM", "Access Reviews") or initiator(row) == "system app"
 
 
-def test_every_generated_pim_row_has_a_real_shape(tenant) -> None:
+def matched_shapes(audits: list[dict[str, Any]]) -> Counter[tuple]:
+    """(service, category, activity) of every row of PIM's work, each checked to have a fixture's shape."""
     shapes: dict[tuple, list[set[str]]] = {}
     for path in SHAPES_DIR.glob("*.json"):
         fixture = json.loads(path.read_text())["row"]
         shapes.setdefault(signature(fixture), []).append(detail_keys(fixture))
-    audits = load(tenant.root, "v1.0/auditLogs/directoryAudits.json")
     matched: Counter[tuple] = Counter()
     for row in filter(is_pim_work, audits):
         key = signature(row)
@@ -53,7 +56,67 @@ def test_every_generated_pim_row_has_a_real_shape(tenant) -> None:
         keys = detail_keys(row)
         assert any(keys <= fixture_keys for fixture_keys in shapes[key]), (key, sorted(keys))
         matched[key[:3]] += 1
+    return matched
+
+
+def test_every_generated_pim_row_has_a_real_shape(tenant) -> None:
+    matched = matched_shapes(load(tenant.root, "v1.0/auditLogs/directoryAudits.json"))
     # The trail of one activation across services is there: PIM, Core Directory's mirror, Access Reviews' record.
     assert {service for service, *_ in matched} == {"PIM", "Core Directory", "Access Reviews"}
-    assert {category for _, category, _ in matched} == {"RoleManagement", "GroupManagement", "UserManagement"}
-    assert len(matched) >= 14
+    # Entra roles, PIM for Groups, Azure resources and Access Reviews' record, each in its own category.
+    assert {category for _, category, _ in matched} == {
+        "RoleManagement",
+        "GroupManagement",
+        "ResourceManagement",
+        "UserManagement",
+    }
+    assert len(matched) >= 15
+
+
+def test_a_history_across_april_2024_has_both_operation_type_vocabularies(tmp_path: Path) -> None:
+    """PIM verbs before April 2024, Create / Update since (the reference's mapping), each row still a real shape."""
+    root = tmp_path / "tenant"
+    generate_tenant(root, size="S", seed=3, as_of=datetime(2024, 9, 1, tzinfo=UTC))
+    audits = load(root, "v1.0/auditLogs/directoryAudits.json")
+    matched_shapes(audits)
+    seen = {
+        (row["activityDisplayName"], row["operationType"], row["activityDateTime"] < "2024-04-01")
+        for row in audits
+        if row["loggedByService"] == "PIM" and row["category"] == "RoleManagement"
+    }
+    for activity, before, since in (
+        ("Add member to role requested (PIM activation)", "CreateRequestRoleActivation", "Create"),
+        ("Add member to role approval requested (PIM activation)", "RequestApprovalRoleActivation", "Update"),
+        ("Add member to role completed (PIM activation)", "ActivateRole", "Update"),
+    ):
+        assert {(operation, early) for name, operation, early in seen if name == activity} == {
+            (before, True),
+            (since, False),
+        }
+
+
+def test_azure_resource_activations_are_logged_in_their_own_shape(tenant) -> None:
+    """Each PIM for Azure resources activation running at as_of (the ARM files' Activated instances) has one
+    completed row: the Azure role's GUID as the Role target, the subscription's ARM path as the resource."""
+    activated = {
+        (
+            row["properties"]["principalId"],
+            row["properties"]["roleDefinitionId"].rsplit("/", 1)[-1],
+            row["properties"]["scope"],
+        )
+        for path in tenant.root.glob(
+            "arm/subscriptions/*/providers/Microsoft.Authorization/roleAssignmentScheduleInstances.json"
+        )
+        for row in load(path.parent, path.name)
+        if row["properties"]["assignmentType"] == "Activated"
+    }
+    logged = {
+        (
+            next(t["id"] for t in row["targetResources"] if t["type"] == "User"),
+            next(t["id"] for t in row["targetResources"] if t["type"] == "Role"),
+            row["targetResources"][-1]["id"],
+        )
+        for row in tenant.azure_events
+    }
+    assert activated and logged == activated
+    assert len(tenant.azure_events) == len(activated)

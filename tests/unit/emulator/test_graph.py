@@ -317,6 +317,8 @@ def test_an_equality_filter_matches_the_text_however_the_file_spells_it(serve) -
     assert [a["id"] for a in pim["value"]] == ["a1", "a2"]
     cafe = client.get("/v1.0/auditLogs/directoryAudits?$filter=loggedByService eq 'Café'").json()
     assert [a["id"] for a in cafe["value"]] == ["a4", "a5"]
+    either = client.get("/v1.0/auditLogs/directoryAudits?$filter=loggedByService eq 'PIM' or loggedByService eq 'Café'")
+    assert [a["id"] for a in either.json()["value"]] == ["a1", "a2", "a4", "a5"]
 
 
 def test_graph_sign_ins_are_the_log_analytics_sign_ins_in_graph_shape(serve) -> None:

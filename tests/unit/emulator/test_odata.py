@@ -48,6 +48,10 @@ def ids(text: str) -> list[str]:
         ("ok eq false", ["2"]),
         ("status eq 'Provisioned' and (n ge 3 and n lt 7)", ["1"]),
         ("n eq 'text'", []),
+        # `and` binds tighter than `or`, as in OData.
+        ("status eq 'Revoked' or n eq 3", ["1", "2"]),
+        ("status eq 'Revoked' or status eq 'Provisioned' and n gt 7", ["2", "3"]),
+        ("(status eq 'Revoked' or status eq 'Provisioned') and n gt 7", ["3"]),
     ],
 )
 def test_filter_comparisons(text: str, expected: list[str]) -> None:
@@ -57,7 +61,6 @@ def test_filter_comparisons(text: str, expected: list[str]) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "status eq 'a' or status eq 'b'",
         "startswith(status, 'P')",
         "targetResources/any(t: t/id eq 'x')",
         "not (n eq 1)",
@@ -78,6 +81,15 @@ def test_unsupported_filters_are_bad_requests(text: str) -> None:
 def test_equalities_feed_required_filter_checks() -> None:
     _, equalities = parse_filter("(scopeId eq '/' and scopeType eq 'DirectoryRole') and roleDefinitionId ne 'x'")
     assert equalities == (("scopeId", "/"), ("scopeType", "DirectoryRole"))
+
+
+def test_an_or_requires_no_equality_and_screens_by_each_branch() -> None:
+    options = parse_query(
+        "$filter=(loggedByService eq 'PIM' or loggedByService eq 'Access Reviews') and category eq 'X'",
+        dollar_optional=True,
+    )
+    assert options.equalities == (("category", "X"),)
+    assert options.needles == (("PIM", "X"), ("Access Reviews", "X"))
 
 
 def test_query_names_with_and_without_dollar() -> None:

@@ -124,3 +124,5 @@ def test_a_screened_read_leaves_out_only_lines_that_cannot_hold_the_text(tmp_pat
     assert [i for i, _ in collection.records_holding(["PIM"])] == [0, 1, 2]
     assert [i for i, _ in collection.records_holding(["PIM", "Core Directory"])] == [1, 2]
     assert [record["id"] for _, record in collection.records_holding([])] == ["a1", "a2", "a3", "a4"]
+    # Either group may be held: a4 holds "PIMS" alone.
+    assert [i for i, _ in collection.records_holding_any([["Core Directory"], ["PIMS"]])] == [1, 2, 3]

@@ -123,3 +123,27 @@ def test_a_stored_event_without_a_zone_is_typed_with_an_unknown_time_never_the_h
     con.execute("comment on table raw.directory_audits_typed is 'an older rule'")
     ensure_typed_table(con, "directory_audits")
     assert con.execute(TYPED.format(columns="activity_at")).fetchall() == [("e1", None)]
+
+
+def test_pim_is_known_as_an_initiator_by_its_documented_names_and_app_id_never_by_a_guess(con, tmp_path: Path) -> None:
+    """The reference documents PIM's names in either slot and the MS-PIM application's id; it quotes only the first
+    group of the system user's id, so a person whose id begins the same way is a person, and another app is no PIM."""
+    initiators = {
+        "azure-ad-pim": {
+            "user": {"id": "any-id", "displayName": "Azure AD PIM", "userPrincipalName": None},
+            "app": None,
+        },
+        "fairfax": {"user": None, "app": {"displayName": "MS-PIM-Fairfax", "appId": None}},
+        "ms-pim-by-id": {"user": None, "app": {"displayName": None, "appId": "01FC33A7-78BA-4D2F-A4B7-768E336E890E"}},
+        "person": {"user": {"id": "9dfd627f-1111-4222-8333-444455556666", "userPrincipalName": "p@x"}, "app": None},
+        "other-app": {"user": None, "app": {"displayName": "Contoso automation", "appId": "a1"}},
+    }
+    events = [{**audit(name, "2026-10-01T08:00:00Z"), "initiatedBy": by} for name, by in initiators.items()]
+    land(con, AUDITS, ndjson(tmp_path / "a.ndjson", events), "l1", len(events))
+    assert con.execute(TYPED.format(columns="is_system_initiated, initiated_by_user_id")).fetchall() == [
+        ("azure-ad-pim", True, None),
+        ("fairfax", True, None),
+        ("ms-pim-by-id", True, None),
+        ("other-app", False, None),
+        ("person", False, "9dfd627f-1111-4222-8333-444455556666"),
+    ]
