@@ -16,10 +16,11 @@ from pipelines.lib.warehouse.publish import analytics_path, publish_analytics
 
 
 def mart_keys() -> list[dg.AssetKey]:
-    """Every dbt model in the marts schema, from the compiled manifest: the export writes each of them."""
+    """Every dbt model in the marts schema, from the compiled manifest: the export writes each of them. A versioned
+    model's relation (its alias) carries its version: ``dim_tenant_v1``."""
     manifest = json.loads(Path(dbt_project.manifest_path).read_text(encoding="utf-8"))
     names = sorted(
-        node["name"]
+        node["alias"]
         for node in manifest["nodes"].values()
         if node["resource_type"] == "model" and node["config"].get("schema") == "marts"
     )
