@@ -170,7 +170,11 @@ def table_tmdl(model: SemanticModel, table: Table) -> str:
     return "\n".join(lines) + "\n"
 
 
-def model_tmdl(model: SemanticModel) -> str:
+def role_name(tenant_name: str) -> str:
+    return f"Tenant {tenant_name}"
+
+
+def model_tmdl(model: SemanticModel, tenant_names: Sequence[str] = ()) -> str:
     lines = [
         f"model {tmdl_name(model.name)}",
         "\tculture: en-US",
@@ -185,6 +189,7 @@ def model_tmdl(model: SemanticModel) -> str:
         "",
     ]
     lines += [f"ref table {tmdl_name(table.name)}" for table in model.tables]
+    lines += ["", *(f"ref role {tmdl_name(role_name(name))}" for name in tenant_names)] if tenant_names else []
     return "\n".join(lines) + "\n\n"
 
 
@@ -228,7 +233,7 @@ def role_tmdl(model: SemanticModel, tenant_id: str, tenant_name: str) -> str:
     """Row-level security for one tenant: every table that carries tenant_id shows that tenant's rows only."""
     lines = [
         f"/// Sees the rows of tenant {tenant_name} ({tenant_id}) only. Add its readers as members in the service.",
-        f"role {tmdl_name('Tenant ' + tenant_name)}",
+        f"role {tmdl_name(role_name(tenant_name))}",
         "\tmodelPermission: read",
         "",
     ]
@@ -367,13 +372,14 @@ def write_semantic_model(
     _json(root / ".platform", _platform("SemanticModel", model.name))
     definition = root / "definition"
     _text(definition / "database.tmdl", database_tmdl(model))
-    _text(definition / "model.tmdl", model_tmdl(model))
+    tenants = sorted(tenants, key=lambda tenant: tenant[1])
+    _text(definition / "model.tmdl", model_tmdl(model, [name for _, name in tenants]))
     _text(definition / "expressions.tmdl", expressions_tmdl(model, export_folder))
     _text(definition / "relationships.tmdl", relationships_tmdl(model))
     for table in model.tables:
         _text(definition / "tables" / f"{table.name}.tmdl", table_tmdl(model, table))
-    for tenant_id, tenant_name in sorted(tenants, key=lambda tenant: tenant[1]):
-        _text(definition / "roles" / f"Tenant {tenant_name}.tmdl", role_tmdl(model, tenant_id, tenant_name))
+    for tenant_id, tenant_name in tenants:
+        _text(definition / "roles" / f"{role_name(tenant_name)}.tmdl", role_tmdl(model, tenant_id, tenant_name))
 
 
 def write_project(

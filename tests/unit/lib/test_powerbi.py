@@ -5,7 +5,9 @@ for, the model has the shape Power BI needs, and each measure's SQL twin compute
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import duckdb
@@ -19,6 +21,7 @@ from pipelines.lib.powerbi.spec import SPEC_FILE, SemanticModel, SpecError, load
 from tests.powerbi_validation import dax_parses, m_parses, project_problems, validate_json
 
 MANIFEST = paths.DBT_PROJECT_DIR / "target" / "manifest.json"
+TOM_PYTHON_ENV = "PIMLENS_TOM_PYTHON"
 TENANTS = [("00000000-0000-0000-0000-0000000000aa", "contoso"), ("00000000-0000-0000-0000-0000000000bb", "o'brien")]
 
 
@@ -107,6 +110,36 @@ def test_the_model_is_a_star_with_a_marked_date_table_and_row_level_security(pro
     assert "\t/// Access rows on privileged roles held without an activation" in access
     assert "\t\tdisplayFolder: Access\n" in access
     assert "\tcolumn 'Principal Key'\n\t\tdataType: int64\n\t\tisHidden\n" in access
+
+
+@pytest.mark.skipif(
+    not os.environ.get(TOM_PYTHON_ENV),
+    reason=f"{TOM_PYTHON_ENV} names no interpreter with Microsoft's TMDL deserializer (docs/powerbi.md)",
+)
+def test_microsofts_tmdl_deserializer_loads_the_model_and_writes_it_back_unchanged(
+    model: SemanticModel, project: Path, tmp_path: Path
+) -> None:
+    """Opt-in (its packages are not pimlens dependencies): TOM reads every table, relationship, measure and role,
+    and its own serialisation is byte for byte what pimlens wrote, so a save from Desktop churns nothing."""
+    definition = project / "pimlens.SemanticModel" / "definition"
+    result = subprocess.run(
+        [os.environ[TOM_PYTHON_ENV], str(Path(__file__).parents[2] / "powerbi_tom.py"), str(definition), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    counts = json.loads(result.stdout.strip().splitlines()[-1])
+    assert counts == {
+        "tables": len(model.tables),
+        "relationships": len(model.relationships),
+        "roles": len(TENANTS),
+        "measures": len(model.measures),
+        "expressions": 1,
+    }
+    written = {p.relative_to(definition): p.read_bytes() for p in definition.rglob("*") if p.is_file()}
+    round_trip = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert round_trip == written
 
 
 def test_descriptions_come_from_the_dbt_yaml(model: SemanticModel) -> None:
