@@ -14,6 +14,7 @@ deterministic (lineage tags are uuid5 of the object's path), so an unchanged mod
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -379,7 +380,9 @@ def write_semantic_model(
     for table in model.tables:
         _text(definition / "tables" / f"{table.name}.tmdl", table_tmdl(model, table))
     for tenant_id, tenant_name in tenants:
-        _text(definition / "roles" / f"{role_name(tenant_name)}.tmdl", role_tmdl(model, tenant_id, tenant_name))
+        # A tenant's name is the configuration's to choose: characters a file name cannot hold become _.
+        file_name = re.sub(r"[^\w .'-]", "_", role_name(tenant_name))
+        _text(definition / "roles" / f"{file_name}.tmdl", role_tmdl(model, tenant_id, tenant_name))
 
 
 def write_project(

@@ -233,3 +233,10 @@ def test_each_kind_of_twin_computes_what_its_dax_means(tmp_path: Path) -> None:
 def test_a_spec_error_names_what_to_fix(tmp_path: Path, measure: dict, message: str) -> None:
     with pytest.raises(SpecError, match=message):
         _toy_model(tmp_path, [measure])
+
+
+def test_a_tenant_name_no_file_name_can_hold_still_gets_its_role(model: SemanticModel, tmp_path: Path) -> None:
+    write_project(tmp_path, model, [("00000000-0000-0000-0000-0000000000cc", "north/south")], "/exports")
+    role = tmp_path / "pimlens.SemanticModel" / "definition" / "roles" / "Tenant north_south.tmdl"
+    assert "role 'Tenant north/south'\n" in role.read_text(encoding="utf-8")
+    assert project_problems(tmp_path) == []
