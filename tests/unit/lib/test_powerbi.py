@@ -240,3 +240,8 @@ def test_a_tenant_name_no_file_name_can_hold_still_gets_its_role(model: Semantic
     role = tmp_path / "pimlens.SemanticModel" / "definition" / "roles" / "Tenant north_south.tmdl"
     assert "role 'Tenant north/south'\n" in role.read_text(encoding="utf-8")
     assert project_problems(tmp_path) == []
+
+
+def test_docs_list_every_measure(model: SemanticModel) -> None:
+    text = (paths.REPO_ROOT / "docs" / "powerbi.md").read_text(encoding="utf-8")
+    assert [m.name for m in model.measures if f"| {m.name} | {m.folder} |" not in text] == []
