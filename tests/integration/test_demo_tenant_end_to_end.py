@@ -206,6 +206,22 @@ def test_the_power_bi_project_validates_offline_and_every_measure_twin_equals_it
     assert mismatches == []
     # The demo plants every kind of finding: no measure is blank, and the counts are not all trivially zero.
     assert sum(1 for value in twins.values() if value) >= len(twins) - 2
+    # The date table: whole years without a gap, ISO weeks, fiscal years from July (the default).
+    [(days, span, first, last)] = demo_run.query(
+        "select count(*), max(calendar_date) - min(calendar_date) + 1, min(calendar_date), max(calendar_date) "
+        "from marts.dim_date_v1"
+    )
+    assert days == span and (first.month, first.day, last.month, last.day) == (1, 1, 12, 31)
+    weeks = demo_run.query(
+        "select calendar_date::varchar, iso_year_week, fiscal_year, fiscal_quarter, fiscal_week from marts.dim_date_v1 "
+        "where calendar_date in ('2025-12-29', '2026-06-30', '2026-07-01', '2026-07-08') order by 1"
+    )
+    assert weeks == [
+        ("2025-12-29", "2026-W01", 2026, 2, 26),
+        ("2026-06-30", "2026-W27", 2026, 4, 53),
+        ("2026-07-01", "2026-W27", 2027, 1, 1),
+        ("2026-07-08", "2026-W28", 2027, 1, 2),
+    ]
 
 
 def analyst_queries() -> list[str]:
