@@ -170,6 +170,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{analytics}', read_only=True).sql('{query}').show()\""
     )
     print(f"Power BI export (Parquet): {warehouse.parent / 'exports'}")
+    print(f"Power BI project (docs/powerbi.md): {warehouse.parent / 'exports' / 'pimlens.pbip'}")
     print("Dagster UI on the same data: make ui   (then open http://127.0.0.1:3000)")
     return 0 if all(same for *_, same in rows) else 1
 

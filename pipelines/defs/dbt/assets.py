@@ -17,8 +17,20 @@ from pipelines.lib.warehouse.model_upgrades import drop_changed_models, record_b
 from pipelines.lib.warehouse.schema import ensure_meta
 from pipelines.lib.warehouse.typed_events import ensure_typed_tables
 
+
+class PimlensTranslator(DagsterDbtTranslator):
+    """Keys a versioned model (the contracted star schema, docs/metrics.md) as ``[schema, relation]`` like every
+    other model, ``["marts", "dim_tenant_v1"]``: dagster-dbt would key it by its relation name alone."""
+
+    def get_asset_key(self, dbt_resource_props):
+        schema = dbt_resource_props.get("config", {}).get("schema")
+        if dbt_resource_props.get("version") and schema is not None:
+            return dg.AssetKey([schema, dbt_resource_props["alias"]])
+        return super().get_asset_key(dbt_resource_props)
+
+
 # The design tables are all written by one asset, design/programme, so several dbt sources share its key.
-TRANSLATOR = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True))
+TRANSLATOR = PimlensTranslator(settings=DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True))
 
 
 @dbt_assets(

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from pipelines.defs.resources import DUCKDB_WRITER_POOL, OWNERS, ProgrammeDesign, Warehouse
+from pipelines.defs.resources import DUCKDB_WRITER_POOL, OWNERS, PimlensSource, ProgrammeDesign, Warehouse
 from pipelines.lib.warehouse.design_tables import write_design
 
 
@@ -13,12 +13,14 @@ from pipelines.lib.warehouse.design_tables import write_design
     owners=OWNERS,
     pool=DUCKDB_WRITER_POOL,
 )
-def programme_design(design: ProgrammeDesign, warehouse: Warehouse) -> dg.MaterializeResult:
+def programme_design(design: ProgrammeDesign, warehouse: Warehouse, pimlens: PimlensSource) -> dg.MaterializeResult:
     """The validated design file (PIMLENS_DESIGN) written as design.tier_requirements, design.role_tiers_override,
-    design.break_glass_accounts, design.business_hours, design.alert_thresholds and friends, in one transaction."""
+    design.break_glass_accounts, design.business_hours, design.alert_thresholds and friends, in one transaction;
+    with them design.tenants, the name the configuration gives each tenant (dim_tenant shows it)."""
     loaded = design.load()
+    tenants = [(tenant.tenant_id, tenant.name) for tenant in pimlens.load().tenants]
     with warehouse.connect() as con:
-        counts = write_design(con, loaded)
+        counts = write_design(con, loaded, tenants)
     return dg.MaterializeResult(
         metadata={
             "design_file": str(loaded.source),

@@ -6,6 +6,7 @@ All tables are replaced in one transaction, so dbt never sees half of one design
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import duckdb
@@ -35,11 +36,13 @@ TABLES: dict[str, str] = {
     "access_reviews": "max_days_since_review integer",
     "data_quality": "max_quarantined_records integer, max_collection_age_seconds bigint",
     "unreadable_inputs": "max_unreadable_share double",
+    # Not from the design file but from the pimlens configuration: the name each tenant is known by (dim_tenant).
+    "tenants": "tenant_id varchar, tenant_name varchar",
 }
 
 
-def design_rows(design: Design) -> dict[str, list[tuple]]:
-    """The rows of every design table, in a stable order."""
+def design_rows(design: Design, tenants: Sequence[tuple[str, str]] = ()) -> dict[str, list[tuple]]:
+    """The rows of every design table, in a stable order; `tenants` are the configuration's (tenant id, name)."""
     hours = design.business_hours
     thresholds = design.alert_thresholds
     return {
@@ -79,12 +82,15 @@ def design_rows(design: Design) -> dict[str, list[tuple]]:
         "access_reviews": [(design.access_reviews.max_days_since_review,)],
         "data_quality": [dataclasses.astuple(design.data_quality)],
         "unreadable_inputs": [(design.unreadable_inputs.max_unreadable_share,)],
+        "tenants": sorted(tenants),
     }
 
 
-def write_design(con: duckdb.DuckDBPyConnection, design: Design) -> dict[str, int]:
+def write_design(
+    con: duckdb.DuckDBPyConnection, design: Design, tenants: Sequence[tuple[str, str]] = ()
+) -> dict[str, int]:
     """Replaces every table of schema ``design``; returns the row count of each."""
-    rows = design_rows(design)
+    rows = design_rows(design, tenants)
     con.execute("begin transaction")
     try:
         con.execute("create schema if not exists design")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,8 +69,11 @@ def export_marts(
     *,
     schema: str = "marts",
     pseudonymiser: Pseudonymiser | None = None,
+    beside: Callable[[Path], object] | None = None,
 ) -> list[ExportedTable]:
-    """Every table of `schema` as Parquet in `out_dir`, personal columns pseudonymised if `pseudonymiser` is given."""
+    """Every table of `schema` as Parquet in `out_dir`, personal columns pseudonymised if `pseudonymiser` is given.
+    `beside` is called with the staging folder before the swap, to write files that travel with the Parquet (the
+    Power BI project): they appear together or not at all."""
     columns = mart_columns(con, schema)
     if pseudonymiser is not None:
         pseudonymiser.register(con)
@@ -101,5 +105,7 @@ def export_marts(
         },
     }
     (staging / "_manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    if beside is not None:
+        beside(staging)
     swap_folder(staging, out_dir)
     return exported

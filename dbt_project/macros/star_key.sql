@@ -1,0 +1,11 @@
+{#- The single-column surrogate key of the star schema (models/marts/star): a BIGINT from the first 60 bits of the
+    MD5 of the natural key's parts, so the same row keeps the same key from build to build and BI relationships
+    join on one integer column. -#}
+{% macro star_key(parts) -%}
+    cast('0x' || left(md5(concat_ws('|', {{ parts | join(', ') }})), 15) as bigint)
+{%- endmacro %}
+
+{#- The date_key of a date: the integer yyyymmdd (dim_date.date_key); a UTC time stamp's day via snapshot_day. -#}
+{% macro star_date_key(date_expression) -%}
+    cast(strftime({{ date_expression }}, '%Y%m%d') as integer)
+{%- endmacro %}
