@@ -89,3 +89,15 @@ def _state(pid: int) -> str | None:
         return Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()[0]
     except OSError:
         return None
+
+
+def test_the_dbt_resource_still_skips_dagster_dbts_in_process_adapter() -> None:
+    """DbtWithoutInProcessAdapter overrides a private hook of dagster-dbt: an upgrade that renames it must fail here,
+    not silently bring back 2 s of CPU a run."""
+    from dagster_dbt import DbtCliResource
+
+    from pipelines.defs.resources import DbtWithoutInProcessAdapter
+
+    assert callable(getattr(DbtCliResource, "_initialize_dbt_core_adapter", None))
+    resource = DbtWithoutInProcessAdapter(project_dir=str(paths.DBT_PROJECT_DIR), dbt_executable=sys.executable)
+    assert resource._initialize_dbt_core_adapter(["build"]) is None
