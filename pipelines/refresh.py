@@ -11,8 +11,11 @@ marked failed before anything starts.
 ``PIMLENS_CONFIG``; it exits 1 if any run failed.
 """
 
+import fcntl
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +26,9 @@ from pipelines.defs.automation import INGEST_JOB, TRANSFORM_JOB
 from pipelines.defs.ingest.partitions import sync_tenant_partitions
 from pipelines.lib.config import CONFIG_ENV, ConfigError, load_config
 from pipelines.lib.dagster_runs import fail_dead_runs
+
+# Where dagster.yaml keeps the instance's storage.
+STORAGE_ENV = "PIMLENS_DAGSTER_STORAGE"
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,25 @@ def refresh_in_process(
     return RefreshResult(ingests, transform)
 
 
+@contextmanager
+def open_instance() -> Iterator[dg.DagsterInstance]:
+    """The instance of DAGSTER_HOME. Opening it creates its SQLite tables in a new storage folder: two refreshes
+    starting together there would both create them and the second would fail ("table runs already exists"), so
+    the opening is serialised by a lock file in that folder."""
+    storage = os.environ.get(STORAGE_ENV)
+    if not storage:
+        with dg.DagsterInstance.get() as instance:
+            yield instance
+        return
+    Path(storage).mkdir(parents=True, exist_ok=True)
+    with open(Path(storage) / ".open.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        instance = dg.DagsterInstance.get()
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    with instance:
+        yield instance
+
+
 def main() -> int:
     config_file = os.environ.get(CONFIG_ENV)
     if not config_file:
@@ -71,7 +96,7 @@ def main() -> int:
         return 2
     os.umask(0o027)  # what the pipeline writes is for its owner and group only
     try:
-        with dg.DagsterInstance.get() as instance:
+        with open_instance() as instance:
             result = refresh_in_process(instance, Path(config_file), raise_on_error=False)
     except ConfigError as error:
         print(f"configuration: {error}", file=sys.stderr)
