@@ -74,14 +74,14 @@ METRIC_IDS = (
     "role_compliance_failures",
     "alerts_raised",
     "over_privileged_principals",
+    "effective_active_privileged_principals",
+    "group_only_privileged_principals",
     "privileged_roles_without_access_review",
     "access_review_self_decisions",
     "access_review_late_decisions",
     "access_review_denials_not_applied",
     "activations_granted_shorter_than_requested",
     "reactivations_after_expiry",
-    "effective_active_privileged_principals",
-    "group_only_privileged_principals",
 )
 
 Metric = int | float | None
