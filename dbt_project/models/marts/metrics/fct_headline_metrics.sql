@@ -38,6 +38,17 @@ alerts as (
     select * from {{ ref('fct_alerts') }}
 ),
 
+-- Head-counts (docs/metrics.md, "Head-counts"): groups expanded to their members, owners never counted, users and
+-- service principals apart (fct_privileged_head_counts; path_kind 'any' is each principal once).
+head_counts as (
+    select * from {{ ref('fct_privileged_head_counts') }}
+    where path_kind = 'any'
+),
+
+effective_privilege as (
+    select * from {{ ref('fct_effective_privilege') }}
+),
+
 tenants as (
     select distinct tenant_id from coverage
 ),
@@ -63,17 +74,6 @@ state_counts as (
     group by tenants.tenant_id
 ),
 
--- Head-counts (docs/metrics.md, "Head-counts"): groups expanded to their members, owners never counted, users and
--- service principals apart (fct_privileged_head_counts; path_kind 'any' is each principal once).
-head_counts as (
-    select * from {{ ref('fct_privileged_head_counts') }}
-    where path_kind = 'any'
-),
-
-effective_privilege as (
-    select * from {{ ref('fct_effective_privilege') }}
-),
-
 -- Every holder of a privileged role by any path, and whether any of its paths is standing.
 privileged_holders as (
     select
@@ -97,8 +97,8 @@ principal_counts as (
         ), 0) as privileged_users,
         coalesce(sum(head_counts.principals) filter (
             where
-                head_counts.head_count = 'privileged_principals'
-                and head_counts.principal_type = 'service_principal'
+            head_counts.head_count = 'privileged_principals'
+            and head_counts.principal_type = 'service_principal'
         ), 0) as privileged_service_principals,
         coalesce(sum(head_counts.principals) filter (where head_counts.head_count = 'global_admins'), 0)
             as global_admins,
