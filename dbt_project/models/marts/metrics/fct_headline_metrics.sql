@@ -87,31 +87,36 @@ privileged_holders as (
     group by tenant_id, principal_id
 ),
 
+-- Each head-count per tenant, in total and for users and service principals apart.
+head_count_totals as (
+    select
+        tenant_id,
+        head_count,
+        sum(principals) as principals,
+        coalesce(sum(principals) filter (where principal_type = 'user'), 0) as user_principals,
+        coalesce(sum(principals) filter (where principal_type = 'service_principal'), 0) as service_principals
+    from head_counts
+    group by tenant_id, head_count
+),
+
 principal_counts as (
     select
         tenants.tenant_id,
-        coalesce(sum(head_counts.principals) filter (where head_counts.head_count = 'privileged_principals'), 0)
-            as privileged_principals,
-        coalesce(sum(head_counts.principals) filter (
-            where head_counts.head_count = 'privileged_principals' and head_counts.principal_type = 'user'
-        ), 0) as privileged_users,
-        coalesce(sum(head_counts.principals) filter (
-            where
-            head_counts.head_count = 'privileged_principals'
-            and head_counts.principal_type = 'service_principal'
-        ), 0) as privileged_service_principals,
-        coalesce(sum(head_counts.principals) filter (where head_counts.head_count = 'global_admins'), 0)
-            as global_admins,
-        coalesce(sum(head_counts.principals) filter (
-            where head_counts.head_count = 'global_admins' and head_counts.principal_type = 'user'
-        ), 0) as global_admin_users,
-        coalesce(sum(head_counts.principals) filter (
-            where head_counts.head_count = 'global_admins' and head_counts.principal_type = 'service_principal'
-        ), 0) as global_admin_service_principals
+        coalesce(privileged.principals, 0) as privileged_principals,
+        coalesce(privileged.user_principals, 0) as privileged_users,
+        coalesce(privileged.service_principals, 0) as privileged_service_principals,
+        coalesce(global_admins.principals, 0) as global_admins,
+        coalesce(global_admins.user_principals, 0) as global_admin_users,
+        coalesce(global_admins.service_principals, 0) as global_admin_service_principals
     from tenants
-    left join head_counts
-        on tenants.tenant_id = head_counts.tenant_id
-    group by tenants.tenant_id
+    left join head_count_totals as privileged
+        on
+            tenants.tenant_id = privileged.tenant_id
+            and privileged.head_count = 'privileged_principals'
+    left join head_count_totals as global_admins
+        on
+            tenants.tenant_id = global_admins.tenant_id
+            and global_admins.head_count = 'global_admins'
 ),
 
 holder_counts as (
