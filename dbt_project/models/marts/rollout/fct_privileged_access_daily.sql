@@ -125,7 +125,7 @@ principal_counts as (
     group by all
 ),
 
-days as (
+day_departments as (
     select
         tenant_id,
         snapshot_date,
@@ -141,10 +141,11 @@ days as (
 
 final as (
     select
-        md5(concat_ws('|', days.tenant_id, days.snapshot_date, days.department)) as privileged_access_daily_id,
-        days.tenant_id,
-        days.snapshot_date,
-        days.department,
+        md5(concat_ws('|', day_departments.tenant_id, day_departments.snapshot_date, day_departments.department))
+            as privileged_access_daily_id,
+        day_departments.tenant_id,
+        day_departments.snapshot_date,
+        day_departments.department,
         waves.wave_name,
         waves.starts_on as wave_starts_on,
         programme.baseline_date as rollout_baseline_date,
@@ -165,19 +166,19 @@ final as (
         coalesce(principal_counts.group_owners, 0) as group_owners,
         {{ privileged_access_daily_fingerprint() }} as design_fingerprint,
         {{ loads_committed_through() }} as loads_committed_through
-    from days
+    from day_departments
     left join row_counts
         on
-            days.tenant_id = row_counts.tenant_id
-            and days.snapshot_date = row_counts.snapshot_date
-            and days.department = row_counts.department
+            day_departments.tenant_id = row_counts.tenant_id
+            and day_departments.snapshot_date = row_counts.snapshot_date
+            and day_departments.department = row_counts.department
     left join principal_counts
         on
-            days.tenant_id = principal_counts.tenant_id
-            and days.snapshot_date = principal_counts.snapshot_date
-            and days.department = principal_counts.department
+            day_departments.tenant_id = principal_counts.tenant_id
+            and day_departments.snapshot_date = principal_counts.snapshot_date
+            and day_departments.department = principal_counts.department
     left join waves
-        on days.department = waves.department
+        on day_departments.department = waves.department
     cross join programme
 )
 
