@@ -7,3 +7,8 @@
         else 'active_time_bound'
     end
 {%- endmacro %}
+
+{#- Standing access (docs/metrics.md): held without an activation. -#}
+{% macro standing_access_states(access_state) -%}
+    {{ access_state }} in ('active_permanent', 'active_time_bound', 'outside_pim')
+{%- endmacro %}

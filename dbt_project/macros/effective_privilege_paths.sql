@@ -69,6 +69,7 @@
             cast(null as varchar) as via_group_id,
             cast(null as varchar) as via_group_access_state,
             case when access_state = 'eligible' then 'eligible' else 'active' end as privilege_state,
+            {{ standing_access_states('access_state') }} as is_standing,
             source_collection,
             source_collection as role_source_collection,
             start_at,
@@ -77,8 +78,9 @@
     ),
 
     -- A member holds the group's role actively only when both the membership and the group's access are
-    -- active; otherwise one of them must be activated first, so the role is held eligibly. The path holds
-    -- while both do: the later start, the earlier end (null is open-ended and loses to any end).
+    -- active; otherwise one of them must be activated first, so the role is held eligibly. An owner holds
+    -- nothing (state owner). The path is standing when both are held without an activation. It holds while
+    -- both do: the later start, the earlier end (null is open-ended and loses to any end).
     group_paths as (
         select
             group_memberships.tenant_id,
@@ -90,10 +92,13 @@
             group_memberships.group_id as via_group_id,
             access_rows.access_state as via_group_access_state,
             case
+                when group_memberships.membership_state = 'owner' then 'owner'
                 when group_memberships.membership_state = 'active' and access_rows.access_state != 'eligible'
                     then 'active'
                 else 'eligible'
             end as privilege_state,
+            group_memberships.is_standing_membership
+            and {{ standing_access_states('access_rows.access_state') }} as is_standing,
             group_memberships.source_collection,
             access_rows.source_collection as role_source_collection,
             greatest(group_memberships.start_at, access_rows.start_at) as start_at,
@@ -133,7 +138,7 @@
             coalesce(principals.principal_type, 'unknown') as principal_type,
             unioned.role_definition_id,
             roles.role_name,
-            coalesce(roles.is_privileged_microsoft, false) as is_privileged_role,
+            coalesce(roles.is_privileged, false) as is_privileged_role,
             roles.tier,
             unioned.directory_scope_id,
             case
@@ -146,6 +151,8 @@
             unioned.via_group_id,
             unioned.via_group_access_state,
             unioned.privilege_state,
+            unioned.privilege_state != 'owner' as is_holder,
+            unioned.is_standing,
             unioned.source_collection,
             unioned.role_source_collection,
             unioned.start_at,

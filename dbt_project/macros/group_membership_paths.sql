@@ -4,9 +4,11 @@
     snapshot_date for the daily history.
 
     membership_state is what the path gives the principal: `active` for a standing or activated membership,
-    `eligible` for a PIM for Groups eligibility (it must be activated first) and for ownership (an owner can add
-    themself as a member, but holds nothing until they do). A transitive membership that an active PIM for Groups
-    member instance accounts for is reported once, on the PIM path. -#}
+    `eligible` for a PIM for Groups eligibility (it must be activated first), `owner` for ownership (an owner can
+    add themself as a member, but holds nothing until they do: reported, never counted as a holder).
+    is_standing_membership: a membership held without an activation (a plain member, or a PIM for Groups member
+    assignment of type `assigned`). A transitive membership that an active PIM for Groups member instance accounts
+    for is reported once, on the PIM path. -#}
 {% macro group_membership_paths(transitive_members, group_eligibility, group_assignments, grain=[]) -%}
     {%- set grain_columns -%}{% for column in grain %}{{ column }}, {% endfor %}{%- endset -%}
     with
@@ -30,7 +32,8 @@
             group_id,
             principal_id,
             'pim_group_' || group_access || '_eligible' as path_kind,
-            'eligible' as membership_state,
+            case when group_access = 'member' then 'eligible' else 'owner' end as membership_state,
+            false as is_standing_membership,
             'privilegedAccess/group/eligibilityScheduleInstances' as source_collection,
             start_at,
             end_at
@@ -45,7 +48,8 @@
             group_id,
             principal_id,
             'pim_group_' || group_access || '_active' as path_kind,
-            case when group_access = 'member' then 'active' else 'eligible' end as membership_state,
+            case when group_access = 'member' then 'active' else 'owner' end as membership_state,
+            group_access = 'member' and assignment_type = 'assigned' as is_standing_membership,
             'privilegedAccess/group/assignmentScheduleInstances' as source_collection,
             start_at,
             end_at
@@ -62,6 +66,7 @@
             transitive_members.member_id as principal_id,
             'group_member' as path_kind,
             'active' as membership_state,
+            true as is_standing_membership,
             'groups/transitiveMembers' as source_collection,
             cast(null as timestamptz) as start_at,
             cast(null as timestamptz) as end_at
@@ -90,7 +95,8 @@
         select * from plain_members
     ),
 
-    -- Two instances of one path (say, two time-bound eligibilities) count once, with the widest window.
+    -- Two instances of one path (say, two time-bound eligibilities) count once, with the widest window; an
+    -- active member both assigned and activated holds standing.
     collapsed as (
         select
             tenant_id,
@@ -99,6 +105,7 @@
             principal_id,
             path_kind,
             membership_state,
+            bool_or(is_standing_membership) as is_standing_membership,
             any_value(source_collection) as source_collection,
             min(start_at) as start_at,
             case when count(*) = count(end_at) then max(end_at) end as end_at

@@ -440,7 +440,9 @@ BUILT_IN_ROLES: tuple[RoleSpec, ...] = (
         "Exchange Administrator",
         "Can manage all aspects of the Exchange product.",
         False,
-        2,
+        # Not privileged to Microsoft, tier 0 to this programme (and to the attack-path reading): the role the
+        # design raises, so the demo shows it counted as privileged everywhere (docs/metrics.md).
+        0,
         ("microsoft.office365.exchange/allEntities/basic/allTasks", "microsoft.directory/groups.unified/create"),
         rate=30,
     ),

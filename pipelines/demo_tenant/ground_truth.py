@@ -7,14 +7,20 @@ these numbers, so they must come from an independent path.
 from __future__ import annotations
 
 import statistics
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pipelines.demo_tenant import catalog, programme
 from pipelines.demo_tenant.clock import iso
-from pipelines.demo_tenant.effective_privilege import ACTIVE, effective_privilege
+from pipelines.demo_tenant.effective_privilege import (
+    ACTIVE,
+    PrivilegePath,
+    effective_privilege,
+    head_count_by_path,
+    principal_types,
+)
 from pipelines.demo_tenant.history import iter_activation_requests
 from pipelines.demo_tenant.model import ActivationRequest, AssignmentKind, Decision, TenantModel
 from pipelines.demo_tenant.over_privileged import expected_over_privileged, over_privileged_metrics
@@ -27,6 +33,21 @@ ACTIVE_TIME_BOUND = "active_time_bound"
 ACTIVATED = "activated"
 OUTSIDE_PIM = "outside_pim"
 STANDING_STATES = (ACTIVE_PERMANENT, ACTIVE_TIME_BOUND, OUTSIDE_PIM)
+ROLLOUT_COLUMNS = (
+    "standing_access",
+    "eligible_access",
+    "activated_access",
+    "privileged_principals",
+    "privileged_users",
+    "privileged_service_principals",
+    "eligible_only_principals",
+    "principals_direct_active",
+    "principals_direct_eligible",
+    "principals_group_member",
+    "principals_pim_group_member_eligible",
+    "principals_pim_group_member_active",
+    "group_owners",
+)
 REPEATED_WINDOW = programme.REPEATED_ACTIVATION_WINDOW  # the design.yaml the generator writes says PT1H
 
 # The metrics that read access rows (privileged access, its principals, effective privilege).
@@ -38,16 +59,19 @@ PRIVILEGED_ACCESS_METRICS = (
     "privileged_access_outside_pim",
     "standing_privileged_access",
     "privileged_principals",
+    "privileged_users",
+    "privileged_service_principals",
     "eligible_only_principal_share",
 )
 PRIVILEGED_PRINCIPAL_METRICS = (
     "global_admins",
+    "global_admin_users",
+    "global_admin_service_principals",
     "global_admin_share",
     "privileged_guests",
     "privileged_synced_accounts",
 )
 EFFECTIVE_PRIVILEGE_METRICS = (
-    "effective_privileged_principals",
     "effective_active_privileged_principals",
     "group_only_privileged_principals",
 )
@@ -61,13 +85,13 @@ METRIC_IDS = (
     "role_compliance_failures",
     "alerts_raised",
     "over_privileged_principals",
+    *EFFECTIVE_PRIVILEGE_METRICS,
     "privileged_roles_without_access_review",
     "access_review_self_decisions",
     "access_review_late_decisions",
     "access_review_denials_not_applied",
     "activations_granted_shorter_than_requested",
     "reactivations_after_expiry",
-    *EFFECTIVE_PRIVILEGE_METRICS,
 )
 
 Metric = int | float | None
@@ -96,6 +120,10 @@ class GroundTruth:
     over_privileged: tuple[dict[str, str], ...] = ()
     # Per quality check of fct_unreadable_inputs: (input rows, rows not understood).
     unreadable_inputs: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    # fct_privileged_head_counts: {head_count, principal_type, path_kind, principals}, one per non-zero count.
+    head_counts: tuple[dict[str, str | int], ...] = ()
+    # fct_privileged_access_daily on the as_of day: one dict of counts per department.
+    rollout: tuple[dict[str, str | int], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -108,6 +136,8 @@ class GroundTruth:
             "compliance_failures": list(self.compliance_failures),
             "over_privileged": list(self.over_privileged),
             "unreadable_inputs": {check: list(rows) for check, rows in self.unreadable_inputs.items()},
+            "head_counts": list(self.head_counts),
+            "rollout": list(self.rollout),
         }
 
 
@@ -125,12 +155,24 @@ def access_rows(model: TenantModel) -> set[AccessRow]:
     return rows
 
 
+def privileged_role_ids(model: TenantModel) -> set[str]:
+    """The roles docs/metrics.md calls privileged: resolved tier tier0 or tier1 (never Microsoft's flag alone)."""
+    return {role.id for role in model.roles if role.counts_as_privileged}
+
+
 def compute_ground_truth(model: TenantModel) -> GroundTruth:
-    privileged_roles = {role.id for role in model.roles if role.is_privileged}
-    rows = [row for row in access_rows(model) if row[1] in privileged_roles]
+    privileged_roles = privileged_role_ids(model)
+    every_row = access_rows(model)
+    rows = [row for row in every_row if row[1] in privileged_roles]
     by_state = Counter(state for *_, state in rows)
-    principals = {principal for principal, *_ in rows}
-    standing = {principal for principal, _, _, state in rows if state in STANDING_STATES}
+    # Head-counts: holders by any path, groups expanded to their members, owners never counted.
+    paths = effective_privilege(model, every_row)
+    privileged_paths = [path for path in paths if path.role_id in privileged_roles]
+    global_admin_paths = [path for path in paths if path.role_id == catalog.GLOBAL_ADMINISTRATOR]
+    principals = {path.principal_id for path in privileged_paths if path.is_holder}
+    standing = {path.principal_id for path in privileged_paths if path.is_holder and path.is_standing}
+    global_admins = {path.principal_id for path in global_admin_paths if path.is_holder}
+    types = principal_types(model)
 
     requests = approved = denied = 0
     latencies: list[int] = []
@@ -152,18 +194,21 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
         "privileged_access_outside_pim": by_state[OUTSIDE_PIM],
         "standing_privileged_access": sum(by_state[state] for state in STANDING_STATES),
         "privileged_principals": len(principals),
+        "privileged_users": sum(1 for p in principals if types.get(p) == "user"),
+        "privileged_service_principals": sum(1 for p in principals if types.get(p) == "service_principal"),
         "eligible_only_principal_share": len(principals - standing) / len(principals) if principals else None,
         "activation_requests": requests,
         "approval_rate": approved / (approved + denied) if approved + denied else None,
         "median_approval_latency_seconds": statistics.median(latencies) / 1000 if latencies else None,
     }
     users = {u.id: u for u in model.users}
-    global_admins = {principal for principal, role, *_ in rows if role == catalog.GLOBAL_ADMINISTRATOR}
     policies = {p.role_id: p for p in model.policies}
     failures = programme.compliance_failures(model)
-    alerts = programme.expected_alerts(model, history, principals)
+    alerts = programme.expected_alerts(model, history, principals, global_admins)
     metrics |= {
         "global_admins": len(global_admins),
+        "global_admin_users": sum(1 for p in global_admins if types.get(p) == "user"),
+        "global_admin_service_principals": sum(1 for p in global_admins if types.get(p) == "service_principal"),
         "global_admin_share": len(global_admins) / len(principals) if principals else None,
         "privileged_guests": sum(1 for p in principals if p in users and users[p].user_type == "Guest"),
         "privileged_synced_accounts": sum(1 for p in principals if p in users and users[p].synced),
@@ -175,8 +220,8 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
     }
     metrics |= access_review_metrics(model)
     metrics |= activation_duration_metrics(history)
-    metrics |= _effective_privilege_metrics(model, privileged_roles)
-    over_privileged = expected_over_privileged(model, history)
+    metrics |= _effective_privilege_metrics(privileged_paths)
+    over_privileged = expected_over_privileged(model, history, paths)
     metrics |= over_privileged_metrics(over_privileged)
     metrics = {name: metrics[name] for name in METRIC_IDS}  # in the order docs/metrics.md documents them
     # Access rows on a role the catalogue no longer lists: kept as an unknown role, never privileged (so no count
@@ -185,6 +230,12 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
     unknown_roles = (len(access_rows(model) | unlisted), len(unlisted))
     if unknown_roles[1] > MAX_UNREADABLE_SHARE * unknown_roles[0]:
         metrics |= dict.fromkeys(UNKNOWN_ROLE_METRICS)
+    flagged = {row.principal_id for row in over_privileged}
+    head_counts = {
+        "global_admins": head_count_by_path(global_admin_paths, None, types),
+        "privileged_principals": head_count_by_path(privileged_paths, None, types),
+        "over_privileged_principals": head_count_by_path(privileged_paths, flagged, types),
+    }
     tenant = model.tenant
     return GroundTruth(
         tenant.id,
@@ -195,14 +246,55 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
         tuple(alert.to_json() for alert in alerts),
         tuple(failures),
         tuple(row.to_json() for row in over_privileged),
-        {"unknown_role_ids": unknown_roles},
+        unreadable_inputs={"unknown_role_ids": unknown_roles},
+        head_counts=tuple(
+            {"head_count": name, "principal_type": kind, "path_kind": path_kind, "principals": count}
+            for name, counts in head_counts.items()
+            for (kind, path_kind), count in sorted(counts.items())
+        ),
+        rollout=rollout_by_department(model, rows, privileged_paths, types),
+    )
+
+
+def rollout_by_department(
+    model: TenantModel, rows: list[AccessRow], paths: list[PrivilegePath], types: dict[str, str]
+) -> tuple[dict[str, str | int], ...]:
+    """fct_privileged_access_daily on the as_of day: access rows on privileged roles and the head-count by path,
+    per department of the principal (its user record's; "(none)" for groups, apps and users without one)."""
+    departments = {u.id: u.department for u in model.users if u.department}
+    by_department: dict[str, Counter[str]] = defaultdict(Counter)
+    for principal, _, _, state in rows:
+        counts = by_department[departments.get(principal, "(none)")]
+        counts["standing_access"] += state in STANDING_STATES
+        counts["eligible_access"] += state == ELIGIBLE
+        counts["activated_access"] += state == ACTIVATED
+    by_principal: dict[str, list[PrivilegePath]] = defaultdict(list)
+    for path in paths:
+        by_principal[path.principal_id].append(path)
+    for principal, held in by_principal.items():
+        counts = by_department[departments.get(principal, "(none)")]
+        kinds = {path.path_kind for path in held}
+        holder = any(path.is_holder for path in held)
+        counts["privileged_principals"] += holder
+        counts["privileged_users"] += holder and types.get(principal) == "user"
+        counts["privileged_service_principals"] += holder and types.get(principal) == "service_principal"
+        counts["eligible_only_principals"] += holder and not any(path.is_standing for path in held)
+        counts["principals_direct_active"] += any(path.is_direct and path.state == ACTIVE for path in held)
+        counts["principals_direct_eligible"] += "direct_eligible" in kinds
+        counts["principals_group_member"] += "group_member" in kinds
+        counts["principals_pim_group_member_eligible"] += "pim_group_member_eligible" in kinds
+        counts["principals_pim_group_member_active"] += "pim_group_member_active" in kinds
+        counts["group_owners"] += not all(path.is_holder for path in held)
+    return tuple(
+        {"department": department} | {column: int(counts[column]) for column in ROLLOUT_COLUMNS}
+        for department, counts in sorted(by_department.items())
     )
 
 
 def access_review_metrics(model: TenantModel) -> dict[str, Metric]:
     """Access reviews of privileged roles (metrics.md), from the decisions the reviews surface generated."""
     reviews = AccessReviews(Context(model))
-    privileged = {role.id for role in model.roles if role.is_privileged}
+    privileged = privileged_role_ids(model)
     held = {role for _, role, _, _ in access_rows(model) if role in privileged}
     return {
         "privileged_roles_without_access_review": len(held - reviews.reviewed_roles),
@@ -237,13 +329,12 @@ def reactivations_after_expiry(history: list[ActivationRequest]) -> int:
     return found
 
 
-def _effective_privilege_metrics(model: TenantModel, privileged_roles: set[str]) -> dict[str, Metric]:
-    """Users and service principals holding a privileged role by any path, direct or through a group."""
-    paths = [path for path in effective_privilege(model, access_rows(model)) if path.role_id in privileged_roles]
-    holders = {path.principal_id for path in paths}
-    direct_holders = {path.principal_id for path in paths if path.is_direct}
+def _effective_privilege_metrics(paths: list[PrivilegePath]) -> dict[str, Metric]:
+    """Of the privileged principals (holders by any path), those with an active path and those holding only
+    through a group."""
+    holders = {path.principal_id for path in paths if path.is_holder}
+    direct_holders = {path.principal_id for path in paths if path.is_holder and path.is_direct}
     return {
-        "effective_privileged_principals": len(holders),
         "effective_active_privileged_principals": len({path.principal_id for path in paths if path.state == ACTIVE}),
         "group_only_privileged_principals": len(holders - direct_holders),
     }

@@ -156,6 +156,12 @@ class RoleDefinition:
     au_scopable: bool
     activations_per_year: float
 
+    @property
+    def counts_as_privileged(self) -> bool:
+        """Privileged as docs/metrics.md means it: the resolved tier is tier0 or tier1 (the design.yaml the
+        generator writes sets every role's tier). `is_privileged` is Microsoft's flag, reported only."""
+        return self.tier <= 1
+
 
 @dataclass(frozen=True, slots=True)
 class RolePolicy:

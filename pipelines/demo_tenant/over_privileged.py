@@ -1,7 +1,8 @@
 """The over-privileged principals the warehouse must find (fct_over_privileged_principals), from the model.
 
 Three reasons, each defined in docs/metrics.md:
-- several_tier0_roles: a principal holds two or more distinct tier-0 roles, in any state;
+- several_tier0_roles: a principal holds two or more distinct tier-0 roles, in any state, by any holder path
+  (a role of a role-assignable group is its members'; owning the group gives nothing);
 - eligible_never_activated: a user holds a stale eligibility (the stale_eligibility alert's rule) on a tier-0 or
   tier-1 role;
 - tier0_only_lesser_tasks: a user holding a tier-0 role whose audited admin tasks in the stale window all map
@@ -11,12 +12,13 @@ Three reasons, each defined in docs/metrics.md:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pipelines.demo_tenant import catalog, programme
 from pipelines.demo_tenant.admin_tasks import AdminTasks
 from pipelines.demo_tenant.clock import DAY
+from pipelines.demo_tenant.effective_privilege import PrivilegePath
 from pipelines.demo_tenant.model import ActivationRequest, AssignmentKind, Decision, TenantModel
 
 SEVERAL_TIER0_ROLES = "several_tier0_roles"
@@ -42,13 +44,13 @@ class OverPrivileged:
         return {"principal_id": self.principal_id, "reason": self.reason}
 
 
-def _holdings(model: TenantModel) -> dict[str, set[str]]:
-    """Every principal's roles now, in any state (eligible, active, activated, outside PIM)."""
+def _holdings(paths: Iterable[PrivilegePath]) -> dict[str, set[str]]:
+    """Every user's and service principal's roles now, in any state, by any holder path: their own and those of
+    the role-assignable groups they are members of; owning a group gives nothing."""
     held: dict[str, set[str]] = defaultdict(set)
-    for e in model.current_eligibilities():
-        held[e.principal_id].add(e.role_id)
-    for a in model.assignments:
-        held[a.principal_id].add(a.role_id)
+    for path in paths:
+        if path.is_holder:
+            held[path.principal_id].add(path.role_id)
     return held
 
 
@@ -71,12 +73,15 @@ def _audited_tasks(
     return tasks
 
 
-def expected_over_privileged(model: TenantModel, requests: Sequence[ActivationRequest]) -> list[OverPrivileged]:
+def expected_over_privileged(
+    model: TenantModel, requests: Sequence[ActivationRequest], paths: Iterable[PrivilegePath]
+) -> list[OverPrivileged]:
+    """`paths`: the effective privilege paths (effective_privilege.py), on every role."""
     tiers = {role.id: role.tier for role in model.roles}
     users = {u.id for u in model.users}
     found: set[OverPrivileged] = set()
 
-    holdings = _holdings(model)
+    holdings = _holdings(paths)
     for principal_id, roles in holdings.items():
         if sum(1 for role in roles if tiers[role] == 0) >= 2:
             found.add(OverPrivileged(principal_id, SEVERAL_TIER0_ROLES))

@@ -265,8 +265,11 @@ class _Simulation:
             holding.state = _PERMANENT
 
     def _group_holdings(self, role_groups: list[Group]) -> None:
+        # The second is the PIM for Groups design for tier 0: the group holds Global Administrator for good, and
+        # people become members just in time; head-counts expand it to its members (docs/metrics.md).
         planted = [
             (catalog.HELPDESK_ADMINISTRATOR, _PERMANENT),
+            (catalog.GLOBAL_ADMINISTRATOR, _PERMANENT),
             (catalog.SECURITY_READER, _ELIGIBLE),
         ]
         group_roles = (

@@ -123,6 +123,90 @@ def test_over_privileged_principals_equal_the_planted_ones(demo_run: DemoRun) ->
     assert {reason for _, reason in expected} == set(OVER_PRIVILEGED_REASONS)  # each reason planted at least once
 
 
+def test_every_head_count_equals_ground_truth_by_path(demo_run: DemoRun) -> None:
+    """fct_privileged_head_counts against the generator's own paths: each head-count, per principal type and path
+    kind, with groups expanded to their members and owners on paths of their own, never among the holders."""
+    found = {
+        (name, kind, path): (principals, is_holder)
+        for name, kind, path, principals, is_holder in demo_run.query(
+            "select head_count, principal_type, path_kind, principals, is_holder_path "
+            "from marts.fct_privileged_head_counts"
+        )
+    }
+    expected = {
+        (h["head_count"], h["principal_type"], h["path_kind"]): h["principals"] for h in demo_run.truth.head_counts
+    }
+    assert {key: principals for key, (principals, _) in found.items()} == expected
+    assert all(is_holder == ("owner" not in path) for (_, _, path), (_, is_holder) in found.items())
+    # The tenant's tier-0 PIM for Groups design is there to be counted: Global Administrators through eligible
+    # and active group membership, an app that is a member of that group, and owners reported apart.
+    global_admin_paths = {(kind, path) for name, kind, path in expected if name == "global_admins"}
+    assert {
+        ("user", "pim_group_member_eligible"),
+        ("user", "pim_group_member_active"),
+        ("service_principal", "group_member"),
+        ("user", "pim_group_owner_active"),
+    } <= global_admin_paths
+    metrics = demo_run.truth.metrics
+    for name, metric in (("global_admins", "global_admins"), ("privileged_principals", "privileged_principals")):
+        assert (
+            sum(count for (head, _, path), count in expected.items() if head == name and path == "any")
+            == (metrics[metric])
+        )
+
+
+def test_rollout_head_counts_equal_ground_truth_by_department_and_path(demo_run: DemoRun) -> None:
+    """fct_privileged_access_daily on the run's one day: access rows as they are, principals as the head-count
+    (groups expanded, owners apart, users and apps apart), per department and path."""
+    columns = [column for column in demo_run.truth.rollout[0] if column != "department"]
+    rows = demo_run.query(f"select department, {', '.join(columns)} from marts.fct_privileged_access_daily")
+    found = {department: dict(zip(columns, counts, strict=True)) for department, *counts in rows}
+    expected = {row["department"]: {column: row[column] for column in columns} for row in demo_run.truth.rollout}
+    assert found == expected
+    assert (
+        sum(row["privileged_principals"] for row in expected.values())
+        == demo_run.truth.metrics["privileged_principals"]
+    )
+
+
+def test_a_role_the_design_raises_to_tier0_counts_in_standing_access_and_review_coverage(demo_run: DemoRun) -> None:
+    """Exchange Administrator: not privileged to Microsoft, tier 0 in the tenant's design. It is privileged in every
+    count: its standing access rows are in standing_privileged_access, and it has a review coverage row."""
+    exchange = "29232cdf-9323-42fd-ade2-1d097af3e4de"
+    [(flag, tier, source, is_privileged)] = demo_run.query(
+        "select is_privileged_microsoft, tier, tier_source, is_privileged from marts.dim_role_classification "
+        f"where role_definition_id = '{exchange}'"
+    )
+    assert (flag, tier, source, is_privileged) == (False, "tier0", "design_override", True)
+    [(standing_on_exchange, standing_on_flagged)] = demo_run.query(
+        f"""select
+            count(*) filter (where access.role_definition_id = '{exchange}'),
+            count(*) filter (where roles.is_privileged_microsoft)
+        from marts.fct_role_access as access
+        inner join marts.dim_roles as roles using (tenant_id, role_definition_id)
+        where access.is_standing"""
+    )
+    assert standing_on_exchange >= 1  # the generator plants standing Exchange Administrator access in every tenant
+    [(standing,)] = demo_run.query(
+        "select metric_value from marts.fct_headline_metrics where metric_name = 'standing_privileged_access'"
+    )
+    assert (
+        standing == standing_on_flagged + standing_on_exchange == demo_run.truth.metrics["standing_privileged_access"]
+    )
+    # One coverage row, for a role somebody holds: reviewed or not, the role is judged.
+    assert demo_run.query(
+        f"select has_privileged_access from marts.fct_access_review_coverage where role_definition_id = '{exchange}'"
+    ) == [(True,)]
+    [(without_review,)] = demo_run.query(
+        "select metric_value from marts.fct_headline_metrics "
+        "where metric_name = 'privileged_roles_without_access_review'"
+    )
+    [(uncovered,)] = demo_run.query(
+        "select count(*) from marts.fct_access_review_coverage where has_privileged_access and not is_reviewed"
+    )
+    assert without_review == uncovered == demo_run.truth.metrics["privileged_roles_without_access_review"]
+
+
 def test_compliance_failures_equal_the_planted_ones(demo_run: DemoRun) -> None:
     found = sorted(
         demo_run.query(

@@ -81,12 +81,18 @@ def test_a_removed_eligibility_gets_a_valid_to_and_leaves_the_daily_trend(second
             """select principal_id, role_name, is_current from marts.fct_role_access_history
             where access_state = 'eligible' and is_privileged_role order by principal_id"""
         ).fetchall()
-        assert history == [("u1", "Global Administrator", False), ("u2", "Security Administrator", True)]
+        # Exchange Administrator is tier 0 by the classification seed, so privileged, though Microsoft does not flag it.
+        assert history == [
+            ("u1", "Global Administrator", False),
+            ("u2", "Security Administrator", True),
+            ("u3", "Exchange Administrator", True),
+        ]
         today = con.execute(
             """select sum(eligible_access) from marts.fct_privileged_access_daily
             where snapshot_date = current_date"""
         ).fetchone()
-        assert today == (1,)  # u2's Security Administrator; u1's Global Administrator eligibility ended today
+        # u2's Security Administrator and u3's Exchange Administrator; u1's Global Administrator eligibility ended.
+        assert today == (2,)
 
 
 def test_a_policy_that_drops_approval_shows_as_a_regression_in_the_compliance_history(second_run: PipelineRun) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import cached_property
 
+from pipelines.demo_tenant import catalog
 from pipelines.demo_tenant.clock import DAY, HOUR, MINUTE, Instant, iso, iso_or_none
 from pipelines.demo_tenant.ids import guid
 from pipelines.demo_tenant.model import Group, RolePolicy
@@ -111,13 +112,17 @@ class PimGroups:
             if g.assignment_type is not None
         ]
 
-    def transitive_members(self) -> dict[str, list[Json]]:
-        """Members of every role-assignable group now: the active PIM members of onboarded groups, a
-        seeded handful of admins for the others."""
+    @cached_property
+    def members(self) -> dict[str, list[str]]:
+        """Member ids of every role-assignable group now: the active PIM members of onboarded groups, a seeded
+        handful of admins for the others, and an automation app that holds no role itself, added directly to the
+        group holding Global Administrator (else the first group holding a role): a service principal can be a
+        member of a role-assignable group, and the anchors disagree on counting it. Never a group: Entra does not
+        let a role-assignable group contain groups (graph-pim-real-world.md section 13)."""
         rng = self.ctx.rng("group-members")
         people = self.ctx.role_holders or [u.id for u in self.ctx.model.users]
         onboarded = {g.id for g in self.onboarded}
-        result: dict[str, list[Json]] = {}
+        result: dict[str, list[str]] = {}
         for group in self.role_assignable:
             if group.id in onboarded:
                 ids = dict.fromkeys(
@@ -128,8 +133,30 @@ class PimGroups:
             else:
                 ids = dict.fromkeys(rng.sample(people, min(len(people), rng.randint(2, 8))))
             if ids:
-                result[group.id] = [self.ctx.directory_object(p) for p in ids]
+                result[group.id] = list(ids)
+        # Drawn from a generator of its own, so that adding the app moves no other member.
+        app_rng = self.ctx.rng("group-service-principal-members")
+        model = self.ctx.model
+        holdings = [(e.principal_id, e.role_id) for e in model.current_eligibilities()]
+        holdings += [(a.principal_id, a.role_id) for a in model.assignments]
+        holding = [g.id for g in self.role_assignable if any(p == g.id for p, _ in holdings)]
+        holding.sort(key=lambda g: (g, catalog.GLOBAL_ADMINISTRATOR) not in holdings)
+        held = {principal for principal, _ in holdings}
+        apps = [
+            sp.id
+            for sp in model.service_principals
+            if sp.app_owner_organization_id == model.tenant.id and sp.id not in held
+        ]
+        if apps and holding:
+            result.setdefault(holding[0], []).append(app_rng.choice(apps))
+        nested = [m for ids in result.values() for m in ids if m in self.ctx.groups]
+        if nested:
+            raise ValueError(f"role-assignable groups cannot contain groups, yet these were generated: {nested}")
         return result
+
+    def transitive_members(self) -> dict[str, list[Json]]:
+        """`/groups/{id}/transitiveMembers` of every role-assignable group with members."""
+        return {group_id: [self.ctx.directory_object(p) for p in ids] for group_id, ids in self.members.items()}
 
     # -- policies (hooked into the directory policy files) -------------------------------------------------
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import yaml
 
 from pipelines.demo_tenant import GroundTruth
 
@@ -112,6 +113,12 @@ class Tenant:
 
     def collection(self, relative: str) -> list[dict[str, Any]]:
         return load(self.root, relative)
+
+    def privileged_roles(self) -> set[str]:
+        """docs/metrics.md's privileged roles: tier0 or tier1 in the tenant's design.yaml (every role has a tier
+        there), whatever Microsoft's isPrivileged says."""
+        tiers = yaml.safe_load((self.root / "design.yaml").read_text(encoding="utf-8"))["role_tiers"]
+        return {role for role, tier in tiers.items() if tier in ("tier0", "tier1")}
 
     def activation_requests(self) -> dict[str, dict[str, Event]]:
         """RequestId -> step -> event, for activation lifecycles only."""

@@ -134,8 +134,10 @@ def test_every_reference_resolves(tenant: Tenant, model: TenantModel) -> None:
     assert {a["roleDefinitionId"] for a in group_policies} == {"member", "owner"}
     for a in group_policies:
         assert len(tenant.collection(f"v1.0/policies/roleManagementPolicies/{a['policyId']}/rules.json")) == 17
-    for group in role_assignable:
-        assert {m["id"] for m in _optional(tenant, f"v1.0/groups/{group}/transitiveMembers.json")} <= users
+    # Users and an app, never a group: a role-assignable group cannot contain groups.
+    group_members = [m for g in role_assignable for m in _optional(tenant, f"v1.0/groups/{g}/transitiveMembers.json")]
+    assert {m["id"] for m in group_members} <= users | set(sps)
+    assert {m["@odata.type"] for m in group_members} == {"#microsoft.graph.user", "#microsoft.graph.servicePrincipal"}
 
     graph = next(s for s in sps.values() if s["appId"] == GRAPH_APP_ID)
     app_roles = {r["id"] for r in graph["appRoles"]}

@@ -1,5 +1,6 @@
 -- One resolved tier per role: the design's override, else the default of the classification seed, else
--- Microsoft's isPrivileged (tier1) or nothing (tier2).
+-- Microsoft's isPrivileged (tier1) or nothing (tier2). A role is privileged when its tier is tier0 or tier1: the
+-- one meaning of "privileged" every mart and metric uses (docs/metrics.md); Microsoft's flag is kept beside it.
 with
 
 roles as (
@@ -41,6 +42,13 @@ resolved as (
         on coalesce(roles.template_id, roles.role_definition_id) = classification.template_id
     left join overrides
         on coalesce(roles.template_id, roles.role_definition_id) = overrides.template_id
+),
+
+final as (
+    select
+        *,
+        tier in ('tier0', 'tier1') as is_privileged
+    from resolved
 )
 
-select * from resolved
+select * from final

@@ -1,6 +1,7 @@
 -- Every directory role the tenant's data names (int_role_definitions_resolved), with the settings of its PIM
 -- policy. A custom role's policy may be keyed by its id or by its template id: the role's own id wins, then the
--- catalogue role it resolved to, then its template id.
+-- catalogue role it resolved to, then its template id. is_privileged is the resolved tier's (tier0 or tier1,
+-- int_role_tiers_resolved), the one meaning every mart uses; Microsoft's flag is kept as is_privileged_microsoft.
 with
 
 role_definitions as (
@@ -9,6 +10,10 @@ role_definitions as (
 
 policies as (
     select * from {{ ref('int_role_policies_pivoted') }}
+),
+
+role_tiers as (
+    select * from {{ ref('int_role_tiers_resolved') }}
 ),
 
 role_policies as (
@@ -47,7 +52,9 @@ final as (
         role_definitions.template_id,
         role_definitions.is_built_in,
         role_definitions.is_enabled,
-        coalesce(role_definitions.is_privileged, false) as is_privileged,
+        coalesce(role_tiers.is_privileged, false) as is_privileged,
+        coalesce(role_definitions.is_privileged, false) as is_privileged_microsoft,
+        role_tiers.tier,
         role_definitions.role_resolution,
         role_definitions.is_unknown_role,
         role_policies.policy_id is not null as has_pim_policy,
@@ -62,6 +69,10 @@ final as (
         on
             role_definitions.tenant_id = role_policies.tenant_id
             and role_definitions.role_definition_id = role_policies.role_definition_id
+    left join role_tiers
+        on
+            role_definitions.tenant_id = role_tiers.tenant_id
+            and role_definitions.role_definition_id = role_tiers.role_definition_id
 )
 
 select * from final

@@ -55,7 +55,7 @@ final as (
         coalesce(roles.is_privileged, false) as is_privileged_role,
         access_rows.directory_scope_id,
         access_rows.access_state,
-        access_rows.access_state in ('active_permanent', 'active_time_bound', 'outside_pim') as is_standing,
+        {{ standing_access_states('access_rows.access_state') }} as is_standing,
         access_rows.source_collection,
         access_rows.start_at,
         access_rows.end_at

@@ -33,6 +33,10 @@ roles as (
     select * from {{ ref('dim_roles') }}
 ),
 
+head_counts as (
+    select * from {{ ref('fct_privileged_head_counts') }}
+),
+
 users as (
     select * from {{ ref('stg_graph__users') }}
 ),
@@ -210,20 +214,29 @@ outside_pim as (
     where access_state = 'outside_pim'
 ),
 
+-- The head-counts of fct_headline_metrics (fct_privileged_head_counts: groups expanded, owners not counted).
+global_admin_roles as (
+    select
+        tenant_id,
+        min(role_definition_id) as global_admin_role_id
+    from roles
+    where template_id = '62e90394-69f5-4237-9190-012177145e10'
+    group by tenant_id
+),
+
 global_admin_counts as (
     select
-        access.tenant_id,
-        count(distinct access.principal_id) filter (where roles.template_id = '62e90394-69f5-4237-9190-012177145e10')
+        head_counts.tenant_id,
+        coalesce(sum(head_counts.principals) filter (where head_counts.head_count = 'global_admins'), 0)
             as global_admins,
-        any_value(access.role_definition_id) filter (where roles.template_id = '62e90394-69f5-4237-9190-012177145e10')
-            as global_admin_role_id,
-        count(distinct access.principal_id) filter (where access.is_privileged_role) as privileged_principals
-    from access
-    inner join roles
-        on
-            access.tenant_id = roles.tenant_id
-            and access.role_definition_id = roles.role_definition_id
-    group by access.tenant_id
+        any_value(global_admin_roles.global_admin_role_id) as global_admin_role_id,
+        sum(head_counts.principals) filter (where head_counts.head_count = 'privileged_principals')
+            as privileged_principals
+    from head_counts
+    left join global_admin_roles
+        on head_counts.tenant_id = global_admin_roles.tenant_id
+    where head_counts.path_kind = 'any'
+    group by head_counts.tenant_id
 ),
 
 too_many_global_admins as (

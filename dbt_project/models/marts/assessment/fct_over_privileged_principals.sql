@@ -1,10 +1,20 @@
 -- Principals holding more privilege than they use, one row per principal and reason (docs/metrics.md):
 -- several tier-0 roles; a stale eligibility on a privileged role (the stale_eligibility alert's rule); or a
 -- tier-0 role while every admin task they were audited doing in the window is allowed by a lower-tier role.
+-- Holdings are a user's or service principal's holder paths (fct_effective_privilege): a role held through a
+-- role-assignable group is held; owning the group is not.
 with
 
-access as (
-    select * from {{ ref('fct_role_access') }}
+effective_privilege as (
+    select * from {{ ref('fct_effective_privilege') }}
+),
+
+users as (
+    select * from {{ ref('stg_graph__users') }}
+),
+
+service_principals as (
+    select * from {{ ref('stg_graph__service_principals') }}
 ),
 
 role_tiers as (
@@ -27,30 +37,49 @@ thresholds as (
     select * from {{ ref('stg_design__alert_thresholds') }}
 ),
 
+holdings as (
+    select * from effective_privilege
+    where is_holder
+),
+
+names as (
+    select
+        tenant_id,
+        user_id as principal_id,
+        display_name
+    from users
+    union all
+    select
+        tenant_id,
+        service_principal_id as principal_id,
+        display_name
+    from service_principals
+),
+
 principals as (
+    select
+        holdings.tenant_id,
+        holdings.principal_id,
+        any_value(holdings.principal_type) as principal_type,
+        any_value(names.display_name) as principal_name
+    from holdings
+    left join names
+        on
+            holdings.tenant_id = names.tenant_id
+            and holdings.principal_id = names.principal_id
+    group by holdings.tenant_id, holdings.principal_id
+),
+
+-- Every tier-0 role a principal holds, in any state (eligible, active, activated, outside PIM), by any path.
+tier0_holdings as (
     select
         tenant_id,
         principal_id,
-        any_value(principal_type) as principal_type,
-        any_value(principal_name) as principal_name
-    from access
+        count(distinct role_definition_id) as tier0_roles,
+        string_agg(distinct role_name, ', ' order by role_name) as tier0_role_names
+    from holdings
+    where tier = 'tier0'
     group by tenant_id, principal_id
-),
-
--- Every tier-0 role a principal holds, in any state (eligible, active, activated, outside PIM).
-tier0_holdings as (
-    select
-        access.tenant_id,
-        access.principal_id,
-        count(distinct access.role_definition_id) as tier0_roles,
-        string_agg(distinct access.role_name, ', ' order by access.role_name) as tier0_role_names
-    from access
-    inner join role_tiers
-        on
-            access.tenant_id = role_tiers.tenant_id
-            and access.role_definition_id = role_tiers.role_definition_id
-    where role_tiers.tier = 'tier0'
-    group by access.tenant_id, access.principal_id
 ),
 
 several_tier0_roles as (

@@ -18,12 +18,8 @@ permissions as (
     select * from {{ ref('graph_permission_classification') }}
 ),
 
-access as (
-    select * from {{ ref('fct_role_access') }}
-),
-
-role_tiers as (
-    select * from {{ ref('int_role_tiers_resolved') }}
+effective_privilege as (
+    select * from {{ ref('fct_effective_privilege') }}
 ),
 
 permission_counts as (
@@ -41,21 +37,17 @@ permission_counts as (
     group by app_role_grants.tenant_id, app_role_grants.service_principal_id
 ),
 
+-- The roles an app holds by any holder path: its own, and those of the role-assignable groups it is a member of.
 role_counts as (
     select
-        access.tenant_id,
-        access.principal_id as service_principal_id,
-        count(distinct access.role_definition_id) filter (where role_tiers.tier in ('tier0', 'tier1'))
-            as privileged_roles,
-        count(distinct access.role_definition_id) filter (where role_tiers.tier = 'tier0') as tier0_roles,
-        bool_or(role_tiers.tier = 'tier0' and access.is_standing) as has_standing_tier0_role
-    from access
-    inner join role_tiers
-        on
-            access.tenant_id = role_tiers.tenant_id
-            and access.role_definition_id = role_tiers.role_definition_id
-    where access.principal_type = 'service_principal'
-    group by access.tenant_id, access.principal_id
+        tenant_id,
+        principal_id as service_principal_id,
+        count(distinct role_definition_id) filter (where is_privileged_role) as privileged_roles,
+        count(distinct role_definition_id) filter (where tier = 'tier0') as tier0_roles,
+        bool_or(tier = 'tier0' and is_standing) as has_standing_tier0_role
+    from effective_privilege
+    where principal_type = 'service_principal' and is_holder
+    group by tenant_id, principal_id
 ),
 
 owner_counts as (

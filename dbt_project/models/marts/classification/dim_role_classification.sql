@@ -19,7 +19,8 @@ final as (
         classification_tier,
         override_tier,
         tier,
-        tier_source
+        tier_source,
+        is_privileged
     from role_tiers
 )
 

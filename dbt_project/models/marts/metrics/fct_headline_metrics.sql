@@ -26,10 +26,6 @@ unreadable_inputs as (
     select * from {{ ref('fct_unreadable_inputs') }}
 ),
 
-roles as (
-    select * from {{ ref('dim_roles') }}
-),
-
 users as (
     select * from {{ ref('stg_graph__users') }}
 ),
@@ -40,6 +36,17 @@ compliance as (
 
 alerts as (
     select * from {{ ref('fct_alerts') }}
+),
+
+-- Head-counts (docs/metrics.md, "Head-counts"): groups expanded to their members, owners never counted, users and
+-- service principals apart (fct_privileged_head_counts; path_kind 'any' is each principal once).
+head_counts as (
+    select * from {{ ref('fct_privileged_head_counts') }}
+    where path_kind = 'any'
+),
+
+effective_privilege as (
+    select * from {{ ref('fct_effective_privilege') }}
 ),
 
 tenants as (
@@ -67,23 +74,72 @@ state_counts as (
     group by tenants.tenant_id
 ),
 
-principals as (
+-- Every holder of a privileged role by any path, and whether any of its paths is standing.
+privileged_holders as (
     select
         tenant_id,
         principal_id,
-        bool_or(is_standing) as has_standing_access
-    from privileged_access
+        bool_or(is_standing) as has_standing_access,
+        bool_or(privilege_state = 'active') as has_active_path,
+        bool_or(is_direct) as has_direct_path
+    from effective_privilege
+    where is_privileged_role and is_holder
     group by tenant_id, principal_id
+),
+
+-- Each head-count per tenant, in total and for users and service principals apart.
+head_count_totals as (
+    select
+        tenant_id,
+        head_count,
+        sum(principals) as principals,
+        coalesce(sum(principals) filter (where principal_type = 'user'), 0) as user_principals,
+        coalesce(sum(principals) filter (where principal_type = 'service_principal'), 0) as service_principals
+    from head_counts
+    group by tenant_id, head_count
 ),
 
 principal_counts as (
     select
         tenants.tenant_id,
-        count(principals.principal_id) as privileged_principals,
-        count(principals.principal_id) filter (where not principals.has_standing_access) as eligible_only_principals
+        coalesce(privileged.principals, 0) as privileged_principals,
+        coalesce(privileged.user_principals, 0) as privileged_users,
+        coalesce(privileged.service_principals, 0) as privileged_service_principals,
+        coalesce(global_admins.principals, 0) as global_admins,
+        coalesce(global_admins.user_principals, 0) as global_admin_users,
+        coalesce(global_admins.service_principals, 0) as global_admin_service_principals
     from tenants
-    left join principals
-        on tenants.tenant_id = principals.tenant_id
+    left join head_count_totals as privileged
+        on
+            tenants.tenant_id = privileged.tenant_id
+            and privileged.head_count = 'privileged_principals'
+    left join head_count_totals as global_admins
+        on
+            tenants.tenant_id = global_admins.tenant_id
+            and global_admins.head_count = 'global_admins'
+),
+
+holder_counts as (
+    select
+        tenants.tenant_id,
+        count(privileged_holders.principal_id) filter (
+            where not privileged_holders.has_standing_access
+        ) as eligible_only_principals,
+        count(privileged_holders.principal_id) filter (
+            where privileged_holders.has_active_path
+        ) as effective_active_privileged_principals,
+        count(privileged_holders.principal_id) filter (
+            where not privileged_holders.has_direct_path
+        ) as group_only_privileged_principals,
+        count(users.user_id) filter (where users.user_type = 'Guest') as privileged_guests,
+        count(users.user_id) filter (where users.is_synced_from_on_premises) as privileged_synced_accounts
+    from tenants
+    left join privileged_holders
+        on tenants.tenant_id = privileged_holders.tenant_id
+    left join users
+        on
+            privileged_holders.tenant_id = users.tenant_id
+            and privileged_holders.principal_id = users.user_id
     group by tenants.tenant_id
 ),
 
@@ -109,31 +165,6 @@ request_counts as (
     group by tenants.tenant_id
 ),
 
--- Assessment: Global Administrators (rules 1 and 3), guests and synced accounts among privileged principals.
-assessment_counts as (
-    select
-        tenants.tenant_id,
-        count(distinct privileged_access.principal_id) filter (
-            where roles.template_id = '62e90394-69f5-4237-9190-012177145e10'
-        ) as global_admins,
-        count(distinct privileged_access.principal_id) filter (where users.user_type = 'Guest') as privileged_guests,
-        count(distinct privileged_access.principal_id) filter (
-            where users.is_synced_from_on_premises
-        ) as privileged_synced_accounts
-    from tenants
-    left join privileged_access
-        on tenants.tenant_id = privileged_access.tenant_id
-    left join roles
-        on
-            privileged_access.tenant_id = roles.tenant_id
-            and privileged_access.role_definition_id = roles.role_definition_id
-    left join users
-        on
-            privileged_access.tenant_id = users.tenant_id
-            and privileged_access.principal_id = users.user_id
-    group by tenants.tenant_id
-),
-
 compliance_counts as (
     select
         tenants.tenant_id,
@@ -155,39 +186,6 @@ alert_counts as (
     from tenants
     left join alerts
         on tenants.tenant_id = alerts.tenant_id
-    group by tenants.tenant_id
-),
-
--- Effective privilege (issue 4): users and service principals holding a privileged role by any path, direct or
--- through a role-assignable group (fct_effective_privilege).
-effective_privilege as (
-    select * from {{ ref('fct_effective_privilege') }}
-),
-
-effective_privileged_principals as (
-    select
-        tenant_id,
-        principal_id,
-        bool_or(privilege_state = 'active') as has_active_path,
-        bool_or(is_direct) as has_direct_path
-    from effective_privilege
-    where is_privileged_role
-    group by tenant_id, principal_id
-),
-
-effective_privilege_metrics as (
-    select
-        tenants.tenant_id,
-        count(effective_privileged_principals.principal_id) as effective_privileged_principals,
-        count(effective_privileged_principals.principal_id) filter (
-            where effective_privileged_principals.has_active_path
-        ) as effective_active_privileged_principals,
-        count(effective_privileged_principals.principal_id) filter (
-            where not effective_privileged_principals.has_direct_path
-        ) as group_only_privileged_principals
-    from tenants
-    left join effective_privileged_principals
-        on tenants.tenant_id = effective_privileged_principals.tenant_id
     group by tenants.tenant_id
 ),
 
@@ -219,15 +217,21 @@ metrics as (
         state_counts.active_permanent + state_counts.active_time_bound + state_counts.outside_pim
             as standing_privileged_access,
         principal_counts.privileged_principals,
-        principal_counts.eligible_only_principals / nullif(principal_counts.privileged_principals, 0)
+        principal_counts.privileged_users,
+        principal_counts.privileged_service_principals,
+        holder_counts.eligible_only_principals / nullif(principal_counts.privileged_principals, 0)
             as eligible_only_principal_share,
         request_counts.activation_requests,
         request_counts.approved / nullif(request_counts.decided, 0) as approval_rate,
         request_counts.median_approval_latency_ms / 1000 as median_approval_latency_seconds,
-        assessment_counts.global_admins,
-        assessment_counts.global_admins / nullif(principal_counts.privileged_principals, 0) as global_admin_share,
-        assessment_counts.privileged_guests,
-        assessment_counts.privileged_synced_accounts,
+        principal_counts.global_admins,
+        principal_counts.global_admin_users,
+        principal_counts.global_admin_service_principals,
+        principal_counts.global_admins / nullif(principal_counts.privileged_principals, 0) as global_admin_share,
+        holder_counts.privileged_guests,
+        holder_counts.privileged_synced_accounts,
+        holder_counts.effective_active_privileged_principals,
+        holder_counts.group_only_privileged_principals,
         compliance_counts.tier0_roles_without_approval,
         compliance_counts.role_compliance_failures,
         alert_counts.alerts_raised
@@ -236,8 +240,8 @@ metrics as (
         on state_counts.tenant_id = principal_counts.tenant_id
     inner join request_counts
         on state_counts.tenant_id = request_counts.tenant_id
-    inner join assessment_counts
-        on state_counts.tenant_id = assessment_counts.tenant_id
+    inner join holder_counts
+        on state_counts.tenant_id = holder_counts.tenant_id
     inner join compliance_counts
         on state_counts.tenant_id = compliance_counts.tenant_id
     inner join alert_counts
@@ -303,17 +307,23 @@ unpivoted as (
         'privileged_access_outside_pim',
         'standing_privileged_access',
         'privileged_principals',
+        'privileged_users',
+        'privileged_service_principals',
         'eligible_only_principal_share',
         'activation_requests',
         'approval_rate',
         'median_approval_latency_seconds',
         'global_admins',
+        'global_admin_users',
+        'global_admin_service_principals',
         'global_admin_share',
         'privileged_guests',
         'privileged_synced_accounts',
         'tier0_roles_without_approval',
         'role_compliance_failures',
         'alerts_raised',
+        'effective_active_privileged_principals',
+        'group_only_privileged_principals',
     ] %}
         select
             tenant_id,
@@ -337,19 +347,6 @@ unpivoted as (
             '{{ metric_name }}' as metric_name,
             cast({{ metric_name }} as double) as metric_value
         from review_and_duration_metrics
-    {% endfor %}
-    -- Effective privilege (issue 4).
-    {% for metric_name in [
-        'effective_privileged_principals',
-        'effective_active_privileged_principals',
-        'group_only_privileged_principals',
-    ] %}
-        union all
-        select
-            tenant_id,
-            '{{ metric_name }}' as metric_name,
-            cast({{ metric_name }} as double) as metric_value
-        from effective_privilege_metrics
     {% endfor %}
     -- Over-privileged principals.
     union all
