@@ -92,14 +92,14 @@ def test_the_model_is_a_star_with_a_marked_date_table_and_row_level_security(pro
     assert "annotation __PBI_TimeIntelligenceEnabled = 0" in model_tmdl
     relationships = (definition / "relationships.tmdl").read_text(encoding="utf-8")
     # Facts point at dimensions, single direction; no dimension points at another (one path from Tenant to a fact).
-    assert relationships.count("relationship ") == 17
+    assert relationships.count("relationship ") == 20
     assert "bothDirections" not in relationships
     assert "fromColumn: Principal." not in relationships and "fromColumn: Role." not in relationships
     assert "fromColumn: 'PIM Requests'.'Requested Date Key'\n\ttoColumn: Date.'Date Key'" in relationships
     # A role per tenant, filtering every table that carries the tenant; a quote in a name is escaped.
     role = (definition / "roles" / "Tenant o'brien.tmdl").read_text(encoding="utf-8")
     assert "role 'Tenant o''brien'\n\tmodelPermission: read" in role
-    assert role.count("tablePermission") == 9
+    assert role.count("tablePermission") == 10
     assert (
         "tablePermission 'PIM Requests' = 'PIM Requests'[Tenant Id] = \"00000000-0000-0000-0000-0000000000bb\"" in role
     )

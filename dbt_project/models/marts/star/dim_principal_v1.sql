@@ -27,6 +27,10 @@ access as (
     select * from {{ ref('fct_role_access') }}
 ),
 
+holder_paths as (
+    select * from {{ ref('fct_effective_privilege') }}
+),
+
 requests as (
     select * from {{ ref('fct_activation_requests') }}
 ),
@@ -97,6 +101,11 @@ named_by_facts as (
         tenant_id,
         principal_id
     from access
+    union
+    select
+        tenant_id,
+        principal_id
+    from holder_paths
     union
     select
         tenant_id,
