@@ -136,6 +136,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         run_refresh_job,
         write_demo_config,
     )
+    from pipelines.lib.quality.gate import data_docs_index
     from pipelines.lib.warehouse.metrics import compare_with_truth, read_headline_metrics
     from pipelines.lib.warehouse.publish import analytics_path
 
@@ -170,6 +171,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{analytics}', read_only=True).sql('{query}').show()\""
     )
     print(f"Power BI export (Parquet): {warehouse.parent / 'exports'}")
+    print(f"Great Expectations Data Docs (every validation of every run): {data_docs_index(warehouse).as_uri()}")
     print("Dagster UI on the same data: make ui   (then open http://127.0.0.1:3000)")
     return 0 if all(same for *_, same in rows) else 1
 

@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from pipelines.lib import paths
-from pipelines.lib.quality.gate import SuiteFileError, read_suite_file, validate
+from pipelines.lib.graph.collections import COLLECTIONS
+from pipelines.lib.quality.gate import SuiteFileError, read_suite_file, read_suite_files, validate
 
 ACCESS_SUITE = paths.EXPECTATIONS_DIR / "fct_role_access.json"
 
@@ -24,14 +25,45 @@ def good_access_rows() -> pd.DataFrame:
     )
 
 
-def test_every_suite_file_in_the_repo_is_readable() -> None:
-    suites = [read_suite_file(path) for path in sorted(paths.EXPECTATIONS_DIR.glob("*.json"))]
-    assert {suite.asset_key for suite in suites} == {
-        ("raw", "directory_audits"),
-        ("raw", "users"),
-        ("marts", "fct_role_access"),
-        ("marts", "fct_data_quality"),
-    }
+def test_every_raw_collection_and_the_key_marts_have_a_suite() -> None:
+    suites = read_suite_files(paths.EXPECTATIONS_DIR)
+    gated = {key for suite in suites for key in suite.asset_keys}
+    assert {("raw", spec.table) for spec in COLLECTIONS} <= gated
+    assert {
+        ("marts", name)
+        for name in (
+            "fct_headline_metrics",
+            "fct_role_access",
+            "fct_effective_privilege_daily",
+            "fct_activation_requests",
+            "fct_activations_monthly",
+            "fct_privileged_access_daily",
+            "fct_alerts",
+            "fct_data_quality",
+            "fct_unreadable_inputs",
+        )
+    } <= gated
+    # Every raw suite reads the load of each row (verdicts are per load); only the suites whose collections' models
+    # skip held loads may hold one.
+    assert all(" load_id" in suite.query for suite in suites if suite.is_raw)
+    assert {suite.name for suite in suites if suite.holds_loads} == {"raw_directory_audits", "raw_users"}
+
+
+def test_a_family_suite_reads_each_of_its_tables() -> None:
+    suite = read_suite_file(paths.EXPECTATIONS_DIR / "raw.role_schedule_instances.json")
+    assert "from raw.role_eligibility_schedule_instances as rows" in suite.query_for(
+        ("raw", "role_eligibility_schedule_instances")
+    )
+
+
+def test_a_suite_of_several_tables_must_name_its_table(tmp_path: Path) -> None:
+    path = tmp_path / "raw.family.json"
+    path.write_text(
+        '{"meta": {"pimlens": {"asset_keys": [["raw", "a"], ["raw", "b"]], "description": "d", '
+        '"query": "select * from raw.a"}}, "expectations": [{"type": "expect_column_values_to_not_be_null"}]}'
+    )
+    with pytest.raises(SuiteFileError, match=r"raw.family.json: a suite of several assets names its table as"):
+        read_suite_file(path)
 
 
 def test_clean_rows_pass() -> None:
