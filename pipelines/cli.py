@@ -257,6 +257,26 @@ def cmd_release_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reread_events(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from pipelines.lib.warehouse.rereads import reread_set_aside_events
+    from pipelines.lib.warehouse.schema import ensure_meta
+
+    with duckdb.connect(str(args.warehouse)) as con:
+        ensure_meta(con)
+        rereads = reread_set_aside_events(con, args.reason)
+    if not rereads:
+        print("Every event set aside has landed since: nothing to read again.")
+    for reread in rereads:
+        since = reread.window_start.isoformat() if reread.window_start else "the start of its history"
+        print(
+            f"tenant {reread.tenant_id}: the next ingest reads {reread.collection} again from {since} "
+            f"({reread.missing_events} events set aside are still missing; logged in meta.rereads)"
+        )
+    return 0
+
+
 def _fmt(value: float | int | None) -> str:
     if value is None:
         return "unknown"
@@ -334,6 +354,13 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--reason", required=True, help="why it may be read; kept in meta.gate_verdicts")
     release.add_argument("--warehouse", type=Path, default=paths.VAR_DIR / "warehouse.duckdb")
     release.set_defaults(handler=cmd_release_load)
+
+    reread = commands.add_parser(
+        "reread-events", help="once the source is fixed, read again the event windows whose events were set aside"
+    )
+    reread.add_argument("--reason", required=True, help="why they may be read now; kept in meta.rereads")
+    reread.add_argument("--warehouse", type=Path, default=paths.VAR_DIR / "warehouse.duckdb")
+    reread.set_defaults(handler=cmd_reread_events)
     return parser
 
 

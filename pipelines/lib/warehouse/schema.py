@@ -12,6 +12,7 @@ import hashlib
 import duckdb
 
 from pipelines.lib.warehouse.quarantine import QUARANTINE_DDL, SET_ASIDE_VIEW
+from pipelines.lib.warehouse.rereads import REREADS_DDL
 from pipelines.lib.warehouse.typed_events import ensure_typed_table
 from pipelines.lib.warehouse.verdicts import GATE_VERDICTS_DDL, HELD_LOADS_VIEW
 
@@ -81,6 +82,8 @@ META_DDL = (
     QUARANTINE_DDL,
     # Each blocking raw gate's verdict per tenant and load; a blocked load stays out of the marts (verdicts.py).
     GATE_VERDICTS_DDL,
+    # Each operator's request to read set-aside events again (rereads.py).
+    REREADS_DDL,
 )
 # Rules that the run's own code and the dbt models both read, kept once as views.
 META_VIEWS = {"set_aside": SET_ASIDE_VIEW, "held_loads": HELD_LOADS_VIEW}
