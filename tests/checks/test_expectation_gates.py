@@ -44,6 +44,7 @@ def test_gate_passes_on_valid_rows_and_keeps_its_result_in_data_docs(access_gate
     result = access_gate(warehouse_with_access(tmp_path, ["eligible", "activated"]))
     assert result.passed
     assert result.metadata["rows_checked"].value == 2
+    assert (tmp_path / "gx").stat().st_mode & 0o777 == 0o750
     docs = tmp_path / "gx" / "data_docs" / "index.html"
     assert result.metadata["data_docs"].value == docs.as_uri()
     assert "fct_role_access" in docs.read_text(encoding="utf-8")

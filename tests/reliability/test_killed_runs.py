@@ -1,13 +1,15 @@
-"""A refresh killed with SIGKILL during ingest or during dbt: the run is marked failed, the transform sensor does
-not wait on it, its dbt child dies with it, its scratch files go at the next start, and a rerun gives the
-baseline."""
+"""A refresh killed with SIGKILL during ingest, during the quality gates or during dbt: the run is marked failed,
+the transform sensor does not wait on it, its dbt child dies with it, its scratch files go at the next start, and a
+rerun gives the baseline."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from pipelines.defs.automation import INGEST_JOB, TRANSFORM_JOB, transform_after_ingests
@@ -15,6 +17,7 @@ from pipelines.lib import paths
 from pipelines.lib.dagster_runs import fail_dead_runs
 from pipelines.lib.demo_session import DEMO_CLIENT_SECRET_ENV
 from pipelines.lib.ingest import scratch_root
+from pipelines.lib.quality.gate import data_docs_index
 
 from .conftest import (
     PSEUDONYM_KEY_ENV,
@@ -110,3 +113,39 @@ def test_a_kill_during_dbt_kills_dbt_too_and_a_rerun_gives_the_baseline(
     rerun = site.refresh("rerun")
     assert "marked failed" not in rerun.output()  # already marked: nothing left to heal
     baseline.assert_reached_by(site)
+
+
+def test_a_kill_during_the_quality_gates_and_a_rerun_gives_the_baseline_with_every_gate_passed(
+    baseline: Baseline, tmp_path: Path, instance_of
+) -> None:
+    # The baseline's own refresh gated a clean tenant: every suite passed and its summary links the Data Docs.
+    summary = (baseline.site.folder / "refresh.log").read_text(encoding="utf-8")
+    docs = data_docs_index(baseline.site.warehouse)
+    assert f"Great Expectations Data Docs: {docs.as_uri()}" in summary
+    assert "Data quality: 0 records set aside by the latest loads, 0 loads held out of the marts, 0 loads" in summary
+    assert _gx_results(baseline.site) == {True}
+
+    site = baseline.copy_to(tmp_path / "site")
+    refresh = site.start_refresh("killed")
+    # The raw gates are validating: the first result is kept, the other suites' verdicts are not written yet.
+    wait_for(lambda: _gx_results(site), timeout=300, what="a Great Expectations result")
+    refresh.kill()
+
+    instance = instance_of(site)
+    assert _runs(instance, TRANSFORM_JOB) == [dg.DagsterRunStatus.STARTED]
+    assert len(fail_dead_runs(instance)) == 1
+
+    rerun = site.refresh("rerun")
+    baseline.assert_reached_by(site)
+    assert _gx_results(site) == {True}
+    assert f"Great Expectations Data Docs: {data_docs_index(site.warehouse).as_uri()}" in rerun.output()
+    with duckdb.connect(str(site.warehouse), read_only=True) as con:
+        verdicts = dict(con.execute("select verdict, count(*) from meta.gate_verdicts group by verdict").fetchall())
+    # Every suite judged the rerun's loads (and the killed run's, where it got that far): nothing held or warned.
+    assert set(verdicts) == {"passed"}
+
+
+def _gx_results(site: Site) -> set[bool]:
+    """Whether each validation kept in the site's GX project succeeded."""
+    folder = data_docs_index(site.warehouse).parent.parent / "validations"
+    return {json.loads(file.read_text(encoding="utf-8"))["success"] for file in folder.rglob("*.json")}

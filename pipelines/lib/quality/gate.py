@@ -24,6 +24,8 @@ from typing import Any
 
 import pandas as pd
 
+from pipelines.lib.files import FOLDER_MODE
+
 SAMPLE_SIZE = 5
 DATA_DOCS_SITE = "local_site"
 # Inside the project folder: every validation result as GX's JSON, and the Data Docs site (index.html).
@@ -161,6 +163,9 @@ class QualityProject:
             data_docs_sites={DATA_DOCS_SITE: site},
             analytics_enabled=False,
         )
+        # Its results hold samples of failing values: the folder is for the pipeline's owner and group only.
+        root.mkdir(parents=True, exist_ok=True)
+        root.chmod(FOLDER_MODE)
         return QualityProject(_quiet(gx.get_context(project_config=config, mode="ephemeral")), root)
 
     @staticmethod
