@@ -114,3 +114,26 @@ def test_audit_ids_are_unique_per_tenant_not_across_tenants() -> None:
     duplicated = pd.concat([rows, rows.iloc[[2]]], ignore_index=True)
     (failure,) = validate(suite, duplicated).failures
     assert failure.expectation_type == "expect_compound_columns_to_be_unique"
+
+
+def test_the_headline_suite_fails_a_share_above_one_and_a_negative_count() -> None:
+    suite = read_suite_file(paths.EXPECTATIONS_DIR / "fct_headline_metrics.json")
+    rows = pd.DataFrame(
+        {
+            "headline_metric_id": ["m1", "m2", "m3"],
+            "tenant_id": ["t", "t", "t"],
+            "metric_name": ["global_admin_share", "global_admins", "approval_rate"],
+            "is_known": [True, True, True],
+            "ratio_value": [0.5, None, 0.9],
+            "count_value": [None, 6.0, None],
+            "is_unknown_without_value": [True, True, True],
+        }
+    )
+    assert validate(suite, rows).passed
+    rows.loc[0, "ratio_value"] = 1.5
+    rows.loc[1, "count_value"] = -1.0
+    failed = {failure.describe() for failure in validate(suite, rows).failures}
+    assert failed == {
+        "expect_column_values_to_be_between on column ratio_value: 1 bad rows, e.g. [1.5]",
+        "expect_column_values_to_be_between on column count_value: 1 bad rows, e.g. [-1.0]",
+    }
