@@ -3,6 +3,7 @@ suite that holds loads is held (and named, with the command that releases it) un
 when later runs bring no new rows; another tenant's loads pass on their own. A suite that holds no loads warns and
 records its verdict. Invoked directly on tiny warehouses."""
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -123,6 +124,13 @@ def test_a_suite_that_holds_no_loads_warns_names_the_load_and_keeps_its_verdict(
     result = gate(Warehouse(path=str(warehouse)))
     assert (result.passed, result.severity) == (False, dg.AssetCheckSeverity.WARN)
     assert result.metadata["holds_loads"].value is False
+    # Both validations are kept (the batch of new loads, then the failing load alone) and rendered in the Data Docs
+    # the result links.
+    docs = tmp_path / "gx" / "data_docs" / "index.html"
+    assert result.metadata["data_docs"].value == docs.as_uri()
+    kept = list((tmp_path / "gx" / "validations" / "raw_directory_admin_audits").rglob("*.json"))
+    assert [json.loads(file.read_text(encoding="utf-8"))["success"] for file in kept] == [False, False]
+    assert len(list((tmp_path / "gx" / "data_docs" / "validations").rglob("*.html"))) == 2
     assert result.metadata["failed_expectations"].value == ["expect_column_values_to_be_in_set"]
     for named in ("tenant t", "load l1", "Self-service Password Management", "read as it is"):
         assert named in result.description

@@ -129,6 +129,22 @@ def read_suite_files(folder: Path) -> list[SuiteFile]:
 
 
 @dataclass
+class StepRun:
+    """The validations of one step. Each gets a run id of its own: GX files a result under its suite, run and
+    batch, and every batch of one dataframe asset has the same identifier, so two loads validated under one run id
+    would keep one result."""
+
+    name: str
+    run_ids: list[Any] = field(default_factory=list)
+
+    def next_run_id(self) -> Any:
+        from great_expectations.core.run_identifier import RunIdentifier
+
+        self.run_ids.append(RunIdentifier(run_name=self.name, run_time=datetime.now(UTC)))
+        return self.run_ids[-1]
+
+
+@dataclass
 class QualityProject:
     """One GX context (ephemeral, or a file project whose results and Data Docs are kept) and the suites it has
     registered so far."""
@@ -178,11 +194,12 @@ class QualityProject:
     def data_docs(self) -> Path | None:
         return None if self.root is None else self.root / DATA_DOCS / "index.html"
 
-    def validate(self, suite: SuiteFile, frame: pd.DataFrame, run: Any = None) -> GateResult:
-        """Runs the suite on the frame (its result kept in a file project, under `run`) and returns each failed
-        expectation with a sample of its bad values."""
+    def validate(self, suite: SuiteFile, frame: pd.DataFrame, step: StepRun | None = None) -> GateResult:
+        """Runs the suite on the frame (its result kept, as one of `step`'s) and returns each failed expectation
+        with a sample of its bad values."""
+        run_id = step.next_run_id() if step is not None else None
         outcome = self._definition(suite).run(
-            batch_parameters={"dataframe": frame}, result_format="SUMMARY", run_id=run
+            batch_parameters={"dataframe": frame}, result_format="SUMMARY", run_id=run_id
         )
         failures = [
             FailedExpectation(
@@ -197,18 +214,16 @@ class QualityProject:
         ]
         return GateResult(suite.name, len(frame), len(suite.expectations), failures)
 
-    def new_run(self, name: str) -> Any:
-        """An identifier that groups the validations of one pipeline step, for their Data Docs."""
-        from great_expectations.core.run_identifier import RunIdentifier
+    def new_run(self, name: str) -> StepRun:
+        """The validations of one pipeline step (`name`: its Dagster run), for their Data Docs."""
+        return StepRun(name)
 
-        return RunIdentifier(run_name=name, run_time=datetime.now(UTC))
-
-    def build_data_docs(self, run: Any) -> Path | None:
-        """Renders the results validated under `run`, and the index; returns the index page (None: ephemeral)."""
+    def build_data_docs(self, step: StepRun) -> Path | None:
+        """Renders the results validated in `step`, and the index; returns the index page (None: ephemeral)."""
         if self.data_docs is None:
             return None
         store = self.context.validation_results_store
-        keys = [key for key in store.list_keys() if key.run_id == run]
+        keys = [key for key in store.list_keys() if key.run_id in step.run_ids]
         self.context.build_data_docs(site_names=[DATA_DOCS_SITE], resource_identifiers=keys)
         return self.data_docs
 

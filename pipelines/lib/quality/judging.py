@@ -8,12 +8,11 @@ that fails it (the models then skip it, verdicts.py); any other suite warns and 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import duckdb
 import pandas as pd
 
-from pipelines.lib.quality.gate import FailedExpectation, QualityProject, SuiteFile
+from pipelines.lib.quality.gate import FailedExpectation, QualityProject, StepRun, SuiteFile
 from pipelines.lib.warehouse.verdicts import Load, held_loads, loads_to_judge, record_verdict
 
 
@@ -41,7 +40,7 @@ def gate_name(suite: SuiteFile) -> str:
 
 
 def judge_new_loads(
-    con: duckdb.DuckDBPyConnection, project: QualityProject, suite: SuiteFile, tables: list[str], run: Any
+    con: duckdb.DuckDBPyConnection, project: QualityProject, suite: SuiteFile, tables: list[str], run: StepRun
 ) -> list[Judgement]:
     gate = gate_name(suite)
     new = {table: loads_to_judge(con, table, gate) for table in tables}
