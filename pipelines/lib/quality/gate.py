@@ -6,8 +6,8 @@ says which assets it gates (``asset_key``, or ``asset_keys`` for a family of raw
 ``query`` then names its table as ``{table}``), which rows to read, and, for a raw suite, whether a load that fails
 it is held out of the marts (``holds_loads``).
 
-GX is slow to import (seconds), so a process opens one context per project folder and registers each suite in it
-once (``QualityProject.at``). The project folder is ``gx/`` beside the warehouse: GX's validation results are kept
+GX is slow to import (seconds), so a process keeps one context open and registers each suite in it once, while it
+works on one project (``QualityProject.at``). The project folder is ``gx/`` beside the warehouse: GX's validation results are kept
 there, and its Data Docs, a static site, are rendered after each batch of validations for just those results, with
 the index.
 """
@@ -18,7 +18,6 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -154,10 +153,15 @@ class QualityProject:
     _registered: dict[str, Any] = field(default_factory=dict)
 
     @staticmethod
-    @cache
     def at(root: Path) -> QualityProject:
         """The project kept in `root`: its validation results and its Data Docs site on disk, the suites and the
-        pandas sources in memory (registering them in a file project rewrites its configuration every time)."""
+        pandas sources in memory (registering them in a file project rewrites its configuration every time).
+
+        GX resolves a validation's suite and data through the context opened last in the process, so one context
+        is open at a time: the one opened before is reused while it is the same project, else replaced."""
+        global _opened
+        if _opened is not None and _opened.root == root:
+            return _opened
         gx = _import_gx()
         from great_expectations.data_context.types.base import DataContextConfig, InMemoryStoreBackendDefaults
 
@@ -182,13 +186,16 @@ class QualityProject:
         # Its results hold samples of failing values: the folder is for the pipeline's owner and group only.
         root.mkdir(parents=True, exist_ok=True)
         root.chmod(FOLDER_MODE)
-        return QualityProject(_quiet(gx.get_context(project_config=config, mode="ephemeral")), root)
+        _opened = QualityProject(_quiet(gx.get_context(project_config=config, mode="ephemeral")), root)
+        return _opened
 
     @staticmethod
-    @cache
     def ephemeral() -> QualityProject:
-        """A context that keeps nothing: for validating outside a pipeline run."""
-        return QualityProject(_quiet(_import_gx().get_context(mode="ephemeral")), None)
+        """A context that keeps nothing, for validating outside a pipeline run (replacing any other, as ``at``)."""
+        global _opened
+        if _opened is None or _opened.root is not None:
+            _opened = QualityProject(_quiet(_import_gx().get_context(mode="ephemeral")), None)
+        return _opened
 
     @property
     def data_docs(self) -> Path | None:
@@ -256,6 +263,10 @@ class QualityProject:
         )
         self._registered[suite.name] = definition
         return definition
+
+
+# The GX context open in this process (QualityProject.at).
+_opened: QualityProject | None = None
 
 
 def validate(suite: SuiteFile, frame: pd.DataFrame) -> GateResult:

@@ -5,7 +5,7 @@ import pytest
 
 from pipelines.lib import paths
 from pipelines.lib.graph.collections import COLLECTIONS
-from pipelines.lib.quality.gate import SuiteFileError, read_suite_file, read_suite_files, validate
+from pipelines.lib.quality.gate import QualityProject, SuiteFileError, read_suite_file, read_suite_files, validate
 
 ACCESS_SUITE = paths.EXPECTATIONS_DIR / "fct_role_access.json"
 
@@ -137,3 +137,14 @@ def test_the_headline_suite_fails_a_share_above_one_and_a_negative_count() -> No
         "expect_column_values_to_be_between on column ratio_value: 1 bad rows, e.g. [1.5]",
         "expect_column_values_to_be_between on column count_value: 1 bad rows, e.g. [-1.0]",
     }
+
+
+def test_projects_opened_in_turn_in_one_process_each_validate_and_keep_their_results(tmp_path: Path) -> None:
+    """As the tests' several warehouses do: GX resolves through the context opened last, so each switch reopens."""
+    suite = read_suite_file(ACCESS_SUITE)
+    for root in (tmp_path / "a", tmp_path / "b", tmp_path / "a"):
+        project = QualityProject.at(root)
+        assert project.validate(suite, good_access_rows(), project.new_run("run")).passed
+        assert validate(suite, good_access_rows()).passed
+    assert len(list((tmp_path / "a" / "validations").rglob("*.json"))) == 2
+    assert len(list((tmp_path / "b" / "validations").rglob("*.json"))) == 1
