@@ -7,9 +7,9 @@ says which assets it gates (``asset_key``, or ``asset_keys`` for a family of raw
 it is held out of the marts (``holds_loads``).
 
 GX is slow to import (seconds), so a process keeps one context open and registers each suite in it once, while it
-works on one project (``QualityProject.at``). The project folder is ``gx/`` beside the warehouse: GX's validation results are kept
-there, and its Data Docs, a static site, are rendered after each batch of validations for just those results, with
-the index.
+works on one project (``QualityProject.at``). The project folder is ``gx/`` beside the warehouse: GX's validation
+results are kept there, and its Data Docs, a static site, are rendered after each batch of validations for just
+those results, with the index.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import pandas as pd
 from pipelines.lib.files import FOLDER_MODE
 
 SAMPLE_SIZE = 5
+PANDAS_SOURCE = "pimlens"
 DATA_DOCS_SITE = "local_site"
 # Inside the project folder: every validation result as GX's JSON, and the Data Docs site (index.html).
 RESULTS = "validations"
@@ -242,7 +243,9 @@ class QualityProject:
         from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
         context = self.context
-        source = context.data_sources.add_or_update_pandas("pimlens")
+        # Added once: adding it again would replace it, and the assets of the suites registered before with it.
+        source = self._registered.get(PANDAS_SOURCE) or context.data_sources.add_pandas(PANDAS_SOURCE)
+        self._registered[PANDAS_SOURCE] = source
         asset = next((item for item in source.assets if item.name == suite.name), None)
         if asset is None:
             asset = source.add_dataframe_asset(suite.name)

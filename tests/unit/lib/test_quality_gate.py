@@ -148,3 +148,14 @@ def test_projects_opened_in_turn_in_one_process_each_validate_and_keep_their_res
         assert validate(suite, good_access_rows()).passed
     assert len(list((tmp_path / "a" / "validations").rglob("*.json"))) == 2
     assert len(list((tmp_path / "b" / "validations").rglob("*.json"))) == 1
+
+
+def test_a_suite_validates_again_after_other_suites_were_registered(tmp_path: Path) -> None:
+    """As a second run in one process does: every suite registered in the context stays usable."""
+    project = QualityProject.at(tmp_path / "gx")
+    suites = read_suite_files(paths.EXPECTATIONS_DIR)
+    access = read_suite_file(ACCESS_SUITE)
+    assert project.validate(access, good_access_rows()).passed
+    for suite in suites:
+        project._definition(suite)
+    assert project.validate(access, good_access_rows()).passed
