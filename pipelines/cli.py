@@ -136,6 +136,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         run_refresh_job,
         write_demo_config,
     )
+    from pipelines.lib.quality.gate import data_docs_index
     from pipelines.lib.warehouse.metrics import compare_with_truth, read_headline_metrics
     from pipelines.lib.warehouse.publish import analytics_path
 
@@ -171,6 +172,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     print(f"Power BI export (Parquet): {warehouse.parent / 'exports'}")
     print(f"Power BI project (docs/powerbi.md): {warehouse.parent / 'exports' / 'pimlens.pbip'}")
+    print(f"Great Expectations Data Docs (every validation of every run): {data_docs_index(warehouse).as_uri()}")
     print("Dagster UI on the same data: make ui   (then open http://127.0.0.1:3000)")
     return 0 if all(same for *_, same in rows) else 1
 
@@ -256,6 +258,26 @@ def cmd_release_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reread_events(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from pipelines.lib.warehouse.rereads import reread_set_aside_events
+    from pipelines.lib.warehouse.schema import ensure_meta
+
+    with duckdb.connect(str(args.warehouse)) as con:
+        ensure_meta(con)
+        rereads = reread_set_aside_events(con, args.reason)
+    if not rereads:
+        print("Every event set aside has landed since: nothing to read again.")
+    for reread in rereads:
+        since = reread.window_start.isoformat() if reread.window_start else "the start of its history"
+        print(
+            f"tenant {reread.tenant_id}: the next ingest reads {reread.collection} again from {since} "
+            f"({reread.missing_events} events set aside are still missing; logged in meta.rereads)"
+        )
+    return 0
+
+
 def _fmt(value: float | int | None) -> str:
     if value is None:
         return "unknown"
@@ -333,6 +355,13 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--reason", required=True, help="why it may be read; kept in meta.gate_verdicts")
     release.add_argument("--warehouse", type=Path, default=paths.VAR_DIR / "warehouse.duckdb")
     release.set_defaults(handler=cmd_release_load)
+
+    reread = commands.add_parser(
+        "reread-events", help="once the source is fixed, read again the event windows whose events were set aside"
+    )
+    reread.add_argument("--reason", required=True, help="why they may be read now; kept in meta.rereads")
+    reread.add_argument("--warehouse", type=Path, default=paths.VAR_DIR / "warehouse.duckdb")
+    reread.set_defaults(handler=cmd_reread_events)
     return parser
 
 

@@ -8,7 +8,8 @@ second refresh waits for the first) and records its process, and runs left unfin
 marked failed before anything starts.
 
 ``python -m pipelines.refresh`` runs it on the instance of ``DAGSTER_HOME`` for the configuration file of
-``PIMLENS_CONFIG``; it exits 1 if any run failed.
+``PIMLENS_CONFIG``, ends with the data-quality summary (records set aside, loads held, the Great Expectations Data
+Docs) and exits 1 if any run failed.
 """
 
 import fcntl
@@ -24,8 +25,9 @@ import dagster as dg
 from pipelines.definitions import defs
 from pipelines.defs.automation import INGEST_JOB, TRANSFORM_JOB
 from pipelines.defs.ingest.partitions import sync_tenant_partitions
-from pipelines.lib.config import CONFIG_ENV, ConfigError, load_config
+from pipelines.lib.config import CONFIG_ENV, WAREHOUSE_ENV, ConfigError, load_config
 from pipelines.lib.dagster_runs import fail_dead_runs
+from pipelines.lib.quality.summary import quality_summary
 
 # Where dagster.yaml keeps the instance's storage.
 STORAGE_ENV = "PIMLENS_DAGSTER_STORAGE"
@@ -101,6 +103,9 @@ def main() -> int:
     except ConfigError as error:
         print(f"configuration: {error}", file=sys.stderr)
         return 2
+    warehouse = os.environ.get(WAREHOUSE_ENV)
+    for line in quality_summary(Path(warehouse)) if warehouse else []:
+        print(line)
     if not result.success:
         print(f"Failed: {', '.join(result.failed_runs())}", file=sys.stderr)
         return 1

@@ -54,6 +54,8 @@ PERSONAL_PROPERTIES = frozenset(
         "ipaddr",  # the requester's address among a PIM audit event's additionalDetails
         "justification",
         "resultReason",  # where PIM's audit events carry the requester's justification
+        "internalReplyMessage",  # a mailbox's automatic replies (mailboxSettings.automaticRepliesSetting)
+        "externalReplyMessage",
         "userDisplayName",
         "principalDisplayName",
         "principalName",

@@ -106,7 +106,11 @@ def _rows(con: duckdb.DuckDBPyConnection, spec: CollectionSpec, tenant_id: str) 
     ).fetchone()[0]
     if not exists:
         return []
-    if spec.mode is LoadMode.SNAPSHOT:
+    if spec.is_cache:
+        # A cache's load holds only the ids it read again: its content is each id's newest row across loads.
+        query = f"""select id, parent_key, record from raw.{spec.table} where tenant_id = $tenant
+            qualify row_number() over (partition by id order by load_id desc) = 1 order by id"""
+    elif spec.mode is LoadMode.SNAPSHOT:
         query = latest_snapshot_query(spec.table)
     else:
         query = f"select id, parent_key, record from raw.{spec.table} where tenant_id = $tenant order by load_id"
@@ -123,6 +127,14 @@ def _placements(spec: CollectionSpec, parent_key: str | None, item: dict[str, An
     path = spec.path.format_map(keys)
     if spec.source is Source.ARM:
         return [(f"arm/{path}", item)]
+    if spec.object_per_parent:
+        # One object per parent (users/{id}/mailboxSettings): the emulator keeps them in one file named after the
+        # path's last segment, keyed by the parent's id. An error Graph gave about the parent (no mailbox) is the
+        # emulator's answer for a parent missing from that file, so it is not written.
+        if isinstance(item.get("error"), dict):
+            return []
+        body = {key: value for key, value in item.items() if key != "@odata.context"}
+        return [(f"{spec.api_version}/{spec.path.rsplit('/', 1)[-1]}", {"id": parent_key, **body})]
     placements: list[tuple[str, Any]] = []
     policy = item.get("policy")
     if isinstance(policy, dict) and "id" in policy:

@@ -1,14 +1,16 @@
-"""The raw audit gate judges every load it has not judged, per tenant, and keeps its verdicts: a blocked load is
-held (and named, with the command that releases it) until an operator releases it, even when later runs bring no
-new rows; another tenant's loads pass on their own. Invoked directly on tiny warehouses."""
+"""The raw gates judge every load they have not judged, per tenant, and keep their verdicts: a load that fails a
+suite that holds loads is held (and named, with the command that releases it) until an operator releases it, even
+when later runs bring no new rows; another tenant's loads pass on their own. A suite that holds no loads warns and
+records its verdict. Invoked directly on tiny warehouses."""
 
+import json
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.defs.quality.checks import expectation_gate
+from pipelines.defs.quality.checks import raw_gates
 from pipelines.defs.resources import Warehouse
 from pipelines.lib import paths
 from pipelines.lib.quality.gate import read_suite_file
@@ -20,9 +22,21 @@ AUDIT = (
 )
 
 
+def gate_of(suite_file: str, collection: str):
+    """Runs the raw gates of one suite file and returns its result on `collection`."""
+    gate = raw_gates([read_suite_file(paths.EXPECTATIONS_DIR / suite_file)])
+
+    def run(warehouse: Warehouse) -> dg.AssetCheckResult:
+        results = list(gate(dg.build_asset_check_context(), warehouse=warehouse))
+        (result,) = [result for result in results if result.asset_key == dg.AssetKey(["raw", collection])]
+        return result
+
+    return run
+
+
 @pytest.fixture
-def audit_gate() -> dg.AssetChecksDefinition:
-    return expectation_gate(read_suite_file(paths.EXPECTATIONS_DIR / "raw.directory_audits.json"))
+def audit_gate():
+    return gate_of("raw.directory_audits.json", "directory_audits")
 
 
 def add_load(warehouse: Path, tenant: str, load_id: str, service: str) -> None:
@@ -53,7 +67,7 @@ def test_a_bad_load_is_held_per_tenant_and_stays_held_until_released(audit_gate,
     add_load(warehouse, "second", "20261101T100000Z-directory_audits-second", "Core Directory")
     gate = Warehouse(path=str(warehouse))
 
-    result = audit_gate(warehouse=gate)
+    result = audit_gate(gate)
     assert not result.passed
     # A warning, not a stop: the held load is already out of the marts, the first tenant's are built as usual.
     assert result.severity == dg.AssetCheckSeverity.WARN
@@ -63,11 +77,11 @@ def test_a_bad_load_is_held_per_tenant_and_stays_held_until_released(audit_gate,
         assert named in result.description
 
     # The next run brings nothing new for either tenant: the gate does not pass on 0 rows.
-    again = audit_gate(warehouse=gate)
+    again = audit_gate(gate)
     assert (again.passed, again.metadata["rows_checked"].value) == (False, 0)
     # A later good load of the second tenant passes, and the held events stay held: they are not in the new load.
     add_load(warehouse, "second", "20261102T100000Z-directory_audits-second", "PIM")
-    later = audit_gate(warehouse=gate)
+    later = audit_gate(gate)
     assert later.metadata["loads_judged"].value == ["20261102T100000Z-directory_audits-second"]
     assert held(warehouse) == [("second", "20261101T100000Z-directory_audits-second")]
 
@@ -78,7 +92,7 @@ def test_a_bad_load_is_held_per_tenant_and_stays_held_until_released(audit_gate,
         (detail,) = con.execute("select detail from meta.gate_verdicts where verdict = 'released'").fetchone()
     assert detail == "released by ops: checked by hand"
     assert held(warehouse) == []
-    assert audit_gate(warehouse=gate).passed
+    assert audit_gate(gate).passed
 
 
 def test_a_tenant_first_judged_has_only_its_newest_load_judged(audit_gate, tmp_path: Path) -> None:
@@ -86,6 +100,42 @@ def test_a_tenant_first_judged_has_only_its_newest_load_judged(audit_gate, tmp_p
     warehouse = tmp_path / "w.duckdb"
     add_load(warehouse, "first", "20261101T100000Z-directory_audits-a", "Core Directory")
     add_load(warehouse, "first", "20261102T100000Z-directory_audits-b", "PIM")
-    result = audit_gate(warehouse=Warehouse(path=str(warehouse)))
+    result = audit_gate(Warehouse(path=str(warehouse)))
     assert result.passed
     assert result.metadata["loads_judged"].value == ["20261102T100000Z-directory_audits-b"]
+
+
+def test_a_suite_that_holds_no_loads_warns_names_the_load_and_keeps_its_verdict(tmp_path: Path) -> None:
+    """raw.directory_admin_audits: an event logged by a service other than Core Directory fails it; the load is read
+    as it is (the models read it), and the verdict is kept, so the next run does not judge it again."""
+    warehouse = tmp_path / "w.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_meta(con)
+        ensure_raw_table(con, "directory_admin_audits")
+        con.execute(
+            "insert into meta.loads values ('l1', 't', 'directory_admin_audits', 'incremental', now(), now(), 2, 2, "
+            "1, 0, 0, null, 'v1.0/auditLogs/directoryAudits')"
+        )
+        for event_id, service in (("e1", "Core Directory"), ("e2", "Self-service Password Management")):
+            con.execute(
+                "insert into raw.directory_admin_audits values ('t', 'l1', now(), ?, ?, null)",
+                [event_id, AUDIT.replace("2026-11-01T10:00:00Z", "2026-11-01T10:00:00.000Z") % service],
+            )
+    gate = gate_of("raw.directory_admin_audits.json", "directory_admin_audits")
+    result = gate(Warehouse(path=str(warehouse)))
+    assert (result.passed, result.severity) == (False, dg.AssetCheckSeverity.WARN)
+    assert result.metadata["holds_loads"].value is False
+    # Both validations are kept (the batch of new loads, then the failing load alone) and rendered in the Data Docs
+    # the result links.
+    docs = tmp_path / "gx" / "data_docs" / "index.html"
+    assert result.metadata["data_docs"].value == docs.as_uri()
+    kept = list((tmp_path / "gx" / "validations" / "raw_directory_admin_audits").rglob("*.json"))
+    assert [json.loads(file.read_text(encoding="utf-8"))["success"] for file in kept] == [False, False]
+    assert len(list((tmp_path / "gx" / "data_docs" / "validations").rglob("*.html"))) == 2
+    assert result.metadata["failed_expectations"].value == ["expect_column_values_to_be_in_set"]
+    for named in ("tenant t", "load l1", "Self-service Password Management", "read as it is"):
+        assert named in result.description
+    assert held(warehouse) == []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select load_id, verdict from meta.gate_verdicts").fetchall() == [("l1", "warned")]
+    assert gate(Warehouse(path=str(warehouse))).metadata["loads_judged"].value == []

@@ -19,6 +19,7 @@ from pipelines.lib.graph.extract import ExtractResult, split_records
 from pipelines.lib.graph.record_file import RecordFiles
 from pipelines.lib.warehouse.landing import LoadSummary, connect_for_landing, land_collection, read_watermark
 from pipelines.lib.warehouse.quarantine import describe, latest_load_quarantine
+from pipelines.lib.warehouse.rereads import Reread, reread_set_aside_events
 
 TENANT = "10000000-0000-0000-0000-000000000001"
 STARTED = datetime(2026, 11, 1, tzinfo=UTC)
@@ -28,7 +29,14 @@ ELIGIBILITIES = COLLECTIONS_BY_TABLE["role_eligibility_schedule_instances"]
 ASSIGNMENTS = COLLECTIONS_BY_TABLE["role_assignment_schedule_instances"]
 
 
-def land(con: duckdb.DuckDBPyConnection, spec: CollectionSpec, items: list, load_id: str, tmp: Path) -> LoadSummary:
+def land(
+    con: duckdb.DuckDBPyConnection,
+    spec: CollectionSpec,
+    items: list,
+    load_id: str,
+    tmp: Path,
+    window_start: datetime | None = None,
+) -> LoadSummary:
     """Lands ``items`` as the extractor would: records with a string id to the file, the rest as dead letters."""
     path = tmp / f"{load_id}.ndjson"
     dead = []
@@ -48,7 +56,7 @@ def land(con: duckdb.DuckDBPyConnection, spec: CollectionSpec, items: list, load
         started_at=STARTED,
         ndjson_path=path,
         extracted=extracted,
-        window_start=None,
+        window_start=window_start,
     )
 
 
@@ -156,6 +164,35 @@ def test_audit_events_whose_time_has_no_zone_are_quarantined_never_read_in_the_h
     assert read_watermark(con, TENANT, "directory_audits") == datetime(2026, 10, 1, 9, tzinfo=UTC)
     typed = con.execute("select count(*), max(activity_at) from raw.directory_audits_typed").fetchone()
     assert typed == (10, datetime(2026, 10, 1, 9, tzinfo=UTC))
+
+
+def test_set_aside_events_are_read_again_on_request_once_the_source_is_fixed(warehouses, tmp_path: Path) -> None:
+    """An event stream is read from its watermark on: `pimlens reread-events` rewinds it to the window that set
+    events aside, and the next load lands them (and nothing twice), as a clean run would have."""
+    con, clean = warehouses
+    window = datetime(2026, 9, 30, tzinfo=UTC)
+    timed = [{"id": f"ok{n}", "activityDateTime": f"2026-10-01T{n:02d}:00:00Z"} for n in range(5)]
+    fixed = [{"id": f"nz{n}", "activityDateTime": f"2026-10-02T0{n}:00:00Z"} for n in range(3)]
+    zoneless = [{**event, "activityDateTime": event["activityDateTime"].removesuffix("Z")} for event in fixed]
+    land(con, AUDITS, [*timed, *zoneless], "20261001T100000Z-load-1", tmp_path, window)
+    land(clean, AUDITS, [*timed, *fixed], "20261001T100000Z-load-1", tmp_path / "clean", window)
+    assert read_watermark(con, TENANT, "directory_audits") == datetime(2026, 10, 1, 4, tzinfo=UTC)
+
+    assert reread_set_aside_events(con, "the export proxy names zones again", "ops") == [
+        Reread(TENANT, "directory_audits", window, 3)
+    ]
+    # The ingest reads from the watermark less the look-back: the window that set the events aside.
+    assert read_watermark(con, TENANT, "directory_audits") - AUDITS.lookback == window
+    logged = con.execute("select requested_by, reason, missing_events from meta.rereads").fetchall()
+    assert logged == [("ops", "the export proxy names zones again", 3)]
+
+    # The source now gives every event of that window with its zone: only the three missing ones land.
+    second = land(con, AUDITS, [*timed, *fixed], "20261003T100000Z-load-2", tmp_path, window)
+    assert second.rows_inserted == 3
+    everything = "select id, md5(cast(record as varchar)) from raw.directory_audits order by id"
+    assert con.execute(everything).fetchall() == clean.execute(everything).fetchall()
+    assert read_watermark(con, TENANT, "directory_audits") == datetime(2026, 10, 2, 2, tzinfo=UTC)
+    assert reread_set_aside_events(con, "again", "ops") == []
 
 
 def test_a_user_without_an_id_is_a_dead_letter_that_the_checks_report(warehouses, tmp_path: Path) -> None:

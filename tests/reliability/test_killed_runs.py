@@ -1,13 +1,15 @@
-"""A refresh killed with SIGKILL during ingest or during dbt: the run is marked failed, the transform sensor does
-not wait on it, its dbt child dies with it, its scratch files go at the next start, and a rerun gives the
-baseline."""
+"""A refresh killed with SIGKILL during ingest, during the quality gates or during dbt: the run is marked failed,
+the transform sensor does not wait on it, its dbt child dies with it, its scratch files go at the next start, and a
+rerun gives the baseline."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from pipelines.defs.automation import INGEST_JOB, TRANSFORM_JOB, transform_after_ingests
@@ -15,6 +17,7 @@ from pipelines.lib import paths
 from pipelines.lib.dagster_runs import fail_dead_runs
 from pipelines.lib.demo_session import DEMO_CLIENT_SECRET_ENV
 from pipelines.lib.ingest import scratch_root
+from pipelines.lib.quality.gate import data_docs_index
 
 from .conftest import (
     PSEUDONYM_KEY_ENV,
@@ -81,11 +84,26 @@ def test_a_kill_during_ingest_fails_the_run_frees_the_sensor_and_a_rerun_gives_t
     baseline.assert_reached_by(site)
 
 
-def test_a_kill_during_dbt_kills_dbt_too_and_a_rerun_gives_the_baseline(
+def test_kills_during_the_quality_gates_and_during_dbt_kill_dbt_too_and_a_rerun_gives_the_baseline(
     baseline: Baseline, tmp_path: Path, instance_of
 ) -> None:
+    # The baseline's own refresh gated a clean tenant: every suite passed and its summary links the Data Docs.
+    summary = (baseline.site.folder / "refresh.log").read_text(encoding="utf-8")
+    assert f"Great Expectations Data Docs: {data_docs_index(baseline.site.warehouse).as_uri()}" in summary
+    assert "Data quality: 0 records set aside by the latest loads, 0 loads held out of the marts, 0 loads" in summary
+    assert _gx_results(baseline.site) == {True}
+
     site = baseline.copy_to(tmp_path / "site", pseudonymise=True)
-    refresh = site.start_refresh("killed")
+    # A kill while Great Expectations validates: the raw gates' first result is kept, later verdicts are not.
+    gating = site.start_refresh("killed-in-gates")
+    wait_for(lambda: _gx_results(site), timeout=300, what="a Great Expectations result")
+    gating.kill()
+    instance = instance_of(site)
+    assert _runs(instance, TRANSFORM_JOB) == [dg.DagsterRunStatus.STARTED]
+    assert len(fail_dead_runs(instance)) == 1
+
+    # Then a kill while dbt builds.
+    refresh = site.start_refresh("killed-in-dbt")
 
     def dbt_build() -> int | None:
         for child in children_of(refresh.process.pid):
@@ -102,11 +120,22 @@ def test_a_kill_during_dbt_kills_dbt_too_and_a_rerun_gives_the_baseline(
     refresh.kill()
     wait_for(lambda: not is_running(dbt), timeout=10, what="dbt dying with its run")
 
-    instance = instance_of(site)
-    assert _runs(instance, TRANSFORM_JOB) == [dg.DagsterRunStatus.STARTED]
+    assert _runs(instance, TRANSFORM_JOB) == [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.FAILURE]
     assert len(fail_dead_runs(instance)) == 1
-    assert _runs(instance, TRANSFORM_JOB) == [dg.DagsterRunStatus.FAILURE]
+    assert _runs(instance, TRANSFORM_JOB) == [dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.FAILURE]
 
     rerun = site.refresh("rerun")
     assert "marked failed" not in rerun.output()  # already marked: nothing left to heal
     baseline.assert_reached_by(site)
+    assert _gx_results(site) == {True}
+    assert f"Great Expectations Data Docs: {data_docs_index(site.warehouse).as_uri()}" in rerun.output()
+    with duckdb.connect(str(site.warehouse), read_only=True) as con:
+        verdicts = {row[0] for row in con.execute("select distinct verdict from meta.gate_verdicts").fetchall()}
+    # Every suite judged every load it met (the killed runs' where they got that far): nothing held or warned.
+    assert verdicts == {"passed"}
+
+
+def _gx_results(site: Site) -> set[bool]:
+    """Whether each validation kept in the site's GX project succeeded."""
+    folder = data_docs_index(site.warehouse).parent.parent / "validations"
+    return {json.loads(file.read_text(encoding="utf-8"))["success"] for file in folder.rglob("*.json")}

@@ -20,11 +20,6 @@ from .conftest import Baseline, Site, Tenant, leaked, personal_values, snapshot
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the recording does not yet write users' mailboxSettings (issue 15's new collection): served back, two "
-    "after-hours alerts are judged in the country's zone instead of the user's (475 alerts, not 477)",
-)
 def test_a_recording_served_by_the_emulator_gives_the_same_warehouse_names_aside(
     baseline: Baseline, tmp_path: Path
 ) -> None:

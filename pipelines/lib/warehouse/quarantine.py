@@ -190,21 +190,27 @@ class LoadQuarantine:
         return self.quarantined + self.dead_letters
 
 
+# Every record a load did not take, in one shape: those quarantined as they landed and the dead letters the
+# extractor could not read as records (whose id is read from their text when it has one). The view meta.set_aside,
+# which the run's checks and dbt (stg_meta__quarantined_records) both read.
+SET_ASIDE_VIEW = """select 'quarantined' as quarantine_kind, tenant_id, load_id, collection, record_id, field, reason,
+        value as offending_value, quarantined_at
+    from meta.quarantine
+    union all
+    select 'dead_letter', tenant_id, load_id, collection, json_extract_string(try_cast(raw_text as json), '$.id'),
+        case when error ilike '%id%' then 'id' else '(record)' end, error, substr(raw_text, 1, 200), loaded_at
+    from raw.dead_letter"""
+
 LATEST_LOADS_SQL = """with
     latest as (
         select tenant_id, collection, max(load_id) as load_id from meta.loads group by tenant_id, collection
-    ),
-    set_aside as (
-        select load_id, record_id, field, reason, false as is_dead_letter from meta.quarantine
-        union all
-        select load_id, json_extract_string(try_cast(raw_text as json), '$.id'), 'id', error, true from raw.dead_letter
     )
     select latest.tenant_id, latest.collection, latest.load_id,
-        count(*) filter (where not set_aside.is_dead_letter),
-        count(*) filter (where set_aside.is_dead_letter),
+        count(*) filter (where set_aside.quarantine_kind = 'quarantined'),
+        count(*) filter (where set_aside.quarantine_kind = 'dead_letter'),
         list(coalesce(set_aside.record_id, '(no id)') || ' ' || set_aside.field || ': ' || set_aside.reason
             order by set_aside.record_id, set_aside.field)[1:3]
-    from latest join set_aside on set_aside.load_id = latest.load_id
+    from latest join meta.set_aside as set_aside on set_aside.load_id = latest.load_id
     group by all
     order by 1, 2"""
 

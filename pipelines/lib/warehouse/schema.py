@@ -7,11 +7,14 @@ PIM audit log, the largest by far: the fields the marts read are also typed as i
 
 from __future__ import annotations
 
+import hashlib
+
 import duckdb
 
-from pipelines.lib.warehouse.quarantine import QUARANTINE_DDL
+from pipelines.lib.warehouse.quarantine import QUARANTINE_DDL, SET_ASIDE_VIEW
+from pipelines.lib.warehouse.rereads import REREADS_DDL
 from pipelines.lib.warehouse.typed_events import ensure_typed_table
-from pipelines.lib.warehouse.verdicts import GATE_VERDICTS_DDL
+from pipelines.lib.warehouse.verdicts import GATE_VERDICTS_DDL, HELD_LOADS_VIEW
 
 META_DDL = (
     "create schema if not exists raw",
@@ -79,12 +82,32 @@ META_DDL = (
     QUARANTINE_DDL,
     # Each blocking raw gate's verdict per tenant and load; a blocked load stays out of the marts (verdicts.py).
     GATE_VERDICTS_DDL,
+    # Each operator's request to read set-aside events again (rereads.py).
+    REREADS_DDL,
 )
+# Rules that the run's own code and the dbt models both read, kept once as views.
+META_VIEWS = {"set_aside": SET_ASIDE_VIEW, "held_loads": HELD_LOADS_VIEW}
 
 
 def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
     for statement in META_DDL:
         con.execute(statement)
+    for name, query in META_VIEWS.items():
+        _ensure_view(con, name, query)
+
+
+def _ensure_view(con: duckdb.DuckDBPyConnection, name: str, query: str) -> None:
+    """Creates or replaces the view ``meta.<name>`` when its definition changed (its digest is the view's comment),
+    so that the many calls that only make sure it exists change no catalog."""
+    digest = hashlib.sha256(query.encode("utf-8")).hexdigest()[:16]
+    current = con.execute(
+        "select comment from duckdb_views() where database_name = current_database() and schema_name = 'meta' "
+        "and view_name = ?",
+        [name],
+    ).fetchone()
+    if current is None or current[0] != digest:
+        con.execute(f"create or replace view meta.{name} as {query}")
+        con.execute(f"comment on view meta.{name} is '{digest}'")
 
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: str) -> None:

@@ -1,8 +1,9 @@
 """The verdict of each blocking raw gate on each tenant's load, kept, so a blocked load stays out of the marts.
 
 A gate judges every load it has not judged yet (a tenant it never judged: only that tenant's newest load), not just
-the newest one, and writes ``passed`` or ``blocked`` per load. The models read no load whose latest verdict is
-``blocked`` (dbt model stg_meta__held_loads): a snapshot collection falls back to its latest load that passed,
+the newest one, and writes ``passed`` or ``blocked`` per load (``warned`` for a suite that holds no loads). The
+models read no load whose latest verdict is ``blocked`` (the view meta.held_loads, read by the gates, the release
+command and dbt's stg_meta__held_loads alike): a snapshot collection falls back to its latest load that passed,
 until a later load passes; an event stream's held events stay out until an operator releases the load with
 ``pimlens release-load``, which writes a ``released`` verdict naming who and why. Other tenants are not held back.
 """
@@ -69,14 +70,17 @@ def record_verdict(
     )
 
 
-HELD_LOADS_SQL = """select tenant_id, collection, load_id, gate, detail from meta.gate_verdicts
-    qualify row_number() over (partition by load_id, gate order by decided_at desc) = 1 and verdict = 'blocked'
-    order by load_id"""
+# The one definition of a held load, which the gates, `pimlens release-load` and the models
+# (stg_meta__held_loads) all read: a load whose latest verdict by some gate is ``blocked``.
+HELD_LOADS_VIEW = """select tenant_id, collection, load_id, gate, detail, decided_at from meta.gate_verdicts
+    qualify row_number() over (partition by load_id, gate order by decided_at desc) = 1 and verdict = 'blocked'"""
 
 
 def held_loads(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str, str]]:
     """(tenant, collection, load, gate, why) of every load a gate blocked and nobody released."""
-    return con.execute(HELD_LOADS_SQL).fetchall()
+    return con.execute(
+        "select tenant_id, collection, load_id, gate, detail from meta.held_loads order by load_id"
+    ).fetchall()
 
 
 def release_load(con: duckdb.DuckDBPyConnection, load_id: str, reason: str, operator: str | None = None) -> int:

@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from pipelines.lib import paths
-from pipelines.lib.quality.gate import SuiteFileError, read_suite_file, validate
+from pipelines.lib.graph.collections import COLLECTIONS
+from pipelines.lib.quality.gate import QualityProject, SuiteFileError, read_suite_file, read_suite_files, validate
 
 ACCESS_SUITE = paths.EXPECTATIONS_DIR / "fct_role_access.json"
 
@@ -24,14 +25,45 @@ def good_access_rows() -> pd.DataFrame:
     )
 
 
-def test_every_suite_file_in_the_repo_is_readable() -> None:
-    suites = [read_suite_file(path) for path in sorted(paths.EXPECTATIONS_DIR.glob("*.json"))]
-    assert {suite.asset_key for suite in suites} == {
-        ("raw", "directory_audits"),
-        ("raw", "users"),
-        ("marts", "fct_role_access"),
-        ("marts", "fct_data_quality"),
-    }
+def test_every_raw_collection_and_the_key_marts_have_a_suite() -> None:
+    suites = read_suite_files(paths.EXPECTATIONS_DIR)
+    gated = {key for suite in suites for key in suite.asset_keys}
+    assert {("raw", spec.table) for spec in COLLECTIONS} <= gated
+    assert {
+        ("marts", name)
+        for name in (
+            "fct_headline_metrics",
+            "fct_role_access",
+            "fct_effective_privilege_daily",
+            "fct_activation_requests",
+            "fct_activations_monthly",
+            "fct_privileged_access_daily",
+            "fct_alerts",
+            "fct_data_quality",
+            "fct_unreadable_inputs",
+        )
+    } <= gated
+    # Every raw suite reads the load of each row (verdicts are per load); only the suites whose collections' models
+    # skip held loads may hold one.
+    assert all(" load_id" in suite.query for suite in suites if suite.is_raw)
+    assert {suite.name for suite in suites if suite.holds_loads} == {"raw_directory_audits", "raw_users"}
+
+
+def test_a_family_suite_reads_each_of_its_tables() -> None:
+    suite = read_suite_file(paths.EXPECTATIONS_DIR / "raw.role_schedule_instances.json")
+    assert "from raw.role_eligibility_schedule_instances as rows" in suite.query_for(
+        ("raw", "role_eligibility_schedule_instances")
+    )
+
+
+def test_a_suite_of_several_tables_must_name_its_table(tmp_path: Path) -> None:
+    path = tmp_path / "raw.family.json"
+    path.write_text(
+        '{"meta": {"pimlens": {"asset_keys": [["raw", "a"], ["raw", "b"]], "description": "d", '
+        '"query": "select * from raw.a"}}, "expectations": [{"type": "expect_column_values_to_not_be_null"}]}'
+    )
+    with pytest.raises(SuiteFileError, match=r"raw.family.json: a suite of several assets names its table as"):
+        read_suite_file(path)
 
 
 def test_clean_rows_pass() -> None:
@@ -82,3 +114,48 @@ def test_audit_ids_are_unique_per_tenant_not_across_tenants() -> None:
     duplicated = pd.concat([rows, rows.iloc[[2]]], ignore_index=True)
     (failure,) = validate(suite, duplicated).failures
     assert failure.expectation_type == "expect_compound_columns_to_be_unique"
+
+
+def test_the_headline_suite_fails_a_share_above_one_and_a_negative_count() -> None:
+    suite = read_suite_file(paths.EXPECTATIONS_DIR / "fct_headline_metrics.json")
+    rows = pd.DataFrame(
+        {
+            "headline_metric_id": ["m1", "m2", "m3"],
+            "tenant_id": ["t", "t", "t"],
+            "metric_name": ["global_admin_share", "global_admins", "approval_rate"],
+            "is_known": [True, True, True],
+            "ratio_value": [0.5, None, 0.9],
+            "count_value": [None, 6.0, None],
+            "is_unknown_without_value": [True, True, True],
+        }
+    )
+    assert validate(suite, rows).passed
+    rows.loc[0, "ratio_value"] = 1.5
+    rows.loc[1, "count_value"] = -1.0
+    failed = {failure.describe() for failure in validate(suite, rows).failures}
+    assert failed == {
+        "expect_column_values_to_be_between on column ratio_value: 1 bad rows, e.g. [1.5]",
+        "expect_column_values_to_be_between on column count_value: 1 bad rows, e.g. [-1.0]",
+    }
+
+
+def test_projects_opened_in_turn_in_one_process_each_validate_and_keep_their_results(tmp_path: Path) -> None:
+    """As the tests' several warehouses do: GX resolves through the context opened last, so each switch reopens."""
+    suite = read_suite_file(ACCESS_SUITE)
+    for root in (tmp_path / "a", tmp_path / "b", tmp_path / "a"):
+        project = QualityProject.at(root)
+        assert project.validate(suite, good_access_rows(), project.new_run("run")).passed
+        assert validate(suite, good_access_rows()).passed
+    assert len(list((tmp_path / "a" / "validations").rglob("*.json"))) == 2
+    assert len(list((tmp_path / "b" / "validations").rglob("*.json"))) == 1
+
+
+def test_a_suite_validates_again_after_other_suites_were_registered(tmp_path: Path) -> None:
+    """As a second run in one process does: every suite registered in the context stays usable."""
+    project = QualityProject.at(tmp_path / "gx")
+    suites = read_suite_files(paths.EXPECTATIONS_DIR)
+    access = read_suite_file(ACCESS_SUITE)
+    assert project.validate(access, good_access_rows()).passed
+    for suite in suites:
+        project._definition(suite)
+    assert project.validate(access, good_access_rows()).passed

@@ -48,3 +48,24 @@ def test_the_design_keeps_everything_but_break_glass_upns(tmp_path: Path) -> Non
     written = pseudonymised_design(design, pseudonymiser)
     assert pseudonymiser("breakglass1@contoso.example") in written and "contoso" not in written
     assert "business_hours:\n  start: 08:00" in written
+
+
+def test_mailbox_settings_go_to_the_file_the_emulator_serves_them_from_and_a_404_is_not_written() -> None:
+    spec = COLLECTIONS_BY_TABLE["user_mailbox_settings"]
+    answer = {"@odata.context": "https://graph/v1.0/$metadata#users('u1')/mailboxSettings", "timeZone": "UTC"}
+    assert _placements(spec, "u1", answer) == [("v1.0/mailboxSettings", {"id": "u1", "timeZone": "UTC"})]
+    no_mailbox = {"error": {"code": "MailboxNotEnabledForRESTAPI", "message": "The mailbox is either inactive"}}
+    assert _placements(spec, "u2", no_mailbox) == []
+
+
+def test_automatic_reply_texts_in_mailbox_settings_are_pseudonymised() -> None:
+    pseudonymiser = Pseudonymiser(b"a key of sixteen bytes or more")
+    settings = {
+        "timeZone": "W. Europe Standard Time",
+        "automaticRepliesSetting": {"status": "alwaysEnabled", "internalReplyMessage": "On leave, call Ann Smith"},
+        "language": {"locale": "en-US", "displayName": "English (United States)"},
+    }
+    masked = pseudonymiser.record(settings)
+    assert masked["automaticRepliesSetting"]["internalReplyMessage"] == pseudonymiser("On leave, call Ann Smith")
+    assert masked["timeZone"] == "W. Europe Standard Time"
+    assert masked["language"]["displayName"] == "English (United States)"

@@ -1,47 +1,10 @@
 -- Every record a load did not take, and why: those set aside as they landed (a field the models could not type,
--- an id repeated in one snapshot) and the dead letters the extractor could not read as records.
+-- an id repeated in one snapshot) and the dead letters the extractor could not read as records, each with what to
+-- fix. The records come in one shape from staging.
 with
 
 quarantined as (
     select * from {{ ref('stg_meta__quarantined_records') }}
-),
-
-dead_letters as (
-    select * from {{ ref('stg_meta__dead_letters') }}
-),
-
-set_aside as (
-    select
-        'quarantined' as quarantine_kind,
-        tenant_id,
-        load_id,
-        collection,
-        record_id,
-        field,
-        reason,
-        value as offending_value,
-        quarantined_at
-    from quarantined
-),
-
-unreadable as (
-    select
-        'dead_letter' as quarantine_kind,
-        tenant_id,
-        load_id,
-        collection,
-        record_id,
-        case when reason ilike '%id%' then 'id' else '(record)' end as field,
-        reason,
-        substr(raw_text, 1, 200) as offending_value,
-        quarantined_at
-    from dead_letters
-),
-
-unioned as (
-    select * from set_aside
-    union all
-    select * from unreadable
 ),
 
 -- Copies of one id in one snapshot share every column but their place in the load.
@@ -52,7 +15,7 @@ numbered as (
             partition by quarantine_kind, tenant_id, load_id, collection, record_id, field, reason, offending_value
             order by quarantined_at
         ) as copy_number
-    from unioned
+    from quarantined
 ),
 
 final as (
