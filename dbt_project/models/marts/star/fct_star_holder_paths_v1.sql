@@ -28,7 +28,7 @@ final as (
         paths.is_holder,
         paths.is_standing,
         paths.is_privileged_role,
-        roles.is_global_admin_role
+        coalesce(roles.is_global_admin_role, false) as is_global_admin_role
     from paths
     inner join tenants
         on paths.tenant_id = tenants.tenant_id
