@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.lib import paths
-from pipelines.lib.config import CONFIG_ENV
+from pipelines.lib.config import CONFIG_ENV, WAREHOUSE_ENV
+from pipelines.lib.design import DESIGN_ENV
 
 
 def _as_of(text: str) -> datetime:
@@ -136,6 +137,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         run_refresh_job,
         write_demo_config,
     )
+    from pipelines.lib.run_summary import format_value
     from pipelines.lib.warehouse.metrics import compare_with_truth, read_headline_metrics
     from pipelines.lib.warehouse.publish import analytics_path
 
@@ -162,7 +164,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print()
     print(f"{'metric':40} {'warehouse':>14} {'ground truth':>14}  match")
     for name, actual, expected, same in rows:
-        print(f"{name:40} {_fmt(actual):>14} {_fmt(expected):>14}  {'yes' if same else 'NO'}")
+        print(f"{name:40} {format_value(actual):>14} {format_value(expected):>14}  {'yes' if same else 'NO'}")
     print()
     print(f"Analytics database (the marts, republished after every run; open it, never the warehouse): {analytics}")
     query = "from marts.fct_headline_metrics"
@@ -173,6 +175,58 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Power BI project (docs/powerbi.md): {warehouse.parent / 'exports' / 'pimlens.pbip'}")
     print("Dagster UI on the same data: make ui   (then open http://127.0.0.1:3000)")
     return 0 if all(same for *_, same in rows) else 1
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from pipelines.lib.config import AS_OF_ENV, ConfigError, load_config
+    from pipelines.lib.demo_session import log_tail, pipeline_environment, run_refresh
+    from pipelines.lib.design import DesignError, load_design
+    from pipelines.lib.run_summary import describe, published_metrics, summarise
+    from pipelines.lib.warehouse.publish import analytics_path
+
+    try:
+        config = load_config(args.config)
+        tenants = [config.tenant_named(args.tenant)] if args.tenant else list(config.tenants)
+        load_design(args.design)
+    except (ConfigError, DesignError) as error:
+        print(f"pimlens run: {error}", file=sys.stderr)
+        return 2
+    warehouse = args.warehouse.resolve()
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    analytics = analytics_path(warehouse)
+    before = published_metrics(analytics)
+    started = datetime.now(UTC)
+    env = pipeline_environment(args.config.resolve(), warehouse, None, args.design.resolve())
+    if args.as_of is not None:
+        env[AS_OF_ENV] = args.as_of.isoformat()
+    log_dir = warehouse.parent / "logs"
+    log_file = log_dir / f"run-{started:%Y%m%dT%H%M%SZ}.log"
+    result_file = log_dir / f"run-{started:%Y%m%dT%H%M%SZ}.json"
+    refresh_args = ("--result", str(result_file), *(("--tenant", args.tenant) if args.tenant else ()))
+    names = ", ".join(tenant.name for tenant in tenants)
+    print(f"Refreshing {names}: ingest_tenant per tenant, then transform_warehouse (Dagster's log: {log_file}) ...")
+    sys.stdout.flush()
+    code = run_refresh(env, log_file, refresh_args)
+    if not result_file.is_file():
+        print(
+            f"pimlens run: the refresh stopped before any run (exit code {code}); the end of {log_file}:",
+            file=sys.stderr,
+        )
+        print(log_tail(log_file, 20), file=sys.stderr)
+        return 1
+    runs = json.loads(result_file.read_text(encoding="utf-8"))
+    after = published_metrics(analytics)
+    summaries = summarise(warehouse, started, {tenant.name: tenant.tenant_id for tenant in tenants}, before, after)
+    transform = {True: "succeeded", False: "FAILED", None: "not started (no tenant ingested)"}[runs["transform"]]
+    for summary in summaries:
+        ingest = "succeeded" if runs["ingests"].get(summary.name) else "FAILED"
+        print(f"tenant {summary.name} ({summary.tenant_id}): ingest {ingest}, transform {transform}")
+        print("\n".join(describe(summary)))
+    failed = code != 0 or any(summary.held for summary in summaries)
+    if code != 0:
+        print(f"A run failed: its steps are in {log_file} and in the Dagster UI.", file=sys.stderr)
+    print(f"Analytics database: {analytics}")
+    return 1 if failed else 0
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
@@ -196,12 +250,13 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
+    from pipelines.lib.run_summary import format_value
     from pipelines.lib.warehouse.metrics import read_headline_metrics
 
     for tenant_id, metrics in read_headline_metrics(args.warehouse).items():
         print(f"tenant {tenant_id}")
         for name, value in metrics.items():
-            print(f"  {name:40} {_fmt(value):>14}")
+            print(f"  {name:40} {format_value(value):>14}")
     return 0
 
 
@@ -256,12 +311,11 @@ def cmd_release_load(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fmt(value: float | int | None) -> str:
-    if value is None:
-        return "unknown"
-    if float(value).is_integer():
-        return str(int(value))
-    return f"{value:.6g}"
+CONFIG_HELP = f"the pimlens configuration file (default: ${CONFIG_ENV}, else pimlens.yaml)"
+
+
+def _config_default() -> Path:
+    return Path(os.environ.get(CONFIG_ENV) or "pimlens.yaml")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -281,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     record = tenant.add_parser(
         "record", help="read a configured tenant and write it, pseudonymised, as a tenant directory the emulator serves"
     )
-    record.add_argument("--config", type=Path, default=Path(os.environ.get(CONFIG_ENV, "pimlens.yaml")))
+    record.add_argument("--config", type=Path, default=_config_default(), help=CONFIG_HELP)
     record.add_argument("--tenant", help="the tenant's name in the configuration (needed when it lists several)")
     record.add_argument("--out", type=Path, required=True, help="a new folder for the recording")
     record.add_argument("--design", type=Path, help="a programme design to include, its break-glass UPNs pseudonymised")
@@ -306,17 +360,45 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--fresh", action="store_true", help="start from an empty warehouse")
     demo.set_defaults(handler=cmd_demo)
 
+    run = commands.add_parser(
+        "run", help="refresh every configured tenant end to end, as the schedule does, and summarise each"
+    )
+    run.add_argument("--config", type=Path, default=_config_default(), help=CONFIG_HELP)
+    run.add_argument(
+        "--tenant",
+        help="refresh only this tenant (its name in the configuration); the transform still builds every tenant",
+    )
+    run.add_argument(
+        "--as-of",
+        type=_as_of,
+        help="evaluate every window and verdict at this instant (a replay or backfill) instead of the run's start",
+    )
+    run.add_argument(
+        "--warehouse",
+        type=Path,
+        default=Path(os.environ.get(WAREHOUSE_ENV) or paths.VAR_DIR / "warehouse.duckdb"),
+        help=f"the warehouse file the pipeline writes (default: ${WAREHOUSE_ENV}, else var/warehouse.duckdb); "
+        "the analytics database and the export are written beside it",
+    )
+    run.add_argument(
+        "--design",
+        type=Path,
+        default=Path(os.environ.get(DESIGN_ENV) or paths.DEFAULT_DESIGN_FILE),
+        help=f"the programme design (default: ${DESIGN_ENV}, else design/default.yaml)",
+    )
+    run.set_defaults(handler=cmd_run)
+
     ui = commands.add_parser("ui", help="the Dagster UI on the demo warehouse, with the emulator running")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(handler=cmd_ui)
 
     extract = commands.add_parser("extract", help="land every collection of every tenant, without Dagster or dbt")
-    extract.add_argument("--config", type=Path, default=Path(os.environ.get(CONFIG_ENV, "pimlens.yaml")))
+    extract.add_argument("--config", type=Path, default=_config_default(), help=CONFIG_HELP)
     extract.add_argument("--warehouse", type=Path, default=paths.VAR_DIR / "warehouse.duckdb")
     extract.set_defaults(handler=cmd_extract)
 
     doctor = commands.add_parser("doctor", help="check configuration, credentials and permissions of each tenant")
-    doctor.add_argument("--config", type=Path, default=Path(os.environ.get(CONFIG_ENV, "pimlens.yaml")))
+    doctor.add_argument("--config", type=Path, default=_config_default(), help=CONFIG_HELP)
     doctor.set_defaults(handler=cmd_doctor)
 
     metrics = commands.add_parser("metrics", help="print the headline metrics of the analytics database")
