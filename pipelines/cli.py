@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.lib import paths
-from pipelines.lib.config import CONFIG_ENV, WAREHOUSE_ENV
+from pipelines.lib.config import CONFIG_ENV, WAREHOUSE_ENV, ConfigError
 from pipelines.lib.design import DESIGN_ENV
 
 
@@ -30,6 +30,38 @@ def _today() -> datetime:
     return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+class UsageError(Exception):
+    """A mistake of the user's (a path, an argument); the message names what to fix. ``main`` prints it in one
+    line and exits 2."""
+
+
+def _existing(database: Path, what: str) -> Path:
+    if not database.is_file():
+        raise UsageError(
+            f"no {what} at {database}: run `pimlens run` (or `make demo`) first, or point --warehouse at one"
+        )
+    return database
+
+
+def _user_error(error: Exception) -> str | None:
+    """The one-line message for an error the user can fix, None for a bug (whose traceback is then shown)."""
+    import duckdb
+
+    from pipelines.lib.design import DesignError
+    from pipelines.lib.warehouse.locks import WarehouseLocked, lock_holder
+
+    if isinstance(error, UsageError | ConfigError | DesignError | WarehouseLocked):
+        return str(error)
+    if isinstance(error, duckdb.IOException) and (holder := lock_holder(str(error))):
+        return (
+            f"the database is locked by {holder}: wait for that run to finish, or close that process's "
+            "connection (analysts and BI tools open the analytics file, never the warehouse)"
+        )
+    if isinstance(error, PermissionError):
+        return f"{error.filename}: permission denied: run pimlens as a user who may read and write it"
+    return None
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from pipelines.demo_tenant import generate_tenant
 
@@ -40,15 +72,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    from pipelines.lib.config import ConfigError, load_config
+    from pipelines.lib.config import load_config
     from pipelines.lib.recording import record_tenant
 
-    try:
-        config = load_config(args.config)
-        tenant = config.tenant_named(args.tenant) if args.tenant else None
-    except ConfigError as error:
-        print(f"configuration: {error}", file=sys.stderr)
-        return 2
+    config = load_config(args.config)
+    tenant = config.tenant_named(args.tenant) if args.tenant else None
     if tenant is None:
         if len(config.tenants) != 1:
             print(f"{args.config} lists {list(config.tenant_names)}: name one with --tenant.", file=sys.stderr)
@@ -178,19 +206,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from pipelines.lib.config import AS_OF_ENV, ConfigError, load_config
+    from pipelines.lib.config import AS_OF_ENV, load_config
     from pipelines.lib.demo_session import log_tail, pipeline_environment, run_refresh
-    from pipelines.lib.design import DesignError, load_design
+    from pipelines.lib.design import load_design
     from pipelines.lib.run_summary import describe, published_metrics, summarise
     from pipelines.lib.warehouse.publish import analytics_path
 
-    try:
-        config = load_config(args.config)
-        tenants = [config.tenant_named(args.tenant)] if args.tenant else list(config.tenants)
-        load_design(args.design)
-    except (ConfigError, DesignError) as error:
-        print(f"pimlens run: {error}", file=sys.stderr)
-        return 2
+    config = load_config(args.config)
+    tenants = [config.tenant_named(args.tenant)] if args.tenant else list(config.tenants)
+    load_design(args.design)
     warehouse = args.warehouse.resolve()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     analytics = analytics_path(warehouse)
@@ -250,10 +274,19 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
+    import duckdb
+
     from pipelines.lib.run_summary import format_value
     from pipelines.lib.warehouse.metrics import read_headline_metrics
 
-    for tenant_id, metrics in read_headline_metrics(args.warehouse).items():
+    try:
+        published = read_headline_metrics(_existing(args.warehouse, "analytics database"))
+    except duckdb.CatalogException:
+        raise UsageError(
+            f"{args.warehouse} holds no marts.fct_headline_metrics: point --warehouse at the analytics database a "
+            "run publishes (var/analytics.duckdb by default)"
+        ) from None
+    for tenant_id, metrics in published.items():
         print(f"tenant {tenant_id}")
         for name, value in metrics.items():
             print(f"  {name:40} {format_value(value):>14}")
@@ -261,29 +294,42 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from pipelines.lib.config import ConfigError, load_config
+    from pipelines.lib.config import load_config
     from pipelines.lib.ingest import ingest_all
 
-    try:
-        config = load_config(args.config)
-    except ConfigError as error:
-        print(f"configuration: {error}", file=sys.stderr)
-        return 2
+    config = load_config(args.config)
     for report in ingest_all(config.tenants, args.warehouse):
         rows = report.loaded.rows_inserted if report.loaded else 0
         print(f"{report.spec.table:40} {report.status:10} {report.extracted.rows:>9} read {rows:>9} new")
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from pipelines.lib.config import load_config
+    from pipelines.lib.design import load_design
+
+    config = load_config(args.config)
+    print(f"configuration {args.config}: valid")
+    for tenant in config.tenants:
+        credential = f"certificate {tenant.certificate_path}" if tenant.certificate_path else "client secret"
+        workspace = tenant.log_analytics_workspace_id or "none (AuditLogs and SigninLogs beyond 30 days not read)"
+        print(f"  tenant {tenant.name} ({tenant.tenant_id}): {credential}, Graph at {tenant.graph_url}")
+        print(f"    Log Analytics workspace: {workspace}; Azure subscriptions: {len(tenant.azure_subscriptions)}")
+    print(f"  evaluated at: {config.as_of.isoformat() if config.as_of else 'the start of each run'}")
+    print(f"  pseudonymised publication: {'yes' if config.pseudonym_key else 'no'}")
+    design = load_design(args.design)
+    print(f"design {args.design}: valid")
+    print(f"  tiers {', '.join(design.tiers)}; {len(design.role_tiers)} roles tiered")
+    print(f"  {len(design.break_glass_accounts)} break-glass accounts; {len(design.waves)} rollout waves")
+    print("Nothing was contacted: `pimlens doctor` checks credentials and permissions against the tenant.")
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from pipelines.lib.config import ConfigError, load_config
+    from pipelines.lib.config import load_config
     from pipelines.lib.doctor import check_tenant
 
-    try:
-        config = load_config(args.config)
-    except ConfigError as error:
-        print(f"configuration: {error}", file=sys.stderr)
-        return 2
+    config = load_config(args.config)
     healthy = True
     for tenant in config.tenants:
         print(f"tenant {tenant.name} ({tenant.tenant_id}) at {tenant.graph_url}")
@@ -299,7 +345,7 @@ def cmd_release_load(args: argparse.Namespace) -> int:
     from pipelines.lib.warehouse.schema import ensure_meta
     from pipelines.lib.warehouse.verdicts import UnknownLoad, release_load
 
-    with duckdb.connect(str(args.warehouse)) as con:
+    with duckdb.connect(str(_existing(args.warehouse, "warehouse"))) as con:
         ensure_meta(con)
         try:
             gates = release_load(con, args.load_id, args.reason)
@@ -311,7 +357,23 @@ def cmd_release_load(args: argparse.Namespace) -> int:
     return 0
 
 
+SIZE_HELP = "S, M or L: how many users, roles and events the tenant has"
+SEED_HELP = "the generator's seed: the same seed, size and --as-of give the same tenant"
+DESIGN_HELP = f"the programme design (default: ${DESIGN_ENV}, else design/default.yaml)"
 CONFIG_HELP = f"the pimlens configuration file (default: ${CONFIG_ENV}, else pimlens.yaml)"
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pimlens")
+    except PackageNotFoundError:
+        return "(not installed: run `make env`)"
+
+
+def _design_default() -> Path:
+    return Path(os.environ.get(DESIGN_ENV) or paths.DEFAULT_DESIGN_FILE)
 
 
 def _config_default() -> Path:
@@ -320,16 +382,17 @@ def _config_default() -> Path:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pimlens", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"pimlens {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     tenant = commands.add_parser("tenant", help="demo tenants and recordings of real ones").add_subparsers(
         dest="tenant_command", required=True
     )
     generate = tenant.add_parser("generate", help="write a seeded demo tenant directory with its ground truth")
-    generate.add_argument("--size", choices=["S", "M", "L"], default="S")
-    generate.add_argument("--seed", type=int, default=7)
+    generate.add_argument("--size", choices=["S", "M", "L"], default="S", help=SIZE_HELP)
+    generate.add_argument("--seed", type=int, default=7, help=SEED_HELP)
     generate.add_argument("--as-of", type=_as_of, default=_today(), help="the instant the tenant is frozen at")
-    generate.add_argument("--out", type=Path, required=True)
+    generate.add_argument("--out", type=Path, required=True, help="the tenant directory to write")
     generate.set_defaults(handler=cmd_generate)
 
     record = tenant.add_parser(
@@ -342,15 +405,15 @@ def build_parser() -> argparse.ArgumentParser:
     record.set_defaults(handler=cmd_record)
 
     emulate = commands.add_parser("emulate", help="serve a tenant directory as Graph and Log Analytics over HTTPS")
-    emulate.add_argument("--tenant", type=Path, required=True)
+    emulate.add_argument("--tenant", type=Path, required=True, help="the tenant directory to serve")
     emulate.add_argument("--port", type=int, default=0, help="0 picks a free port")
     emulate.add_argument("--state-dir", type=Path, default=paths.EMULATOR_STATE_DIR, help="where the CA is kept")
     emulate.add_argument("--no-rate-limits", action="store_true", help="do not enforce Graph's documented limits")
     emulate.set_defaults(handler=cmd_emulate)
 
     demo = commands.add_parser("demo", help="generate, serve and extract the demo tenant, then compare metrics")
-    demo.add_argument("--size", choices=["S", "M", "L"], default="S")
-    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--size", choices=["S", "M", "L"], default="S", help=SIZE_HELP)
+    demo.add_argument("--seed", type=int, default=7, help=SEED_HELP)
     demo.add_argument(
         "--as-of",
         type=_as_of,
@@ -383,19 +446,28 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--design",
         type=Path,
-        default=Path(os.environ.get(DESIGN_ENV) or paths.DEFAULT_DESIGN_FILE),
-        help=f"the programme design (default: ${DESIGN_ENV}, else design/default.yaml)",
+        default=_design_default(),
+        help=DESIGN_HELP,
     )
     run.set_defaults(handler=cmd_run)
 
     ui = commands.add_parser("ui", help="the Dagster UI on the demo warehouse, with the emulator running")
-    ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument("--port", type=int, default=3000, help="the port of the UI on 127.0.0.1")
     ui.set_defaults(handler=cmd_ui)
 
     extract = commands.add_parser("extract", help="land every collection of every tenant, without Dagster or dbt")
     extract.add_argument("--config", type=Path, default=_config_default(), help=CONFIG_HELP)
-    extract.add_argument("--warehouse", type=Path, default=paths.VAR_DIR / "warehouse.duckdb")
+    extract.add_argument(
+        "--warehouse", type=Path, default=paths.VAR_DIR / "warehouse.duckdb", help="the warehouse file to land in"
+    )
     extract.set_defaults(handler=cmd_extract)
+
+    check = commands.add_parser(
+        "check", help="validate the configuration and the programme design offline, contacting nothing"
+    )
+    check.add_argument("--config", type=Path, default=_config_default(), help=CONFIG_HELP)
+    check.add_argument("--design", type=Path, default=_design_default(), help=DESIGN_HELP)
+    check.set_defaults(handler=cmd_check)
 
     doctor = commands.add_parser("doctor", help="check configuration, credentials and permissions of each tenant")
     doctor.add_argument("--config", type=Path, default=_config_default(), help=CONFIG_HELP)
@@ -413,7 +485,9 @@ def build_parser() -> argparse.ArgumentParser:
     release = commands.add_parser("release-load", help="let a load a raw gate held into the marts, with a reason")
     release.add_argument("load_id", help="the held load (the raw check's message and meta.gate_verdicts name it)")
     release.add_argument("--reason", required=True, help="why it may be read; kept in meta.gate_verdicts")
-    release.add_argument("--warehouse", type=Path, default=paths.VAR_DIR / "warehouse.duckdb")
+    release.add_argument(
+        "--warehouse", type=Path, default=paths.VAR_DIR / "warehouse.duckdb", help="the warehouse that holds the load"
+    )
     release.set_defaults(handler=cmd_release_load)
     return parser
 
@@ -421,7 +495,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.umask(0o027)  # what pimlens writes is for its owner and group only
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except BrokenPipeError:
+        # The reader went away (`pimlens metrics | head`): nothing more to say, and nowhere to say it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as error:
+        message = _user_error(error)
+        if message is None:
+            raise
+        print(f"pimlens {args.command}: {' '.join(message.split())}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -6,15 +6,20 @@ No pipeline runs here: ``pimlens run``'s refresh process is replaced by one that
 
 from __future__ import annotations
 
+import argparse
+import ast
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from importlib.metadata import version
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from pipelines import cli
-from pipelines.lib import demo_session
+from pipelines.lib import demo_session, paths
 from pipelines.lib.warehouse.schema import ensure_meta
 
 T1 = "10000000-0000-0000-0000-000000000001"
@@ -180,3 +185,126 @@ def test_run_names_a_missing_configuration_file(tmp_path: Path, capsys: pytest.C
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert f"No pimlens configuration at {tmp_path / 'nowhere.yaml'}" in err
+
+
+def test_every_option_of_every_command_has_help() -> None:
+    def parsers(parser: argparse.ArgumentParser, name: str):
+        yield name, parser
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for child_name, child in action.choices.items():
+                    yield from parsers(child, f"{name} {child_name}")
+
+    undocumented = [
+        f"{name} {action.option_strings or action.dest}"
+        for name, parser in parsers(cli.build_parser(), "pimlens")
+        for action in parser._actions
+        if not isinstance(action, argparse._SubParsersAction) and not action.help
+    ]
+    assert undocumented == []
+
+
+def test_version_names_the_installed_package(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out == f"pimlens {version('pimlens')}\n"
+
+
+def test_the_command_line_loads_without_the_pipeline() -> None:
+    """`pimlens --help` stays fast: Dagster, dbt and the Graph SDK are imported by the commands that use them."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, pipelines.cli; print(sorted(m.split('.')[0] for m in sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    heavy = {"dagster", "dbt", "msgraph", "azure", "pandas", "great_expectations"}
+    assert heavy & set(ast.literal_eval(loaded)) == set()
+
+
+@pytest.mark.parametrize("command", [["metrics"], ["release-load", "l1", "--reason", "r"]])
+def test_a_missing_database_is_named_in_one_line_and_not_created(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "missing.duckdb"
+
+    assert cli.main([*command, "--warehouse", str(missing)]) == 2
+
+    err = capsys.readouterr().err
+    assert err == (
+        f"pimlens {command[0]}: no {'analytics database' if command == ['metrics'] else 'warehouse'} at {missing}: "
+        "run `pimlens run` (or `make demo`) first, or point --warehouse at one\n"
+    )
+    assert not missing.exists()
+
+
+def test_metrics_of_a_database_without_them_names_the_right_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+
+    assert cli.main(["metrics", "--warehouse", str(empty)]) == 2
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "holds no marts.fct_headline_metrics: point --warehouse at the analytics database" in err
+
+
+def test_metrics_of_a_locked_warehouse_names_the_holder_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    publish(warehouse, {T1: {"eligible_share": 0.5}})
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys; c = duckdb.connect({str(warehouse)!r}); print('held'); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "held\n"
+        assert cli.main(["metrics", "--warehouse", str(warehouse)]) == 2
+    finally:
+        holder.communicate("")
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"pimlens metrics: the database is locked by PID {holder.pid} (" in err
+    assert "wait for that run to finish" in err
+
+
+def test_check_validates_configuration_and_design_offline(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    design = site / "design.yaml"
+    design.write_text(paths.DEFAULT_DESIGN_FILE.read_text(encoding="utf-8"), encoding="utf-8")
+
+    assert cli.main(["check", "--config", str(site / "pimlens.yaml"), "--design", str(design)]) == 0
+
+    out = capsys.readouterr().out
+    assert f"configuration {site / 'pimlens.yaml'}: valid" in out
+    assert f"tenant contoso ({T1}): client secret, Graph at https://graph.microsoft.com" in out
+    assert f"tenant fabrikam ({T2})" in out
+    assert f"design {design}: valid" in out
+
+    design.write_text("tiers: [unclosed\n", encoding="utf-8")
+    assert cli.main(["check", "--config", str(site / "pimlens.yaml"), "--design", str(design)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"pimlens check: {design} is not valid YAML:")
+
+
+def test_check_names_the_unset_secret_variable(
+    site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("READER_SECRET")
+
+    assert cli.main(["check", "--config", str(site / "pimlens.yaml")]) == 2
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "tenants[0].client_secret_env names READER_SECRET, but that environment variable is not set" in err
