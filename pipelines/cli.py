@@ -215,6 +215,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     tenants = [config.tenant_named(args.tenant)] if args.tenant else list(config.tenants)
     load_design(args.design)
+    if not (paths.DBT_PROJECT_DIR / "target" / "manifest.json").is_file():
+        raise UsageError("the dbt project is not parsed yet: run `make dbt_project/target/manifest.json` first")
     warehouse = args.warehouse.resolve()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     analytics = analytics_path(warehouse)
@@ -505,7 +507,8 @@ def main(argv: list[str] | None = None) -> int:
         message = _user_error(error)
         if message is None:
             raise
-        print(f"pimlens {args.command}: {' '.join(message.split())}", file=sys.stderr)
+        command = " ".join(filter(None, (args.command, getattr(args, "tenant_command", None))))
+        print(f"pimlens {command}: {' '.join(message.split())}", file=sys.stderr)
         return 2
 
 

@@ -37,6 +37,10 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         for name, tenant in (("contoso", T1), ("fabrikam", T2))
     )
     (tmp_path / "pimlens.yaml").write_text(f"tenants:\n{entries}", encoding="utf-8")
+    # The parsed dbt project a refresh loads; its content matters only to a real refresh.
+    (tmp_path / "dbt" / "target").mkdir(parents=True)
+    (tmp_path / "dbt" / "target" / "manifest.json").write_text("{}", encoding="utf-8")
+    monkeypatch.setattr(paths, "DBT_PROJECT_DIR", tmp_path / "dbt")
     return tmp_path
 
 
@@ -177,6 +181,21 @@ def test_run_refuses_an_unknown_tenant_in_one_line_before_any_run(
     assert calls == []
     assert err.count("\n") == 1
     assert "no tenant named 'northwind'" in err and "['contoso', 'fabrikam']" in err
+
+
+def test_run_asks_for_the_parsed_dbt_project_before_any_run(
+    site: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calls: list = []
+    monkeypatch.setattr(demo_session, "run_refresh", fake_refresh(calls))
+    (site / "dbt" / "target" / "manifest.json").unlink()
+
+    assert run(site) == 2
+
+    assert calls == []
+    assert capsys.readouterr().err == (
+        "pimlens run: the dbt project is not parsed yet: run `make dbt_project/target/manifest.json` first\n"
+    )
 
 
 def test_run_names_a_missing_configuration_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
