@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.lib import paths
-from pipelines.lib.config import CONFIG_ENV
+from pipelines.lib.config import CONFIG_ENV, WAREHOUSE_ENV, ConfigError
+from pipelines.lib.design import DESIGN_ENV
 
 
 def _as_of(text: str) -> datetime:
@@ -29,6 +30,38 @@ def _today() -> datetime:
     return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+class UsageError(Exception):
+    """A mistake of the user's (a path, an argument); the message names what to fix. ``main`` prints it in one
+    line and exits 2."""
+
+
+def _existing(database: Path, what: str) -> Path:
+    if not database.is_file():
+        raise UsageError(
+            f"no {what} at {database}: run `pimlens run` (or `make demo`) first, or point --warehouse at one"
+        )
+    return database
+
+
+def _user_error(error: Exception) -> str | None:
+    """The one-line message for an error the user can fix, None for a bug (whose traceback is then shown)."""
+    import duckdb
+
+    from pipelines.lib.design import DesignError
+    from pipelines.lib.warehouse.locks import WarehouseLocked, lock_holder
+
+    if isinstance(error, UsageError | ConfigError | DesignError | WarehouseLocked):
+        return str(error)
+    if isinstance(error, duckdb.IOException) and (holder := lock_holder(str(error))):
+        return (
+            f"the database is locked by {holder}: wait for that run to finish, or close that process's "
+            "connection (analysts and BI tools open the analytics file, never the warehouse)"
+        )
+    if isinstance(error, PermissionError):
+        return f"{error.filename}: permission denied: run pimlens as a user who may read and write it"
+    return None
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from pipelines.demo_tenant import generate_tenant
 
@@ -39,15 +72,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    from pipelines.lib.config import ConfigError, load_config
+    from pipelines.lib.config import load_config
     from pipelines.lib.recording import record_tenant
 
-    try:
-        config = load_config(args.config)
-        tenant = config.tenant_named(args.tenant) if args.tenant else None
-    except ConfigError as error:
-        print(f"configuration: {error}", file=sys.stderr)
-        return 2
+    config = load_config(args.config)
+    tenant = config.tenant_named(args.tenant) if args.tenant else None
     if tenant is None:
         if len(config.tenants) != 1:
             print(f"{args.config} lists {list(config.tenant_names)}: name one with --tenant.", file=sys.stderr)
@@ -137,6 +166,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         write_demo_config,
     )
     from pipelines.lib.quality.gate import data_docs_index
+    from pipelines.lib.run_summary import format_value
     from pipelines.lib.warehouse.metrics import compare_with_truth, read_headline_metrics
     from pipelines.lib.warehouse.publish import analytics_path
 
@@ -163,7 +193,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print()
     print(f"{'metric':40} {'warehouse':>14} {'ground truth':>14}  match")
     for name, actual, expected, same in rows:
-        print(f"{name:40} {_fmt(actual):>14} {_fmt(expected):>14}  {'yes' if same else 'NO'}")
+        print(f"{name:40} {format_value(actual):>14} {format_value(expected):>14}  {'yes' if same else 'NO'}")
     print()
     print(f"Analytics database (the marts, republished after every run; open it, never the warehouse): {analytics}")
     query = "from marts.fct_headline_metrics"
@@ -175,6 +205,56 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Great Expectations Data Docs (every validation of every run): {data_docs_index(warehouse).as_uri()}")
     print("Dagster UI on the same data: make ui   (then open http://127.0.0.1:3000)")
     return 0 if all(same for *_, same in rows) else 1
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from pipelines.lib.config import AS_OF_ENV, load_config
+    from pipelines.lib.demo_session import log_tail, pipeline_environment, run_refresh
+    from pipelines.lib.design import load_design
+    from pipelines.lib.run_summary import describe, published_metrics, summarise
+    from pipelines.lib.warehouse.publish import analytics_path
+
+    config = load_config(args.config)
+    tenants = [config.tenant_named(args.tenant)] if args.tenant else list(config.tenants)
+    load_design(args.design)
+    if not (paths.DBT_PROJECT_DIR / "target" / "manifest.json").is_file():
+        raise UsageError("the dbt project is not parsed yet: run `make dbt_project/target/manifest.json` first")
+    warehouse = args.warehouse.resolve()
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    analytics = analytics_path(warehouse)
+    before = published_metrics(analytics)
+    started = datetime.now(UTC)
+    env = pipeline_environment(args.config.resolve(), warehouse, None, args.design.resolve())
+    if args.as_of is not None:
+        env[AS_OF_ENV] = args.as_of.isoformat()
+    log_dir = warehouse.parent / "logs"
+    log_file = log_dir / f"run-{started:%Y%m%dT%H%M%SZ}.log"
+    result_file = log_dir / f"run-{started:%Y%m%dT%H%M%SZ}.json"
+    refresh_args = ("--result", str(result_file), *(("--tenant", args.tenant) if args.tenant else ()))
+    names = ", ".join(tenant.name for tenant in tenants)
+    print(f"Refreshing {names}: ingest_tenant per tenant, then transform_warehouse (Dagster's log: {log_file}) ...")
+    sys.stdout.flush()
+    code = run_refresh(env, log_file, refresh_args)
+    if not result_file.is_file():
+        print(
+            f"pimlens run: the refresh stopped before any run (exit code {code}); the end of {log_file}:",
+            file=sys.stderr,
+        )
+        print(log_tail(log_file, 20), file=sys.stderr)
+        return 1
+    runs = json.loads(result_file.read_text(encoding="utf-8"))
+    after = published_metrics(analytics)
+    summaries = summarise(warehouse, started, {tenant.name: tenant.tenant_id for tenant in tenants}, before, after)
+    transform = {True: "succeeded", False: "FAILED", None: "not started (no tenant ingested)"}[runs["transform"]]
+    for summary in summaries:
+        ingest = "succeeded" if runs["ingests"].get(summary.name) else "FAILED"
+        print(f"tenant {summary.name} ({summary.tenant_id}): ingest {ingest}, transform {transform}")
+        print("\n".join(describe(summary)))
+    failed = code != 0 or any(summary.held for summary in summaries)
+    if code != 0:
+        print(f"A run failed: its steps are in {log_file} and in the Dagster UI.", file=sys.stderr)
+    print(f"Analytics database: {analytics}")
+    return 1 if failed else 0
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
@@ -198,39 +278,62 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from pipelines.lib.run_summary import format_value
     from pipelines.lib.warehouse.metrics import read_headline_metrics
 
-    for tenant_id, metrics in read_headline_metrics(args.warehouse).items():
+    try:
+        published = read_headline_metrics(_existing(args.warehouse, "analytics database"))
+    except duckdb.CatalogException:
+        raise UsageError(
+            f"{args.warehouse} holds no marts.fct_headline_metrics: point --warehouse at the analytics database a "
+            "run publishes (var/analytics.duckdb by default)"
+        ) from None
+    for tenant_id, metrics in published.items():
         print(f"tenant {tenant_id}")
         for name, value in metrics.items():
-            print(f"  {name:40} {_fmt(value):>14}")
+            print(f"  {name:40} {format_value(value):>14}")
     return 0
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from pipelines.lib.config import ConfigError, load_config
+    from pipelines.lib.config import load_config
     from pipelines.lib.ingest import ingest_all
 
-    try:
-        config = load_config(args.config)
-    except ConfigError as error:
-        print(f"configuration: {error}", file=sys.stderr)
-        return 2
+    config = load_config(args.config)
     for report in ingest_all(config.tenants, args.warehouse):
         rows = report.loaded.rows_inserted if report.loaded else 0
         print(f"{report.spec.table:40} {report.status:10} {report.extracted.rows:>9} read {rows:>9} new")
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from pipelines.lib.config import load_config
+    from pipelines.lib.design import load_design
+
+    config = load_config(args.config)
+    print(f"configuration {args.config}: valid")
+    for tenant in config.tenants:
+        credential = f"certificate {tenant.certificate_path}" if tenant.certificate_path else "client secret"
+        workspace = tenant.log_analytics_workspace_id or "none (AuditLogs and SigninLogs beyond 30 days not read)"
+        print(f"  tenant {tenant.name} ({tenant.tenant_id}): {credential}, Graph at {tenant.graph_url}")
+        print(f"    Log Analytics workspace: {workspace}; Azure subscriptions: {len(tenant.azure_subscriptions)}")
+    print(f"  evaluated at: {config.as_of.isoformat() if config.as_of else 'the start of each run'}")
+    print(f"  pseudonymised publication: {'yes' if config.pseudonym_key else 'no'}")
+    design = load_design(args.design)
+    print(f"design {args.design}: valid")
+    print(f"  tiers {', '.join(design.tiers)}; {len(design.role_tiers)} roles tiered")
+    print(f"  {len(design.break_glass_accounts)} break-glass accounts; {len(design.waves)} rollout waves")
+    print("Nothing was contacted: `pimlens doctor` checks credentials and permissions against the tenant.")
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from pipelines.lib.config import ConfigError, load_config
+    from pipelines.lib.config import load_config
     from pipelines.lib.doctor import check_tenant
 
-    try:
-        config = load_config(args.config)
-    except ConfigError as error:
-        print(f"configuration: {error}", file=sys.stderr)
-        return 2
+    config = load_config(args.config)
     healthy = True
     for tenant in config.tenants:
         print(f"tenant {tenant.name} ({tenant.tenant_id}) at {tenant.graph_url}")
@@ -246,7 +349,7 @@ def cmd_release_load(args: argparse.Namespace) -> int:
     from pipelines.lib.warehouse.schema import ensure_meta
     from pipelines.lib.warehouse.verdicts import UnknownLoad, release_load
 
-    with duckdb.connect(str(args.warehouse)) as con:
+    with duckdb.connect(str(_existing(args.warehouse, "warehouse"))) as con:
         ensure_meta(con)
         try:
             gates = release_load(con, args.load_id, args.reason)
@@ -278,47 +381,63 @@ def cmd_reread_events(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fmt(value: float | int | None) -> str:
-    if value is None:
-        return "unknown"
-    if float(value).is_integer():
-        return str(int(value))
-    return f"{value:.6g}"
+SIZE_HELP = "S, M or L: how many users, roles and events the tenant has"
+SEED_HELP = "the generator's seed: the same seed, size and --as-of give the same tenant"
+DESIGN_HELP = f"the programme design (default: ${DESIGN_ENV}, else design/default.yaml)"
+CONFIG_HELP = f"the pimlens configuration file (default: ${CONFIG_ENV}, else pimlens.yaml)"
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pimlens")
+    except PackageNotFoundError:
+        return "(not installed: run `make env`)"
+
+
+def _design_default() -> Path:
+    return Path(os.environ.get(DESIGN_ENV) or paths.DEFAULT_DESIGN_FILE)
+
+
+def _config_default() -> Path:
+    return Path(os.environ.get(CONFIG_ENV) or "pimlens.yaml")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pimlens", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"pimlens {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     tenant = commands.add_parser("tenant", help="demo tenants and recordings of real ones").add_subparsers(
         dest="tenant_command", required=True
     )
     generate = tenant.add_parser("generate", help="write a seeded demo tenant directory with its ground truth")
-    generate.add_argument("--size", choices=["S", "M", "L"], default="S")
-    generate.add_argument("--seed", type=int, default=7)
+    generate.add_argument("--size", choices=["S", "M", "L"], default="S", help=SIZE_HELP)
+    generate.add_argument("--seed", type=int, default=7, help=SEED_HELP)
     generate.add_argument("--as-of", type=_as_of, default=_today(), help="the instant the tenant is frozen at")
-    generate.add_argument("--out", type=Path, required=True)
+    generate.add_argument("--out", type=Path, required=True, help="the tenant directory to write")
     generate.set_defaults(handler=cmd_generate)
 
     record = tenant.add_parser(
         "record", help="read a configured tenant and write it, pseudonymised, as a tenant directory the emulator serves"
     )
-    record.add_argument("--config", type=Path, default=Path(os.environ.get(CONFIG_ENV, "pimlens.yaml")))
+    record.add_argument("--config", type=Path, default=_config_default(), help=CONFIG_HELP)
     record.add_argument("--tenant", help="the tenant's name in the configuration (needed when it lists several)")
     record.add_argument("--out", type=Path, required=True, help="a new folder for the recording")
     record.add_argument("--design", type=Path, help="a programme design to include, its break-glass UPNs pseudonymised")
     record.set_defaults(handler=cmd_record)
 
     emulate = commands.add_parser("emulate", help="serve a tenant directory as Graph and Log Analytics over HTTPS")
-    emulate.add_argument("--tenant", type=Path, required=True)
+    emulate.add_argument("--tenant", type=Path, required=True, help="the tenant directory to serve")
     emulate.add_argument("--port", type=int, default=0, help="0 picks a free port")
     emulate.add_argument("--state-dir", type=Path, default=paths.EMULATOR_STATE_DIR, help="where the CA is kept")
     emulate.add_argument("--no-rate-limits", action="store_true", help="do not enforce Graph's documented limits")
     emulate.set_defaults(handler=cmd_emulate)
 
     demo = commands.add_parser("demo", help="generate, serve and extract the demo tenant, then compare metrics")
-    demo.add_argument("--size", choices=["S", "M", "L"], default="S")
-    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--size", choices=["S", "M", "L"], default="S", help=SIZE_HELP)
+    demo.add_argument("--seed", type=int, default=7, help=SEED_HELP)
     demo.add_argument(
         "--as-of",
         type=_as_of,
@@ -328,17 +447,54 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--fresh", action="store_true", help="start from an empty warehouse")
     demo.set_defaults(handler=cmd_demo)
 
+    run = commands.add_parser(
+        "run", help="refresh every configured tenant end to end, as the schedule does, and summarise each"
+    )
+    run.add_argument("--config", type=Path, default=_config_default(), help=CONFIG_HELP)
+    run.add_argument(
+        "--tenant",
+        help="refresh only this tenant (its name in the configuration); the transform still builds every tenant",
+    )
+    run.add_argument(
+        "--as-of",
+        type=_as_of,
+        help="evaluate every window and verdict at this instant (a replay or backfill) instead of the run's start",
+    )
+    run.add_argument(
+        "--warehouse",
+        type=Path,
+        default=Path(os.environ.get(WAREHOUSE_ENV) or paths.VAR_DIR / "warehouse.duckdb"),
+        help=f"the warehouse file the pipeline writes (default: ${WAREHOUSE_ENV}, else var/warehouse.duckdb); "
+        "the analytics database and the export are written beside it",
+    )
+    run.add_argument(
+        "--design",
+        type=Path,
+        default=_design_default(),
+        help=DESIGN_HELP,
+    )
+    run.set_defaults(handler=cmd_run)
+
     ui = commands.add_parser("ui", help="the Dagster UI on the demo warehouse, with the emulator running")
-    ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument("--port", type=int, default=3000, help="the port of the UI on 127.0.0.1")
     ui.set_defaults(handler=cmd_ui)
 
     extract = commands.add_parser("extract", help="land every collection of every tenant, without Dagster or dbt")
-    extract.add_argument("--config", type=Path, default=Path(os.environ.get(CONFIG_ENV, "pimlens.yaml")))
-    extract.add_argument("--warehouse", type=Path, default=paths.VAR_DIR / "warehouse.duckdb")
+    extract.add_argument("--config", type=Path, default=_config_default(), help=CONFIG_HELP)
+    extract.add_argument(
+        "--warehouse", type=Path, default=paths.VAR_DIR / "warehouse.duckdb", help="the warehouse file to land in"
+    )
     extract.set_defaults(handler=cmd_extract)
 
+    check = commands.add_parser(
+        "check", help="validate the configuration and the programme design offline, contacting nothing"
+    )
+    check.add_argument("--config", type=Path, default=_config_default(), help=CONFIG_HELP)
+    check.add_argument("--design", type=Path, default=_design_default(), help=DESIGN_HELP)
+    check.set_defaults(handler=cmd_check)
+
     doctor = commands.add_parser("doctor", help="check configuration, credentials and permissions of each tenant")
-    doctor.add_argument("--config", type=Path, default=Path(os.environ.get(CONFIG_ENV, "pimlens.yaml")))
+    doctor.add_argument("--config", type=Path, default=_config_default(), help=CONFIG_HELP)
     doctor.set_defaults(handler=cmd_doctor)
 
     metrics = commands.add_parser("metrics", help="print the headline metrics of the analytics database")
@@ -353,14 +509,18 @@ def build_parser() -> argparse.ArgumentParser:
     release = commands.add_parser("release-load", help="let a load a raw gate held into the marts, with a reason")
     release.add_argument("load_id", help="the held load (the raw check's message and meta.gate_verdicts name it)")
     release.add_argument("--reason", required=True, help="why it may be read; kept in meta.gate_verdicts")
-    release.add_argument("--warehouse", type=Path, default=paths.VAR_DIR / "warehouse.duckdb")
+    release.add_argument(
+        "--warehouse", type=Path, default=paths.VAR_DIR / "warehouse.duckdb", help="the warehouse that holds the load"
+    )
     release.set_defaults(handler=cmd_release_load)
 
     reread = commands.add_parser(
         "reread-events", help="once the source is fixed, read again the event windows whose events were set aside"
     )
     reread.add_argument("--reason", required=True, help="why they may be read now; kept in meta.rereads")
-    reread.add_argument("--warehouse", type=Path, default=paths.VAR_DIR / "warehouse.duckdb")
+    reread.add_argument(
+        "--warehouse", type=Path, default=paths.VAR_DIR / "warehouse.duckdb", help="the warehouse to read them into"
+    )
     reread.set_defaults(handler=cmd_reread_events)
     return parser
 
@@ -368,7 +528,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.umask(0o027)  # what pimlens writes is for its owner and group only
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except BrokenPipeError:
+        # The reader went away (`pimlens metrics | head`): nothing more to say, and nowhere to say it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as error:
+        message = _user_error(error)
+        if message is None:
+            raise
+        command = " ".join(filter(None, (args.command, getattr(args, "tenant_command", None))))
+        print(f"pimlens {command}: {' '.join(message.split())}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -9,13 +9,16 @@ marked failed before anything starts.
 
 ``python -m pipelines.refresh`` runs it on the instance of ``DAGSTER_HOME`` for the configuration file of
 ``PIMLENS_CONFIG``, ends with the data-quality summary (records set aside, loads held, the Great Expectations Data
-Docs) and exits 1 if any run failed.
+Docs) and exits 1 if any run failed. ``--tenant NAME`` (repeatable) ingests only those tenants; ``--result FILE``
+writes which runs succeeded as JSON, for ``pimlens run``'s summary.
 """
 
+import argparse
 import fcntl
+import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,15 +53,31 @@ class RefreshResult:
             failed.append(TRANSFORM_JOB if self.transform else f"{TRANSFORM_JOB} (not started: no tenant ingested)")
         return failed
 
+    def as_json(self) -> dict[str, object]:
+        """Which runs succeeded: ``{"ingests": {tenant: bool}, "transform": bool or None (not started)}``."""
+        return {
+            "ingests": {tenant: run.success for tenant, run in self.ingests.items()},
+            "transform": None if self.transform is None else self.transform.success,
+        }
+
 
 def refresh_in_process(
-    instance: dg.DagsterInstance, config_file: Path, *, raise_on_error: bool = True
+    instance: dg.DagsterInstance,
+    config_file: Path,
+    *,
+    raise_on_error: bool = True,
+    only: Sequence[str] | None = None,
 ) -> RefreshResult:
+    """``only``: the names of the tenants to ingest (each must be configured); None: every configured tenant."""
     definitions = defs()
-    tenants = load_config(config_file).tenant_names
+    config = load_config(config_file)
+    for name in only or ():
+        config.tenant_named(name)  # a ConfigError naming the tenants there are
     for run_id in fail_dead_runs(instance):
         print(f"run {run_id} was left unfinished by a process that is gone: marked failed", file=sys.stderr)
-    sync_tenant_partitions(instance, tenants)
+    # Every configured tenant keeps its partition, also when only some are ingested now.
+    sync_tenant_partitions(instance, config.tenant_names)
+    tenants = [name for name in config.tenant_names if only is None or name in only]
     ingest = definitions.resolve_job_def(INGEST_JOB)
     ingests = {
         tenant: ingest.execute_in_process(instance=instance, partition_key=tenant, raise_on_error=raise_on_error)
@@ -91,7 +110,11 @@ def open_instance() -> Iterator[dg.DagsterInstance]:
         yield instance
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.refresh", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tenant", action="append", help="ingest only this configured tenant (repeatable)")
+    parser.add_argument("--result", type=Path, help="write which runs succeeded to this JSON file")
+    args = parser.parse_args(argv)
     config_file = os.environ.get(CONFIG_ENV)
     if not config_file:
         print(f"Set {CONFIG_ENV} to the pimlens configuration file.", file=sys.stderr)
@@ -99,10 +122,12 @@ def main() -> int:
     os.umask(0o027)  # what the pipeline writes is for its owner and group only
     try:
         with open_instance() as instance:
-            result = refresh_in_process(instance, Path(config_file), raise_on_error=False)
+            result = refresh_in_process(instance, Path(config_file), raise_on_error=False, only=args.tenant)
     except ConfigError as error:
         print(f"configuration: {error}", file=sys.stderr)
         return 2
+    if args.result:
+        args.result.write_text(json.dumps(result.as_json()), encoding="utf-8")
     warehouse = os.environ.get(WAREHOUSE_ENV)
     for line in quality_summary(Path(warehouse)) if warehouse else []:
         print(line)

@@ -126,21 +126,28 @@ def pipeline_environment(
     return env
 
 
-def run_refresh_job(env: dict[str, str], log_file: Path) -> None:
-    """Real Dagster runs, one ingest per tenant partition then the transform, recorded in the instance so the UI
-    shows them afterwards (``pipelines.refresh``, in its own process like a deployment's run worker).
-
-    Dagster's event log goes to ``log_file``; on failure its last lines are printed, with the file's path.
+def run_refresh(env: dict[str, str], log_file: Path, args: tuple[str, ...] = ()) -> int:
+    """``python -m pipelines.refresh`` with ``args``, in its own process like a deployment's run worker: real
+    Dagster runs, one ingest per tenant partition then the transform, recorded in the instance so the UI shows them
+    afterwards. Dagster's event log goes to ``log_file``; returns the exit code.
     """
     paths.DAGSTER_STORAGE_DIR.mkdir(parents=True, exist_ok=True)
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "pipelines.refresh"]
+    command = [sys.executable, "-m", "pipelines.refresh", *args]
     with log_file.open("wb") as log:
-        completed = subprocess.run(command, env=env, cwd=paths.REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
-    if completed.returncode != 0:
-        tail = log_file.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]
+        return subprocess.run(command, env=env, cwd=paths.REPO_ROOT, stdout=log, stderr=subprocess.STDOUT).returncode
+
+
+def log_tail(log_file: Path, lines: int = 40) -> str:
+    return "\n".join(log_file.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+
+
+def run_refresh_job(env: dict[str, str], log_file: Path) -> None:
+    """`run_refresh` of every tenant; on failure raises with the last lines of the log and the file's path."""
+    returncode = run_refresh(env, log_file)
+    if returncode != 0:
+        tail = log_tail(log_file)
         raise RuntimeError(
-            "a Dagster run failed (exit code {}); the end of its log follows, all of it is in {}\n{}".format(
-                completed.returncode, log_file, "\n".join(tail)
-            )
+            f"a Dagster run failed (exit code {returncode}); the end of its log follows, all of it is in {log_file}\n"
+            + tail
         )

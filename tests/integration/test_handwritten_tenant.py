@@ -125,7 +125,7 @@ def test_model_checks_report_each_broken_rule_of_a_model(handwritten_run: Pipeli
         text=True,
     )
     assert result.returncode == 1, result.stdout[-4000:]
-    [compiled] = (tmp_path / "compiled").rglob("model_checks_dim_role*.sql")
+    [compiled] = (tmp_path / "compiled").rglob("dim_role_classification_checks.sql")
     with duckdb.connect(str(warehouse), read_only=True) as con:
         failures = con.execute(f"select check_name, column_name, detail, failing_rows from ({compiled.read_text()})")
         found = {(check, column, detail, failing) for check, column, detail, failing in failures.fetchall()}

@@ -11,16 +11,36 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from pipelines.defs.dbt.project import dbt_project
-from pipelines.defs.resources import DUCKDB_WRITER_POOL, PimlensSource, Warehouse
+from pipelines.defs.resources import DUCKDB_WRITER_POOL, OWNERS, PimlensSource, Warehouse
 from pipelines.lib.dbt_commands import SCHEDULED_BUILD, as_of_arguments, prune_build_folders
 from pipelines.lib.warehouse.model_upgrades import drop_changed_models, record_built_models
 from pipelines.lib.warehouse.schema import ensure_meta
 from pipelines.lib.warehouse.typed_events import ensure_typed_tables
 
+# The dbt project's folders under models/ (dbt_project.yml sets each one's schema and materialization).
+MODEL_LAYERS = ("staging", "intermediate", "marts")
+SEED_GROUP = "reference"
+
 
 class PimlensTranslator(DagsterDbtTranslator):
     """Keys a versioned model (the contracted star schema, docs/metrics.md) as ``[schema, relation]`` like every
-    other model, ``["marts", "dim_tenant_v1"]``: dagster-dbt would key it by its relation name alone."""
+    other model, ``["marts", "dim_tenant_v1"]``: dagster-dbt would key it by its relation name alone.
+
+    Groups each model by its layer (the folder under models/) and the seeds as reference data, so the UI shows the
+    layers beside the ingest, design and exports groups instead of one group ``default``. Every model and seed
+    has the project's owners, like the other assets.
+    """
+
+    def get_group_name(self, dbt_resource_props):
+        fqn = dbt_resource_props.get("fqn", [])
+        if dbt_resource_props["resource_type"] == "seed":
+            return SEED_GROUP
+        if dbt_resource_props["resource_type"] == "model" and len(fqn) > 2 and fqn[1] in MODEL_LAYERS:
+            return fqn[1]
+        return super().get_group_name(dbt_resource_props)
+
+    def get_owners(self, dbt_resource_props):
+        return [*OWNERS, *(super().get_owners(dbt_resource_props) or [])]
 
     def get_asset_key(self, dbt_resource_props):
         schema = dbt_resource_props.get("config", {}).get("schema")
