@@ -87,11 +87,12 @@ def test_a_kill_during_ingest_fails_the_run_frees_the_sensor_and_a_rerun_gives_t
 def test_kills_during_the_quality_gates_and_during_dbt_kill_dbt_too_and_a_rerun_gives_the_baseline(
     baseline: Baseline, tmp_path: Path, instance_of
 ) -> None:
-    # The baseline's own refresh gated a clean tenant: every suite passed and its summary links the Data Docs.
+    # The baseline's own refresh gated the tenant: nothing set aside or held, every suite passed but the one that warns
+    # about the deleted custom role the generator plants, and its summary links the Data Docs.
     summary = (baseline.site.folder / "refresh.log").read_text(encoding="utf-8")
     assert f"Great Expectations Data Docs: {data_docs_index(baseline.site.warehouse).as_uri()}" in summary
-    assert "Data quality: 0 records set aside by the latest loads, 0 loads held out of the marts, 0 loads" in summary
-    assert _gx_results(baseline.site) == {True}
+    assert "Data quality: 0 records set aside by the latest loads, 0 loads held out of the marts" in summary
+    assert _failed_suites(baseline.site) <= PLANTED_WARNINGS
 
     site = baseline.copy_to(tmp_path / "site", pseudonymise=True)
     # A kill while Great Expectations validates: the raw gates' first result is kept, later verdicts are not.
@@ -127,12 +128,27 @@ def test_kills_during_the_quality_gates_and_during_dbt_kill_dbt_too_and_a_rerun_
     rerun = site.refresh("rerun")
     assert "marked failed" not in rerun.output()  # already marked: nothing left to heal
     baseline.assert_reached_by(site)
-    assert _gx_results(site) == {True}
+    assert _failed_suites(site) <= PLANTED_WARNINGS
     assert f"Great Expectations Data Docs: {data_docs_index(site.warehouse).as_uri()}" in rerun.output()
     with duckdb.connect(str(site.warehouse), read_only=True) as con:
-        verdicts = {row[0] for row in con.execute("select distinct verdict from meta.gate_verdicts").fetchall()}
-    # Every suite judged every load it met (the killed runs' where they got that far): nothing held or warned.
-    assert verdicts == {"passed"}
+        verdicts = set(con.execute("select distinct verdict, gate from meta.gate_verdicts").fetchall())
+    # Every suite judged every load it met (the killed runs' where they got that far): nothing held, and nothing
+    # warned but the planted unknown role.
+    assert {verdict for verdict, _ in verdicts} <= {"passed", "warned"}
+    warned = {gate for verdict, gate in verdicts if verdict == "warned"}
+    assert warned <= {f"expectations_{suite}" for suite in PLANTED_WARNINGS}
+
+
+# The generator plants an eligibility on a deleted custom role (docs/metrics.md, "Unknown is not zero"): the suite of
+# the role schedule instances warns about it, and the load is read.
+PLANTED_WARNINGS = {"raw_role_schedule_instances"}
+
+
+def _failed_suites(site: Site) -> set[str]:
+    """The suites of the validations kept in the site's GX project that failed."""
+    folder = data_docs_index(site.warehouse).parent.parent / "validations"
+    results = (json.loads(file.read_text(encoding="utf-8")) for file in folder.rglob("*.json"))
+    return {result["suite_name"] for result in results if not result["success"]}
 
 
 def _gx_results(site: Site) -> set[bool]:
