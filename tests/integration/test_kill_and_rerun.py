@@ -39,7 +39,7 @@ def many_pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManyPages]:
     root = tmp_path_factory.mktemp("many-pages")
     tenant = write_many_pages_tenant(root / "tenant")
     # Slow pages stretch the run over a few seconds, so the kill lands in extraction or in a commit.
-    options = EmulatorOptions(retry_after_scale=0.01, faults=FaultPlan(latency_ms=150))
+    options = EmulatorOptions(retry_after_scale=0.01, faults=FaultPlan(latency_ms=60))
     with start_emulator(tenant, state_dir=root / "emulator", options=options) as emulator:
         handle = EmulatorHandle(
             emulator.url, emulator.ca_file, emulator.tenant_id, options.client_id, options.client_secret
