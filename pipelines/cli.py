@@ -228,8 +228,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.as_of is not None:
         env[AS_OF_ENV] = args.as_of.isoformat()
     log_dir = warehouse.parent / "logs"
-    log_file = log_dir / f"run-{started:%Y%m%dT%H%M%SZ}.log"
-    result_file = log_dir / f"run-{started:%Y%m%dT%H%M%SZ}.json"
+    stem = log_dir / f"run-{started:%Y%m%dT%H%M%SZ}"
+    log_file, result_file = stem.with_suffix(".log"), stem.with_suffix(".json")
     refresh_args = ("--result", str(result_file), *(("--tenant", args.tenant) if args.tenant else ()))
     names = ", ".join(tenant.name for tenant in tenants)
     print(f"Refreshing {names}: ingest_tenant per tenant, then transform_warehouse (Dagster's log: {log_file}) ...")

@@ -31,9 +31,10 @@ INVOCATION_MIN_AGE_SECONDS = 86_400.0  # a build in progress, even one of anothe
 
 def prune_build_folders(target: Path, prefix: str) -> list[Path]:
     """Removes the build folders `target/<prefix>*` beyond the newest INVOCATIONS_KEPT that are a day old."""
-    folders = sorted(target.glob(f"{prefix}*"), key=lambda folder: folder.stat().st_mtime, reverse=True)
+    modified = {folder: folder.stat().st_mtime for folder in target.glob(f"{prefix}*") if folder.is_dir()}
+    newest_first = sorted(modified, key=modified.__getitem__, reverse=True)
     cutoff = time.time() - INVOCATION_MIN_AGE_SECONDS
-    removed = [folder for folder in folders[INVOCATIONS_KEPT:] if folder.is_dir() and folder.stat().st_mtime < cutoff]
+    removed = [folder for folder in newest_first[INVOCATIONS_KEPT:] if modified[folder] < cutoff]
     for folder in removed:
         shutil.rmtree(folder, ignore_errors=True)
     return removed

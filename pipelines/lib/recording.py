@@ -26,6 +26,7 @@ from pipelines.lib.graph.collections import COLLECTIONS, CollectionSpec, LoadMod
 from pipelines.lib.ingest import IngestReport, ingest_all
 from pipelines.lib.privacy import Pseudonymiser
 from pipelines.lib.processes import scratch_folder
+from pipelines.lib.warehouse.catalog import has_table
 from pipelines.lib.warehouse.landing import latest_snapshot_query
 
 # Collections whose objects are principals: their display names are personal.
@@ -101,10 +102,7 @@ def _collections(warehouse: Path, tenant_id: str, pseudonymiser: Pseudonymiser) 
 
 
 def _rows(con: duckdb.DuckDBPyConnection, spec: CollectionSpec, tenant_id: str) -> list[tuple[str, str, str]]:
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = ?", [spec.table]
-    ).fetchone()[0]
-    if not exists:
+    if not has_table(con, "raw", spec.table):
         return []
     if spec.is_cache:
         # A cache's load holds only the ids it read again: its content is each id's newest row across loads.

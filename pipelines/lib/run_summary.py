@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.lib.warehouse.catalog import has_table
 from pipelines.lib.warehouse.metrics import read_headline_metrics
 
 Metrics = dict[str, dict[str, float | None]]
@@ -83,17 +84,11 @@ def _summary(
         params,
         (0, 0, 0),
     )
-    (quarantined,) = _one(
+    # Quarantined records and dead letters alike (meta.set_aside, the one definition of a record set aside).
+    (set_aside,) = _one(
         con,
-        "meta.quarantine",
-        "select count(*) from meta.quarantine where tenant_id = $tenant and quarantined_at >= $since",
-        params,
-        (0,),
-    )
-    (dead_letters,) = _one(
-        con,
-        "raw.dead_letter",
-        "select count(*) from raw.dead_letter where tenant_id = $tenant and loaded_at >= $since",
+        "meta.set_aside",
+        "select count(*) from meta.set_aside where tenant_id = $tenant and quarantined_at >= $since",
         params,
         (0,),
     )
@@ -113,11 +108,12 @@ def _summary(
         group by verdict order by verdict""",
         params,
     )
+    # Held now (meta.held_loads): a load blocked and then released, or passed later, is not.
     held = _all(
         con,
-        "meta.gate_verdicts",
-        """select distinct collection, gate from meta.gate_verdicts
-        where tenant_id = $tenant and decided_at >= $since and verdict = 'blocked' order by all""",
+        "meta.held_loads",
+        """select distinct collection, gate from meta.held_loads
+        where tenant_id = $tenant and decided_at >= $since order by all""",
         params,
     )
     published_after = after.get(tenant_id, {})
@@ -128,7 +124,7 @@ def _summary(
         loads=loads,
         rows_read=rows_read,
         rows_new=rows_new,
-        set_aside=quarantined + dead_letters,
+        set_aside=set_aside,
         coverage_gaps=tuple((collection, status) for collection, status in gaps),
         verdicts={verdict: count for verdict, count in verdicts},
         held=tuple((collection, gate) for collection, gate in held),
@@ -167,19 +163,9 @@ def format_value(value: float | None) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.6g}"
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            """select count(*) from information_schema.tables
-            where table_catalog = current_database() and table_schema = ? and table_name = ?""",
-            [schema, table],
-        ).fetchone()[0]
-    )
-
-
 def _one(con: duckdb.DuckDBPyConnection, table: str, sql: str, params: dict, empty: tuple) -> tuple:
-    return con.execute(sql, params).fetchone() if _has_table(con, *table.split(".")) else empty
+    return con.execute(sql, params).fetchone() if has_table(con, *table.split(".")) else empty
 
 
 def _all(con: duckdb.DuckDBPyConnection, table: str, sql: str, params: dict) -> list[tuple]:
-    return con.execute(sql, params).fetchall() if _has_table(con, *table.split(".")) else []
+    return con.execute(sql, params).fetchall() if has_table(con, *table.split(".")) else []

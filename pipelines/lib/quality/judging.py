@@ -48,7 +48,7 @@ def judge_new_loads(
         table: _rows(con, suite, table, [load.load_id for load in loads]) for table, loads in new.items() if loads
     }
     together = project.validate(suite, pd.concat(frames.values()), run) if frames else None
-    judgements = []
+    judged: list[tuple[str, list[tuple[Load, str, str]], list[FailedExpectation]]] = []
     for table in tables:
         verdicts: list[tuple[Load, str, str]] = []
         failures: list[FailedExpectation] = []
@@ -63,22 +63,23 @@ def judge_new_loads(
             failures += result.failures
         for load, verdict, detail in verdicts:
             record_verdict(con, load, table, gate, verdict, detail)
-        judgements.append(
-            Judgement(
-                collection=table,
-                gate=gate,
-                loads_judged=[load.load_id for load in new[table]],
-                rows_checked=len(frames[table]) if table in frames else 0,
-                failures=failures,
-                held=[
-                    (tenant, load_id, why)
-                    for tenant, collection, load_id, held_by, why in held_loads(con)
-                    if collection == table and held_by == gate
-                ],
-                warned=[(load.tenant_id, load.load_id, why) for load, verdict, why in verdicts if verdict == "warned"],
-            )
+        judged.append((table, verdicts, failures))
+    # Read once all verdicts are recorded: what this gate holds now, released loads left out (meta.held_loads).
+    held = [
+        (tenant, collection, load_id, why) for tenant, collection, load_id, by, why in held_loads(con) if by == gate
+    ]
+    return [
+        Judgement(
+            collection=table,
+            gate=gate,
+            loads_judged=[load.load_id for load in new[table]],
+            rows_checked=len(frames[table]) if table in frames else 0,
+            failures=failures,
+            held=[(tenant, load_id, why) for tenant, collection, load_id, why in held if collection == table],
+            warned=[(load.tenant_id, load.load_id, why) for load, verdict, why in verdicts if verdict == "warned"],
         )
-    return judgements
+        for table, verdicts, failures in judged
+    ]
 
 
 def _rows(con: duckdb.DuckDBPyConnection, suite: SuiteFile, table: str, load_ids: list[str]) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from datetime import datetime
 import duckdb
 
 from pipelines.lib.graph.collections import COLLECTIONS, LoadMode
+from pipelines.lib.warehouse.catalog import has_table
 
 REREADS_DDL = """create table if not exists meta.rereads (
     tenant_id varchar not null,
@@ -48,11 +49,7 @@ def reread_set_aside_events(con: duckdb.DuckDBPyConnection, reason: str, operato
     for spec in COLLECTIONS:
         if spec.mode is not LoadMode.INCREMENTAL:
             continue
-        exists = con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = ?",
-            [spec.table],
-        ).fetchone()[0]
-        if not exists:
+        if not has_table(con, "raw", spec.table):
             continue
         missing = con.execute(
             f"""select set_aside.tenant_id, bool_or(loads.window_start is null), min(loads.window_start),
