@@ -9,6 +9,7 @@ count, and the headline metrics published to the analytics database against the 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
@@ -35,6 +36,14 @@ from tests.limits import emulator_options
 
 PSEUDONYM_KEY_ENV = "PIMLENS_TEST_PSEUDONYM_KEY"
 REFRESH_TIMEOUT_SECONDS = 600
+
+# Dagster's SQLite run storage opens, commits and closes a connection for every event it records (about 1,400 per
+# refresh), each commit an fsync and each close a WAL checkpoint: 10 to 25 ms per event on this machine's disk,
+# that is 15 to 35 s of every refresh. That run history is Dagster's and not what these tests check, so it is kept
+# in RAM (/dev/shm, one folder per test process, removed at the end) where the machine has it. The warehouse, what
+# the tests check, stays on disk.
+RAM_FOLDER = Path("/dev/shm")
+RUN_STORAGE_ROOT = RAM_FOLDER / f"pimlens-tests-{os.getpid()}" if RAM_FOLDER.is_dir() else None
 
 
 @dataclass(frozen=True)
@@ -74,7 +83,8 @@ class Refresh:
 
 @dataclass
 class Site:
-    """Where a refresh runs: the configuration, the warehouse and the Dagster storage, all under one folder."""
+    """Where a refresh runs: the configuration and the warehouse under one folder, the Dagster storage beside it
+    (RUN_STORAGE_ROOT)."""
 
     folder: Path
     emulator: RunningEmulator
@@ -88,7 +98,9 @@ class Site:
 
     @property
     def storage(self) -> Path:
-        return self.folder / "dagster"
+        if RUN_STORAGE_ROOT is None:
+            return self.folder / "dagster"
+        return RUN_STORAGE_ROOT / hashlib.sha256(str(self.folder).encode()).hexdigest()[:16]
 
     def handle(self) -> EmulatorHandle:
         emulator, options = self.emulator, self.options
@@ -178,6 +190,13 @@ class Baseline:
         assert orphan_rows(site.warehouse) == 0
         assert after.marts == self.snapshot.marts
         assert published_metrics_equal_truth(site.warehouse, site.tenant) == []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def run_storage_removed_at_the_end() -> Iterator[None]:
+    yield
+    if RUN_STORAGE_ROOT is not None:
+        shutil.rmtree(RUN_STORAGE_ROOT, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
