@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines.lib.report.findings import Finding, read_findings
+from pipelines.lib.report.findings import MOST_SEVERE_SQL, Finding, read_findings
 
 # Per day, across departments: standing and eligible access rows, and the standing access the design's rollout still
 # allows that day (that of departments no started wave covers). Mart: fct_privileged_access_daily.
@@ -195,7 +195,7 @@ def open_alerts_sql(lifecycle: bool) -> str:
     select
         tenant_id,
         alert_rule,
-        arg_max(severity, case severity when 'high' then 3 when 'medium' then 2 else 1 end),
+        {MOST_SEVERE_SQL},
         count(*) as alerts
     from marts.fct_alerts
     where {open_alert_filter(lifecycle)}

@@ -88,13 +88,15 @@ OVER_PRIVILEGE_ADVICE = {
     ),
 }
 
+# The most severe of a group's alerts (fct_alerts.severity is high, medium or low).
+MOST_SEVERE_SQL = "arg_max(severity, case severity when 'high' then 3 when 'medium' then 2 else 1 end)"
 _PRINCIPAL = "coalesce(principals.principal_upn, principals.principal_name, alerts.principal_id)"
 
 ALERTS_SQL = f"""
 select
     alerts.tenant_id,
     alerts.alert_rule,
-    arg_max(alerts.severity, case alerts.severity when 'high' then 3 when 'medium' then 2 else 1 end),
+    {MOST_SEVERE_SQL},
     count(*),
     list(
         concat_ws(': ', concat_ws(' on ', {_PRINCIPAL}, roles.role_name), alerts.evidence)

@@ -90,7 +90,7 @@ def _x_labels(labels: Sequence[str], xs: Sequence[float]) -> list[str]:
     return [
         f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle">{escape(label)}</text>'
         for index, (label, x) in enumerate(zip(labels, xs, strict=True))
-        if index % every == 0 or (index == len(labels) - 1 and len(labels) <= MAX_X_LABELS)
+        if index % every == 0
     ]
 
 
