@@ -31,31 +31,20 @@ group by all
 order by tenant_id, snapshot_date
 """
 
-# Per month of the request: the measures "Approval Rate" and "Approval Latency P50 (s)" over decided requests.
-# Mart: fct_star_activation_requests_v1 (dated by dim_date_v1).
-APPROVALS_SQL = """
+# Per month of the request: approval decisions, the measures "Approval Rate" and "Approval Latency P50 (s)" over
+# them, activations and those outside business hours ("After-Hours Activations"). Mart:
+# fct_star_activation_requests_v1, dated by dim_date_v1.
+MONTHLY_SQL = """
 select
     requests.tenant_id,
     dates.calendar_year_month,
-    count(*) filter (where requests.is_approved) / count(*),
-    quantile_cont(requests.approval_latency_seconds, 0.5)
+    count(*) filter (where requests.is_decided),
+    count(*) filter (where requests.is_approved) / nullif(count(*) filter (where requests.is_decided), 0),
+    quantile_cont(requests.approval_latency_seconds, 0.5) filter (where requests.is_decided),
+    count(*) filter (where requests.is_activated),
+    count(*) filter (where requests.is_activated and requests.is_after_hours)
 from marts.fct_star_activation_requests_v1 as requests
 inner join marts.dim_date_v1 as dates on requests.requested_date_key = dates.date_key
-where requests.is_decided
-group by all
-order by 1, 2
-"""
-
-# Per month of the request: activations, and those outside business hours ("After-Hours Activations").
-AFTER_HOURS_SQL = """
-select
-    requests.tenant_id,
-    dates.calendar_year_month,
-    count(*),
-    count(*) filter (where requests.is_after_hours)
-from marts.fct_star_activation_requests_v1 as requests
-inner join marts.dim_date_v1 as dates on requests.requested_date_key = dates.date_key
-where requests.is_activated
 group by all
 order by 1, 2
 """
@@ -153,9 +142,11 @@ def read_publication(con: duckdb.DuckDBPyConnection) -> Publication:
     for tenant_id, rows in _by_tenant(con, STANDING_SQL).items():
         tenants[tenant_id].standing = [row[:4] for row in rows]
         tenants[tenant_id].has_waves = any(row[4] for row in rows)
+    for tenant_id, rows in _by_tenant(con, MONTHLY_SQL).items():
+        # The charts' months: those with an approval decision, and those with an activation.
+        tenants[tenant_id].approvals = [(month, rate, p50) for month, decided, rate, p50, *_ in rows if decided]
+        tenants[tenant_id].after_hours = [(month, done, late) for month, *_, done, late in rows if done]
     for attribute, sql in (
-        ("approvals", APPROVALS_SQL),
-        ("after_hours", AFTER_HOURS_SQL),
         ("compliance", COMPLIANCE_SQL),
         ("waves", WAVES_SQL),
         ("reviews", REVIEWS_SQL),

@@ -7,6 +7,7 @@ evidence; the report ranks them by severity, then by how many rows, and shows th
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
@@ -215,7 +216,7 @@ group by all
 HEADLINE_SQL = """
 select tenant_id, metric_name, metric_value
 from marts.fct_headline_metrics
-where is_known and metric_name in ('global_admins', 'privileged_guests', 'privileged_synced_accounts')
+where is_known and list_contains(?, metric_name)
 """
 
 
@@ -303,43 +304,56 @@ def read_findings(con: duckdb.DuckDBPyConnection, open_alerts: str) -> dict[str,
     for sql, severity, title, unit, step, source in simple:
         for tenant_id, rows, examples in con.execute(sql).fetchall():
             found[tenant_id].append(Finding(title, severity, rows, unit, tuple(examples), step, source))
-    for tenant_id, metric, value in con.execute(HEADLINE_SQL).fetchall():
+    for tenant_id, metric, value in con.execute(HEADLINE_SQL, [list(HEADLINE_RULES)]).fetchall():
         if finding := _headline_finding(metric, value):
             found[tenant_id].append(finding)
     return {tenant_id: sorted(findings, key=lambda f: f.rank)[:TOP] for tenant_id, findings in found.items()}
 
 
+@dataclass(frozen=True)
+class HeadlineRule:
+    """A headline metric past a threshold of pim-rules.md is a finding."""
+
+    is_breached: Callable[[int], bool]
+    title: str
+    severity: str
+    unit: str
+    evidence: str  # formatted with the metric's value as {count}
+    next_step: str
+
+
+HEADLINE_RULES = {
+    "global_admins": HeadlineRule(
+        lambda count: not 2 <= count <= 8,
+        "Global Administrators outside 2 to 8",
+        "high",
+        "Global Administrators",
+        "{count} Global Administrators by any path (rule 1: fail below 2 or above 8)",
+        "Keep two break-glass and a few named Global Administrators; give everyone else a least-privileged role.",
+    ),
+    "privileged_guests": HeadlineRule(
+        lambda count: count > 0,
+        "Guests holding privileged roles",
+        "high",
+        "guests",
+        "{count} guest users hold a tier-0 or tier-1 role (rule 17)",
+        "Remove privileged roles from guests; give the people behind them member accounts if they need them.",
+    ),
+    "privileged_synced_accounts": HeadlineRule(
+        lambda count: count > 0,
+        "Privileged accounts synced from on-premises",
+        "medium",
+        "synced accounts",
+        "{count} privileged users are synced from Active Directory, not cloud-only (rule 17)",
+        "Give each admin a cloud-only account for privileged roles.",
+    ),
+}
+
+
 def _headline_finding(metric: str, value: float) -> Finding | None:
     """A finding for a headline metric past the threshold pim-rules.md sets for it, else None."""
-    count = int(value)
-    if metric == "global_admins" and not 2 <= count <= 8:
-        return Finding(
-            "Global Administrators outside 2 to 8",
-            "high",
-            count,
-            "Global Administrators",
-            (f"{count} Global Administrators by any path (rule 1: fail below 2 or above 8)",),
-            "Keep two break-glass and a few named Global Administrators; give everyone else a least-privileged role.",
-            "fct_headline_metrics",
-        )
-    if metric == "privileged_guests" and count > 0:
-        return Finding(
-            "Guests holding privileged roles",
-            "high",
-            count,
-            "guests",
-            (f"{count} guest users hold a tier-0 or tier-1 role (rule 17)",),
-            "Remove privileged roles from guests; give the people behind them member accounts if they need them.",
-            "fct_headline_metrics",
-        )
-    if metric == "privileged_synced_accounts" and count > 0:
-        return Finding(
-            "Privileged accounts synced from on-premises",
-            "medium",
-            count,
-            "synced accounts",
-            (f"{count} privileged users are synced from Active Directory, not cloud-only (rule 17)",),
-            "Give each admin a cloud-only account for privileged roles.",
-            "fct_headline_metrics",
-        )
-    return None
+    rule, count = HEADLINE_RULES[metric], int(value)
+    if not rule.is_breached(count):
+        return None
+    evidence = (rule.evidence.format(count=count),)
+    return Finding(rule.title, rule.severity, count, rule.unit, evidence, rule.next_step, "fct_headline_metrics")

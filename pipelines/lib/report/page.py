@@ -6,7 +6,8 @@ Content-Security-Policy forbids every fetch, so the page shows the same offline,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from html import escape
 
@@ -54,16 +55,7 @@ TILES = (
 
 
 def tenant_page(report: TenantReport, publication: Publication, index_name: str) -> str:
-    sections = [
-        _standing(report),
-        _approvals(report),
-        _after_hours(report),
-        _compliance(report),
-        _waves(report),
-        _reviews(report),
-        _alerts(report),
-        _findings(report.findings),
-    ]
+    sections = [*(_chart_section(report, chart) for chart in CHARTS), _findings(report.findings)]
     title = f"pimlens report: {report.tenant_name}"
     subtitle = f"tenant {report.tenant_id} · evaluated at {_when(report.as_of_at)}"
     body = [
@@ -135,10 +127,10 @@ def _tile(report: TenantReport, metric: str, label: str, fmt: svg.Format) -> str
     return f'<div class="tile"><b>{value}</b><span>{escape(label)}</span></div>'
 
 
-def _section(title: str, note: str, source: str, chart: str, key: str = "") -> str:
+def _section(title: str, note: str, source: str, chart: str) -> str:
     return (
         f'<section data-source="{escape(source)}"><h2>{escape(title)}</h2><p class="note">{escape(note)} '
-        f"Source: marts.{escape(source)}.</p>{chart}{key}</section>"
+        f"Source: marts.{escape(source)}.</p>{chart}</section>"
     )
 
 
@@ -153,22 +145,35 @@ def _missing(report: TenantReport, metric: str, what: str) -> str:
     return f"<p>None: the tenant has no {escape(what)}.</p>"
 
 
-def _standing(report: TenantReport) -> str:
-    note = "Privileged access rows per day, across departments."
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    source: str  # the mart its numbers come from
+    note: Callable[[TenantReport], str]
+    rows: Callable[[TenantReport], Sequence[object]]
+    metric: str  # the headline metric that is unknown when what the chart reads was not read
+    what: str  # what the chart shows, for its empty state
+    draw: Callable[[TenantReport], tuple[str, str]]  # the chart (and its colour key) and a sentence about it
+
+
+def _chart_section(report: TenantReport, chart: Chart) -> str:
+    if not chart.rows(report):
+        return _section(chart.title, chart.note(report), chart.source, _missing(report, chart.metric, chart.what))
+    drawn, sentence = chart.draw(report)
+    return _section(chart.title, f"{chart.note(report)}{sentence}", chart.source, drawn)
+
+
+def _standing_note(report: TenantReport) -> str:
     if report.has_waves:
-        note += (
-            " Target: the design's rollout leaves standing access only in departments whose wave has not started "
-            "(and those no wave covers); the gap above the target is standing access the rollout should have removed."
+        return (
+            "Privileged access rows per day, across departments. Target: the design's rollout leaves standing access "
+            "only in departments whose wave has not started (and those no wave covers); the gap above the target is "
+            "standing access the rollout should have removed."
         )
-    else:
-        note += " The design names no rollout waves, so there is no target line."
-    if not report.standing:
-        return _section(
-            "Standing and eligible access",
-            note,
-            "fct_privileged_access_daily",
-            _missing(report, "standing_privileged_access", "privileged access history"),
-        )
+    return "Privileged access rows per day, across departments. The design names no rollout waves: no target line."
+
+
+def _standing(report: TenantReport) -> tuple[str, str]:
     days = [day.isoformat() for day, *_ in report.standing]
     series = [
         svg.Series("standing", "standing", "#c0392b", [row[1] for row in report.standing]),
@@ -176,65 +181,30 @@ def _standing(report: TenantReport) -> str:
     ]
     if report.has_waves:
         series.append(svg.Series("target", "design's target", "#7f8c8d", [row[3] for row in report.standing], True))
-    note += f" {len(days)} {'day' if len(days) == 1 else 'days'} of history."
-    return _section(
-        "Standing and eligible access", note, "fct_privileged_access_daily", svg.line_chart("standing", days, series)
-    )
+    return svg.line_chart("standing", days, series), f" {len(days)} {'day' if len(days) == 1 else 'days'} of history."
 
 
-def _approvals(report: TenantReport) -> str:
-    source = "fct_star_activation_requests_v1"
-    note = "Approvals over approval decisions, and the median time from approval requested to decision, by month."
-    if not report.approvals:
-        return _section(
-            "Approval rate and latency", note, source, _missing(report, "activation_requests", "approval decisions")
-        )
+def _approvals(report: TenantReport) -> tuple[str, str]:
     months = [month for month, *_ in report.approvals]
-    rate = svg.line_chart(
-        "approval_rate",
-        months,
-        [svg.Series("rate", "approval rate", "#27ae60", [r for _, r, _ in report.approvals])],
-        svg.percent,
-    )
-    latency = svg.bar_chart(
-        "approval_latency",
-        months,
-        [svg.Series("p50", "median approval latency", "#8e44ad", [p for *_, p in report.approvals])],
-        svg.duration,
-    )
-    return _section("Approval rate and latency", note, source, rate + latency)
+    rate = svg.Series("rate", "approval rate", "#27ae60", [r for _, r, _ in report.approvals])
+    latency = svg.Series("p50", "median approval latency", "#8e44ad", [p for *_, p in report.approvals])
+    charts = svg.line_chart("approval_rate", months, [rate], svg.percent)
+    return charts + svg.bar_chart("approval_latency", months, [latency], svg.duration), ""
 
 
-def _after_hours(report: TenantReport) -> str:
-    source = "fct_star_activation_requests_v1"
-    note = "Activations per month, and those outside business hours in the requester's own time zone."
-    if not report.after_hours:
-        return _section("Activations after hours", note, source, _missing(report, "activation_requests", "activations"))
+def _after_hours(report: TenantReport) -> tuple[str, str]:
     months = [month for month, *_ in report.after_hours]
     total = sum(a for _, a, _ in report.after_hours)
     late = sum(h for *_, h in report.after_hours)
-    note += f" Over the period, {late:,} of {total:,} activations ({late / total:.0%}) were after hours."
-    chart = svg.bar_chart(
-        "after_hours",
-        months,
-        [
-            svg.Series("activations", "activations", "#aab7b8", [a for _, a, _ in report.after_hours]),
-            svg.Series("after_hours", "after hours", "#e67e22", [h for *_, h in report.after_hours]),
-        ],
-    )
-    return _section("Activations after hours", note, source, chart)
+    series = [
+        svg.Series("activations", "activations", "#aab7b8", [a for _, a, _ in report.after_hours]),
+        svg.Series("after_hours", "after hours", "#e67e22", [h for *_, h in report.after_hours]),
+    ]
+    sentence = f" Over the period, {late:,} of {total:,} activations ({late / total:.0%}) were after hours."
+    return svg.bar_chart("after_hours", months, series), sentence
 
 
-def _compliance(report: TenantReport) -> str:
-    source = "fct_star_role_compliance_v1"
-    note = "Each role's PIM settings against what its tier requires (design file), by tier and role."
-    if not report.compliance:
-        return _section(
-            "Compliance by tier and role",
-            note,
-            source,
-            _missing(report, "role_compliance_failures", "PIM role settings"),
-        )
+def _compliance(report: TenantReport) -> tuple[str, str]:
     roles = list(dict.fromkeys((tier, role) for tier, role, _, _ in report.compliance))
     rules = sorted({rule for _, _, rule, _ in report.compliance})
     row_of = {key: index for index, key in enumerate(roles)}
@@ -243,42 +213,21 @@ def _compliance(report: TenantReport) -> str:
         for tier, role, rule, status in report.compliance
     ]
     failures = sum(1 for *_, status in report.compliance if status == "fail")
-    note += f" {failures} of {len(cells)} checks fail."
     chart = svg.grid_chart("compliance", [f"{tier} · {role}" for tier, role in roles], rules, cells)
     key = svg.swatches({s: svg.STATUS_COLORS[s] for s in ("fail", "pass", "not_required")})
-    return _section("Compliance by tier and role", note, source, chart, key)
+    return chart + key, f" {failures} of {len(cells)} checks fail."
 
 
-def _waves(report: TenantReport) -> str:
-    source = "fct_star_access_daily_v1"
-    note = "Standing access on the rollout's baseline day and now, and eligible access now, per wave of the design."
-    if not report.waves:
-        return _section(
-            "Rollout progress per wave",
-            note,
-            source,
-            _missing(report, "standing_privileged_access", "privileged access history"),
-        )
-    waves = [wave for wave, *_ in report.waves]
-    chart = svg.bar_chart(
-        "waves",
-        waves,
-        [
-            svg.Series("baseline", "standing at baseline", "#e6b0aa", [row[1] for row in report.waves]),
-            svg.Series("standing", "standing now", "#c0392b", [row[2] for row in report.waves]),
-            svg.Series("eligible", "eligible now", "#2471a3", [row[3] for row in report.waves]),
-        ],
-    )
-    return _section("Rollout progress per wave", note, source, chart)
+def _waves(report: TenantReport) -> tuple[str, str]:
+    series = [
+        svg.Series("baseline", "standing at baseline", "#e6b0aa", [row[1] for row in report.waves]),
+        svg.Series("standing", "standing now", "#c0392b", [row[2] for row in report.waves]),
+        svg.Series("eligible", "eligible now", "#2471a3", [row[3] for row in report.waves]),
+    ]
+    return svg.bar_chart("waves", [wave for wave, *_ in report.waves], series), ""
 
 
-def _reviews(report: TenantReport) -> str:
-    source = "fct_access_review_outcomes"
-    note = "Every access review instance on its due date, by how it was completed."
-    if not report.reviews:
-        return _section(
-            "Access review completion", note, source, _missing(report, "access_review_late_decisions", "access reviews")
-        )
+def _reviews(report: TenantReport) -> tuple[str, str]:
     names = list(dict.fromkeys(name for name, *_ in report.reviews))
     first = min(due for *_, due, _ in report.reviews)
     last = max(due for *_, due, _ in report.reviews)
@@ -293,28 +242,96 @@ def _reviews(report: TenantReport) -> str:
         for name, _, due, status in report.reviews
     ]
     on_time = sum(1 for *_, status in report.reviews if status == "on_time")
-    note += f" {on_time} of {len(marks)} instances were completed on time."
     labels = [_date_label(first + (last - first) * step / 4) for step in range(5)]
     chart = svg.timeline("reviews", names, labels, marks)
     key = svg.swatches({s: svg.STATUS_COLORS[s] for s in ("on_time", "late", "incomplete", "in_progress")})
-    return _section("Access review completion", note, source, chart, key)
+    return chart + key, f" {on_time} of {len(marks)} instances were completed on time."
 
 
 def _date_label(moment: date) -> str:
     return moment.strftime("%Y-%m-%d")
 
 
-def _alerts(report: TenantReport) -> str:
-    note = (
-        "Open alerts by rule (resolved ones left out)."
-        if report.alerts_have_lifecycle
-        else "Alerts by rule; every alert raised stays open (alerts have no lifecycle in this warehouse yet)."
-    )
-    if not report.open_alerts:
-        return _section("Open alerts by kind", note, "fct_alerts", _missing(report, "alerts_raised", "open alerts"))
+def _alerts_note(report: TenantReport) -> str:
+    if report.alerts_have_lifecycle:
+        return "Open alerts by rule (resolved ones left out)."
+    return "Alerts by rule; every alert raised stays open (alerts have no lifecycle in this warehouse yet)."
+
+
+def _alerts(report: TenantReport) -> tuple[str, str]:
     rows = [(rule, count, svg.SEVERITY_COLORS.get(severity, "#999")) for rule, severity, count in report.open_alerts]
     key = svg.swatches({s: svg.SEVERITY_COLORS[s] for s in ("high", "medium", "low")})
-    return _section("Open alerts by kind", note, "fct_alerts", svg.hbar_chart("alerts", rows), key)
+    return svg.hbar_chart("alerts", rows) + key, ""
+
+
+REQUESTS = "fct_star_activation_requests_v1"
+CHARTS = (
+    Chart(
+        "Standing and eligible access",
+        "fct_privileged_access_daily",
+        _standing_note,
+        lambda r: r.standing,
+        "standing_privileged_access",
+        "privileged access history",
+        _standing,
+    ),
+    Chart(
+        "Approval rate and latency",
+        REQUESTS,
+        lambda _: (
+            "Approvals over approval decisions, and the median time from approval requested to decision, by month."
+        ),
+        lambda r: r.approvals,
+        "activation_requests",
+        "approval decisions",
+        _approvals,
+    ),
+    Chart(
+        "Activations after hours",
+        REQUESTS,
+        lambda _: "Activations per month, and those outside business hours in the requester's own time zone.",
+        lambda r: r.after_hours,
+        "activation_requests",
+        "activations",
+        _after_hours,
+    ),
+    Chart(
+        "Compliance by tier and role",
+        "fct_star_role_compliance_v1",
+        lambda _: "Each role's PIM settings against what its tier requires (design file), by tier and role.",
+        lambda r: r.compliance,
+        "role_compliance_failures",
+        "PIM role settings",
+        _compliance,
+    ),
+    Chart(
+        "Rollout progress per wave",
+        "fct_star_access_daily_v1",
+        lambda _: "Standing access on the rollout's baseline day and now, and eligible access now, per wave.",
+        lambda r: r.waves,
+        "standing_privileged_access",
+        "privileged access history",
+        _waves,
+    ),
+    Chart(
+        "Access review completion",
+        "fct_access_review_outcomes",
+        lambda _: "Every access review instance on its due date, by how it was completed.",
+        lambda r: r.reviews,
+        "access_review_late_decisions",
+        "access reviews",
+        _reviews,
+    ),
+    Chart(
+        "Open alerts by kind",
+        "fct_alerts",
+        _alerts_note,
+        lambda r: r.open_alerts,
+        "alerts_raised",
+        "open alerts",
+        _alerts,
+    ),
+)
 
 
 def _findings(findings: Sequence[Finding]) -> str:

@@ -111,8 +111,9 @@ def _y(value: float, top: float) -> float:
 def line_chart(chart: str, x_labels: Sequence[str], series: Sequence[Series], fmt: Format = count) -> str:
     """One line per series over the x labels (days, months); a point per value that is not None."""
     top = _nice_max(max((v for s in series for v in s.values if v is not None), default=0))
-    step = PLOT_W / max(len(x_labels) - 1, 1)
-    xs = [LEFT + (step * index if len(x_labels) > 1 else PLOT_W / 2) for index in range(len(x_labels))]
+    pad = 24  # room for the first and last x labels
+    step = (PLOT_W - 2 * pad) / max(len(x_labels) - 1, 1)
+    xs = [LEFT + (pad + step * index if len(x_labels) > 1 else PLOT_W / 2) for index in range(len(x_labels))]
     body = [*_y_axis(top, fmt), *_x_labels(x_labels, xs)]
     for item in series:
         values = zip(xs, item.values, x_labels, strict=True)
@@ -184,17 +185,27 @@ def grid_chart(chart: str, rows: Sequence[str], columns: Sequence[str], cells: S
         f'<text transform="translate({label_w + cell_w * (i + 0.5):.1f},{head_h - 6}) rotate(-40)">{escape(c)}</text>'
         for i, c in enumerate(columns)
     ]
+    body += _row_labels(rows, label_w - 6, head_h + cell_h * 0.75, cell_h)
     body += [
-        f'<text x="{label_w - 6}" y="{head_h + cell_h * (i + 0.75):.1f}" text-anchor="end">{escape(_clip(r))}</text>'
-        for i, r in enumerate(rows)
-    ]
-    body += [
-        f'<rect class="point" data-series="{escape(status)}" x="{label_w + cell_w * col + 1:.1f}" '
-        f'y="{head_h + cell_h * row + 1:.1f}" width="{cell_w - 2:.1f}" height="{cell_h - 2}" '
-        f'fill="{STATUS_COLORS.get(status, "#999")}"><title>{escape(text)}</title></rect>'
+        _status_mark(status, text, label_w + cell_w * col + 1, head_h + cell_h * row + 1, cell_w - 2, cell_h - 2)
         for row, col, status, text in cells
     ]
     return _svg(chart, body, height)
+
+
+def _row_labels(rows: Sequence[str], x: float, first_y: float, step: float) -> list[str]:
+    return [
+        f'<text x="{x}" y="{first_y + step * i:.1f}" text-anchor="end">{escape(_clip(row))}</text>'
+        for i, row in enumerate(rows)
+    ]
+
+
+def _status_mark(status: str, text: str, x: float, y: float, width: float, height: float) -> str:
+    """A point coloured by STATUS_COLORS, its hover text `text`."""
+    return (
+        f'<rect class="point" data-series="{escape(status)}" x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" '
+        f'height="{height:.1f}" rx="1" fill="{STATUS_COLORS.get(status, "#999")}"><title>{escape(text)}</title></rect>'
+    )
 
 
 def timeline(chart: str, rows: Sequence[str], x_labels: Sequence[str], marks: Sequence[Mark]) -> str:
@@ -203,10 +214,7 @@ def timeline(chart: str, rows: Sequence[str], x_labels: Sequence[str], marks: Se
     label_w, lane_h, pad = 300, 22, 40
     height = TOP + lane_h * max(len(rows), 1) + 30
     width = WIDTH - label_w - RIGHT - 2 * pad
-    body = [
-        f'<text x="{label_w - 8}" y="{TOP + lane_h * (i + 0.65):.1f}" text-anchor="end">{escape(_clip(r))}</text>'
-        for i, r in enumerate(rows)
-    ]
+    body = _row_labels(rows, label_w - 8, TOP + lane_h * 0.65, lane_h)
     ticks = max(len(x_labels) - 1, 1)
     body += [
         f'<text x="{label_w + pad + width * i / ticks:.1f}" y="{height - 8}" text-anchor="middle">'
@@ -214,9 +222,7 @@ def timeline(chart: str, rows: Sequence[str], x_labels: Sequence[str], marks: Se
         for i, label in enumerate(x_labels)
     ]
     body += [
-        f'<rect class="point" data-series="{escape(status)}" x="{label_w + pad + width * position - 5:.1f}" '
-        f'y="{TOP + lane_h * row + 4:.1f}" width="10" height="{lane_h - 8}" rx="2" '
-        f'fill="{STATUS_COLORS.get(status, "#999")}"><title>{escape(text)}</title></rect>'
+        _status_mark(status, text, label_w + pad + width * position - 5, TOP + lane_h * row + 4, 10, lane_h - 8)
         for row, position, status, text in marks
     ]
     return _svg(chart, body, height)
