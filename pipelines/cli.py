@@ -204,10 +204,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Power BI export (Parquet): {warehouse.parent / 'exports'}")
     print(f"Power BI project (docs/powerbi.md): {warehouse.parent / 'exports' / 'pimlens.pbip'}")
     print(f"Great Expectations Data Docs (every validation of every run): {data_docs_index(warehouse).as_uri()}")
+    print("Dagster UI on the same data: make ui   (then open http://127.0.0.1:3000)")
     print("Stakeholder report (docs/report.md), rewritten after every run; open it in a browser:")
     for page in report_files(reports_folder(warehouse)):
         print(f"  {page.as_uri()}")
-    print("Dagster UI on the same data: make ui   (then open http://127.0.0.1:3000)")
     return 0 if all(same for *_, same in rows) else 1
 
 
