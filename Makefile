@@ -19,6 +19,10 @@ FAST_TIERS := tests/unit tests/assets tests/checks tests/automation
 
 .PHONY: env demo test test-fast lint ui metrics clean
 
+# The report's browser test drives Debian's chromium through Playwright (Playwright's own browser download is not
+# reachable): installed from the distribution's packages, refreshing its package lists only when they lack it.
+CHROMIUM := /usr/bin/chromium
+
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
@@ -51,7 +55,10 @@ lint: env
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint --processes 0 dbt_project/models
 
-test: lint $(MANIFEST)
+$(CHROMIUM):
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
+
+test: lint $(MANIFEST) $(CHROMIUM)
 	$(BIN)/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 # The edit loop: ruff and the unit tier, no end-to-end run (sqlfluff and the integration tier stay in `make test`).

@@ -166,6 +166,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         write_demo_config,
     )
     from pipelines.lib.quality.gate import data_docs_index
+    from pipelines.lib.report import report_files, reports_folder
     from pipelines.lib.run_summary import format_value
     from pipelines.lib.warehouse.metrics import compare_with_truth, read_headline_metrics
     from pipelines.lib.warehouse.publish import analytics_path
@@ -204,6 +205,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Power BI project (docs/powerbi.md): {warehouse.parent / 'exports' / 'pimlens.pbip'}")
     print(f"Great Expectations Data Docs (every validation of every run): {data_docs_index(warehouse).as_uri()}")
     print("Dagster UI on the same data: make ui   (then open http://127.0.0.1:3000)")
+    print("Stakeholder report (docs/report.md), rewritten after every run; open it in a browser:")
+    for page in report_files(reports_folder(warehouse)):
+        print(f"  {page.as_uri()}")
     return 0 if all(same for *_, same in rows) else 1
 
 
@@ -211,6 +215,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from pipelines.lib.config import AS_OF_ENV, load_config
     from pipelines.lib.demo_session import log_tail, pipeline_environment, run_refresh
     from pipelines.lib.design import load_design
+    from pipelines.lib.report import reports_folder
     from pipelines.lib.run_summary import describe, published_metrics, summarise
     from pipelines.lib.warehouse.publish import analytics_path
 
@@ -254,6 +259,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if code != 0:
         print(f"A run failed: its steps are in {log_file} and in the Dagster UI.", file=sys.stderr)
     print(f"Analytics database: {analytics}")
+    if (index := reports_folder(warehouse) / "index.html").is_file():
+        print(f"Stakeholder report: {index}")
     return 1 if failed else 0
 
 
@@ -294,6 +301,23 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         print(f"tenant {tenant_id}")
         for name, value in metrics.items():
             print(f"  {name:40} {format_value(value):>14}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from pipelines.lib.report import NotAnAnalyticsDatabase, reports_folder, write_reports
+
+    analytics = _existing(args.warehouse, "analytics database")
+    try:
+        written = write_reports(analytics, args.out or reports_folder(analytics))
+    except NotAnAnalyticsDatabase as error:
+        raise UsageError(
+            f"{analytics} is not an analytics database ({error}): point --warehouse at the file a run publishes "
+            "(var/analytics.duckdb by default)"
+        ) from None
+    print(f"Wrote the report of {len(written) - 1} tenants; open the index in a browser:")
+    for page in written:
+        print(f"  {page.as_uri()}")
     return 0
 
 
@@ -505,6 +529,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="the analytics database the pipeline publishes (or a warehouse, which a running refresh may lock)",
     )
     metrics.set_defaults(handler=cmd_metrics)
+
+    report = commands.add_parser(
+        "report", help="write the stakeholder report: one self-contained HTML page per tenant and an index"
+    )
+    report.add_argument(
+        "--warehouse",
+        type=Path,
+        default=paths.VAR_DIR / "analytics.duckdb",
+        help="the analytics database the pipeline publishes (read-only; never the warehouse a run writes)",
+    )
+    report.add_argument("--out", type=Path, help="the folder to write (default: reports/ beside the database)")
+    report.set_defaults(handler=cmd_report)
 
     release = commands.add_parser("release-load", help="let a load a raw gate held into the marts, with a reason")
     release.add_argument("load_id", help="the held load (the raw check's message and meta.gate_verdicts name it)")

@@ -397,3 +397,93 @@ def test_rerunning_changes_no_history_and_no_metric(demo_run: DemoRun, tmp_path:
             alerts_after_first
         )
     assert second.metrics(demo_run.truth.tenant_id) == demo_run.truth.metrics
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+REPORT_ARTEFACTS = paths.VAR_DIR / "test-artefacts"
+
+
+def test_the_report_opens_offline_in_a_real_browser_with_a_point_per_mart_row(
+    demo_run: DemoRun, tmp_path: Path
+) -> None:
+    """The transform's report asset wrote the index and the tenant's page beside the warehouse. In Debian's chromium
+    (one launch, on the S seed-7 tenant): the index links to the page, neither asks for anything beyond its own file
+    nor logs an error, and every chart has one point per row of its mart at the chart's grain."""
+    reports = demo_run.warehouse.parent / "reports"
+    assert sorted(page.name for page in reports.iterdir()) == ["demo.html", "index.html"]
+    if (demo_run.truth.size, demo_run.truth.seed) != ("S", 7):
+        return  # one browser launch for the suite: the other tenants' pages are written, not opened
+    assert CHROMIUM.is_file(), "Debian's chromium is missing: `make test` installs it (apt-get install chromium)"
+    from playwright.sync_api import sync_playwright
+
+    tenant = demo_run.truth.tenant_id
+    analytics = demo_run.warehouse.parent / "analytics.duckdb"
+
+    def mart(sql: str) -> int:
+        with duckdb.connect(str(analytics), read_only=True) as con:
+            return con.execute(sql, [tenant]).fetchone()[0]
+
+    requests: list[str] = []
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            tmp_path / "profile",
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1100, "height": 900},
+        )
+        page = browser.new_page()
+        page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto((reports / "index.html").as_uri())
+        page.click("text=demo")
+        page.wait_for_load_state("load")
+
+        def points(chart: str, series: str | None = None) -> int:
+            selector = f'svg[data-chart="{chart}"] .point' + (f'[data-series="{series}"]' if series else "")
+            return page.locator(selector).count()
+
+        days = mart("select count(distinct snapshot_date) from marts.fct_privileged_access_daily where tenant_id = ?")
+        assert [points("standing", s) for s in ("standing", "eligible", "target")] == [days] * 3
+        decided_months = mart(
+            "select count(distinct requested_date_key // 100) from marts.fct_star_activation_requests_v1 "
+            "where is_decided and tenant_id = ?"
+        )
+        assert points("approval_rate") == points("approval_latency") == decided_months >= 12  # a year of history
+        activated_months = mart(
+            "select count(distinct requested_date_key // 100) from marts.fct_star_activation_requests_v1 "
+            "where is_activated and tenant_id = ?"
+        )
+        assert points("after_hours", "activations") == points("after_hours", "after_hours") == activated_months
+        checks = mart("select count(*) from marts.fct_star_role_compliance_v1 where tenant_id = ?")
+        assert points("compliance") == checks
+        assert points("compliance", "fail") == len(demo_run.truth.compliance_failures)
+        waves = mart(
+            "select count(distinct coalesce(wave_name, '')) from marts.fct_star_access_daily_v1 where tenant_id = ?"
+        )
+        assert [points("waves", s) for s in ("baseline", "standing", "eligible")] == [waves] * 3
+        instances = mart("select count(*) from marts.fct_access_review_outcomes where tenant_id = ?")
+        assert points("reviews") == instances
+        # Alerts by kind: each rule planted once at least, and the bars' values add up to every alert raised.
+        assert points("alerts") == len(ALERT_RULES)
+        bars = page.locator('svg[data-chart="alerts"] .point title').all_text_contents()
+        assert sum(int(text.rsplit(": ", 1)[1].replace(",", "")) for text in bars) == len(demo_run.truth.alerts)
+        assert page.locator("tr.finding").count() == 10
+        REPORT_ARTEFACTS.mkdir(parents=True, exist_ok=True)
+        screenshot = REPORT_ARTEFACTS / "report-S-seed7.png"
+        page.screenshot(path=str(screenshot), full_page=True)
+        browser.close()
+    assert problems == []
+    assert requests == [(reports / "index.html").as_uri(), (reports / "demo.html").as_uri()]
+    assert screenshot.read_bytes().startswith(b"\x89PNG")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import duckdb
@@ -23,6 +24,13 @@ from .conftest import (
 pytestmark = pytest.mark.slow
 
 
+def leaked_into_report(reports: Path, personal: set[str]) -> set[str]:
+    """The personal values (of 8 characters or more, so no common word) the report's pages show."""
+    text = "".join(page.read_text(encoding="utf-8") for page in reports.glob("*.html"))
+    assert "</html>" in text, reports
+    return {value for value in personal if value and len(value) >= 8 and html.escape(value) in text}
+
+
 def test_pseudonymised_analytics_and_exports_hold_no_personal_value_and_files_are_private(
     baseline: Baseline, tmp_path: Path
 ) -> None:
@@ -42,11 +50,15 @@ def test_pseudonymised_analytics_and_exports_hold_no_personal_value_and_files_ar
         assert con.execute("select is_pseudonymised from meta.publication").fetchone() == (True,)
     # Pseudonyms change no number.
     assert published_metrics_equal_truth(site.warehouse, site.tenant) == []
+    # The stakeholder report is made from the analytics file: its pages name nobody either (the baseline's do).
+    assert leaked_into_report(baseline.site.folder / "reports", personal)
+    assert leaked_into_report(site.folder / "reports", personal) == set()
 
     # The export holds the Power BI project's folders beside the Parquet files: each file and folder is private.
     exported = list(exports.rglob("*"))
     assert any(path.is_dir() for path in exported)
-    for file in (site.warehouse, analytics, *(path for path in exported if path.is_file())):
+    reports = site.folder / "reports"
+    for file in (site.warehouse, analytics, *reports.glob("*.html"), *(path for path in exported if path.is_file())):
         assert file_mode(file) == 0o640, file
-    for folder in (exports, scratch_root(site.warehouse), *(path for path in exported if path.is_dir())):
+    for folder in (exports, reports, scratch_root(site.warehouse), *(path for path in exported if path.is_dir())):
         assert file_mode(folder) == 0o750, folder
