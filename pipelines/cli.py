@@ -169,6 +169,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from pipelines.lib.run_summary import format_value
     from pipelines.lib.warehouse.metrics import compare_with_truth, read_headline_metrics
     from pipelines.lib.warehouse.publish import analytics_path
+    from pipelines.lib.warehouse.trend import compare_trend_with_truth, read_access_trend
 
     tenant_dir = paths.DEMO_TENANT_DIR
     truth = generate_tenant(tenant_dir, size=args.size, seed=args.seed, as_of=args.as_of)
@@ -194,6 +195,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"{'metric':40} {'warehouse':>14} {'ground truth':>14}  match")
     for name, actual, expected, same in rows:
         print(f"{name:40} {format_value(actual):>14} {format_value(expected):>14}  {'yes' if same else 'NO'}")
+    trend = compare_trend_with_truth(
+        read_access_trend(analytics, truth.tenant_id), truth.daily_trend, args.as_of.astimezone(UTC).date()
+    )
+    print()
+    print(
+        f"Standing vs eligible trend (marts.fct_access_trend_daily): {trend.days} days, {trend.reconstructed} rebuilt "
+        f"from the audit log back to {trend.covered_from}; every day equal to ground truth: "
+        f"{'yes' if trend.matches else 'NO (' + ', '.join(map(str, trend.mismatched[:5])) + ')'}"
+    )
     print()
     print(f"Analytics database (the marts, republished after every run; open it, never the warehouse): {analytics}")
     query = "from marts.fct_headline_metrics"
@@ -204,7 +214,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Power BI project (docs/powerbi.md): {warehouse.parent / 'exports' / 'pimlens.pbip'}")
     print(f"Great Expectations Data Docs (every validation of every run): {data_docs_index(warehouse).as_uri()}")
     print("Dagster UI on the same data: make ui   (then open http://127.0.0.1:3000)")
-    return 0 if all(same for *_, same in rows) else 1
+    return 0 if all(same for *_, same in rows) and trend.matches else 1
 
 
 def cmd_run(args: argparse.Namespace) -> int:
