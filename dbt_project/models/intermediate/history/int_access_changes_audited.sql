@@ -62,6 +62,13 @@ outside_pim_additions as (
     where first_outside_pim_rows.activity_at > coverage.covered_from_at + {{ outside_pim_rescan_interval() }}
 ),
 
+changes as (
+    select * from changing_rows
+    where not is_outside_pim_row
+    union all
+    select * from outside_pim_additions
+),
+
 final as (
     select
         tenant_id,
@@ -72,19 +79,7 @@ final as (
         role_definition_id,
         access_kind,
         access_delta
-    from changing_rows
-    where not is_outside_pim_row
-    union all
-    select
-        tenant_id,
-        audit_event_id,
-        activity_at,
-        activity_display_name,
-        principal_id,
-        role_definition_id,
-        access_kind,
-        access_delta
-    from outside_pim_additions
+    from changes
 )
 
 select * from final
