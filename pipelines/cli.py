@@ -191,13 +191,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     analytics = analytics_path(warehouse)
     measured = read_headline_metrics(analytics).get(truth.tenant_id, {})
     rows = compare_with_truth(measured, truth.metrics)
+    # The daily trend, rebuilt before the first snapshot from the audit log, day by day against the true state.
+    trend = compare_trend_with_truth(
+        read_access_trend(analytics, truth.tenant_id), truth.daily_trend, args.as_of.astimezone(UTC).date()
+    )
+    equal_days = trend.compared - len(trend.mismatched)
+    rows.append(("access_trend_days_equal_to_truth", equal_days, trend.compared, trend.matches))
     print()
     print(f"{'metric':40} {'warehouse':>14} {'ground truth':>14}  match")
     for name, actual, expected, same in rows:
         print(f"{name:40} {format_value(actual):>14} {format_value(expected):>14}  {'yes' if same else 'NO'}")
-    trend = compare_trend_with_truth(
-        read_access_trend(analytics, truth.tenant_id), truth.daily_trend, args.as_of.astimezone(UTC).date()
-    )
     print()
     print(
         f"Standing vs eligible trend (marts.fct_access_trend_daily): {trend.days} days, {trend.reconstructed} rebuilt "
@@ -214,7 +217,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Power BI project (docs/powerbi.md): {warehouse.parent / 'exports' / 'pimlens.pbip'}")
     print(f"Great Expectations Data Docs (every validation of every run): {data_docs_index(warehouse).as_uri()}")
     print("Dagster UI on the same data: make ui   (then open http://127.0.0.1:3000)")
-    return 0 if all(same for *_, same in rows) and trend.matches else 1
+    return 0 if all(same for *_, same in rows) else 1
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -24,6 +24,7 @@ class TrendDay:
 @dataclass(frozen=True)
 class TrendComparison:
     days: int
+    compared: int  # the trend's days and the true days it lacks from the log's first covered day
     reconstructed: int
     covered_from: date | None
     mismatched: tuple[date, ...]  # days whose counts differ from the truth, or that the trend lacks
@@ -59,11 +60,11 @@ def compare_trend_with_truth(
     by_day = {row.day: row.counts for row in trend}
     covered_from = trend[0].history_covered_from if trend else None
     mismatched = [row.day for row in trend if row.counts != truth.get(row.day, frozen if row.day > as_of else None)]
-    if covered_from is not None:
-        mismatched += [day for day in truth if day >= covered_from and day not in by_day]
+    missing = [day for day in truth if covered_from is not None and day >= covered_from and day not in by_day]
     return TrendComparison(
         days=len(trend),
+        compared=len(trend) + len(missing),
         reconstructed=sum(row.is_reconstructed for row in trend),
         covered_from=covered_from,
-        mismatched=tuple(sorted(mismatched)),
+        mismatched=tuple(sorted(mismatched + missing)),
     )
