@@ -181,7 +181,15 @@ DIRECTORY_AUDITS = TypedEvents(
 # (graph-pim-real-world.md sections 1 and 10: `OperationName` = `ActivityDisplayName`, `AADOperationType` for
 # operationType, ...), and its dynamic columns (InitiatedBy, TargetResources, AdditionalDetails) hold the same
 # camelCase inner keys as Graph. Through the query API a dynamic value arrives as JSON text; one that arrives as an
-# object reads the same, as its text. Typed into the very columns of the Graph copy, so the two union by column.
+# object reads the same, as its text; text that is not JSON reads as null (the event still lands). Typed into the
+# very columns of the Graph copy, so the two union by column.
+
+
+def _dynamic(column: str, schema: str) -> str:
+    """A dynamic column of the parsed Log Analytics row, parsed by ``schema``; null when its text is not JSON."""
+    return f"case when json_valid(parsed.{column}) then json_transform(parsed.{column}, '{schema}') end"
+
+
 LA_AUDIT_LOGS = TypedEvents(
     raw_table="la_audit_logs",
     struct_schema="""{
@@ -205,9 +213,9 @@ LA_AUDIT_LOGS = TypedEvents(
         operationType := parsed.AADOperationType,
         result := parsed.Result,
         resultReason := parsed.ResultReason,
-        initiatedBy := json_transform(parsed.InitiatedBy, '{_INITIATED_BY}'),
-        targetResources := json_transform(parsed.TargetResources, '{_TARGET_RESOURCES}'),
-        additionalDetails := json_transform(parsed.AdditionalDetails, '{_ADDITIONAL_DETAILS}')
+        initiatedBy := {_dynamic("InitiatedBy", _INITIATED_BY)},
+        targetResources := {_dynamic("TargetResources", _TARGET_RESOURCES)},
+        additionalDetails := {_dynamic("AdditionalDetails", _ADDITIONAL_DETAILS)}
     )""",
     columns=_AUDIT_COLUMNS,
 )

@@ -104,14 +104,22 @@ def test_the_log_analytics_copy_of_each_real_shape_types_like_graphs(typed, tmp_
     rows = [log_analytics_row(s["row"]) for s in SHAPES.values()]
     # A dynamic column that arrives as an object rather than its text reads the same.
     rows[0] = rows[0] | {"TargetResources": json.loads(rows[0]["TargetResources"])}
+    # Dynamic text that is not JSON never stops the load: its fields read as unknown.
+    broken = rows[1] | {"Id": "broken", "TargetResources": "not json", "AdditionalDetails": "{"}
     spec = COLLECTIONS_BY_TABLE["la_audit_logs"]
     records = tmp_path / "la.ndjson"
     with RecordFiles(records, spec.time_property) as writer:
-        for row in rows:
+        for row in [*rows, broken]:
             writer.write(row["Id"], orjson.dumps({"id": row["Id"], "parent_key": None, "record": row}), row)
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
-        land(con, spec, records, "l1", len(rows))
+        land(con, spec, records, "l1", len(rows) + 1)
         cursor = con.execute("select * exclude (tenant_id, load_id) from raw.la_audit_logs_typed")
         names = [column[0] for column in cursor.description]
         la_typed = {row[0]: dict(zip(names[1:], row[1:], strict=True)) for row in cursor.fetchall()}
+    unreadable = la_typed.pop("broken")
     assert la_typed == typed
+    assert (unreadable["activity_display_name"], unreadable["principal_id"], unreadable["request_id"]) == (
+        rows[1]["ActivityDisplayName"],
+        None,
+        None,
+    )
