@@ -170,6 +170,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from pipelines.lib.run_summary import format_value
     from pipelines.lib.warehouse.metrics import compare_with_truth, read_headline_metrics
     from pipelines.lib.warehouse.publish import analytics_path
+    from pipelines.lib.warehouse.trend import compare_trend_with_truth, read_access_trend
 
     tenant_dir = paths.DEMO_TENANT_DIR
     truth = generate_tenant(tenant_dir, size=args.size, seed=args.seed, as_of=args.as_of)
@@ -191,10 +192,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     analytics = analytics_path(warehouse)
     measured = read_headline_metrics(analytics).get(truth.tenant_id, {})
     rows = compare_with_truth(measured, truth.metrics)
+    # The daily trend, rebuilt before the first snapshot from the audit log, day by day against the true state.
+    trend = compare_trend_with_truth(
+        read_access_trend(analytics, truth.tenant_id), truth.daily_trend, args.as_of.astimezone(UTC).date()
+    )
+    equal_days = trend.compared - len(trend.mismatched)
+    rows.append(("access_trend_days_equal_to_truth", equal_days, trend.compared, trend.matches))
     print()
     print(f"{'metric':40} {'warehouse':>14} {'ground truth':>14}  match")
     for name, actual, expected, same in rows:
         print(f"{name:40} {format_value(actual):>14} {format_value(expected):>14}  {'yes' if same else 'NO'}")
+    print()
+    print(
+        f"Standing vs eligible trend (marts.fct_access_trend_daily): {trend.days} days, {trend.reconstructed} rebuilt "
+        f"from the audit log back to {trend.covered_from}; every day equal to ground truth: "
+        f"{'yes' if trend.matches else 'NO (' + ', '.join(map(str, trend.mismatched[:5])) + ')'}"
+    )
     print()
     print(f"Analytics database (the marts, republished after every run; open it, never the warehouse): {analytics}")
     query = "from marts.fct_headline_metrics"

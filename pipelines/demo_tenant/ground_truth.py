@@ -14,6 +14,7 @@ from typing import Any
 
 from pipelines.demo_tenant import catalog, programme
 from pipelines.demo_tenant.clock import iso
+from pipelines.demo_tenant.daily_state import daily_trend
 from pipelines.demo_tenant.effective_privilege import (
     ACTIVE,
     PrivilegePath,
@@ -124,6 +125,8 @@ class GroundTruth:
     head_counts: tuple[dict[str, str | int], ...] = ()
     # fct_privileged_access_daily on the as_of day: one dict of counts per department.
     rollout: tuple[dict[str, str | int], ...] = ()
+    # fct_access_trend_daily: per day of the year up to as_of, the privileged access rows held at its close.
+    daily_trend: tuple[dict[str, str | int], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -138,6 +141,7 @@ class GroundTruth:
             "unreadable_inputs": {check: list(rows) for check, rows in self.unreadable_inputs.items()},
             "head_counts": list(self.head_counts),
             "rollout": list(self.rollout),
+            "daily_trend": list(self.daily_trend),
         }
 
 
@@ -253,6 +257,7 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
             for (kind, path_kind), count in sorted(counts.items())
         ),
         rollout=rollout_by_department(model, rows, privileged_paths, types),
+        daily_trend=daily_trend(model, history, privileged_roles),
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pipelines.demo_tenant import catalog
+from pipelines.demo_tenant.access_changes import AccessChanges
 from pipelines.demo_tenant.clock import DAY, HOUR, iso
 from pipelines.demo_tenant.model import ActivationRequest, AssignmentKind, RolePolicy, TenantModel, User
 
@@ -283,12 +284,15 @@ def expected_alerts(
 def membership_bursts(model: TenantModel) -> list[Alert]:
     """One alert per admin and burst: the addition that takes their count inside the window above the threshold.
 
-    The generator logs an admin's role additions only as outside-PIM events, so those are the additions.
+    The additions are the outside-PIM events and the eligibilities and assignments admins made through PIM
+    (access_changes.py).
     """
     by_admin: dict[str, list[int]] = defaultdict(list)
     for event in model.outside_pim_events:
         if event.assignment.created_by is not None:
             by_admin[event.assignment.created_by].append(event.at)
+    for admin, at in AccessChanges(model).additions_by_admin():
+        by_admin[admin].append(at)
     alerts = []
     for admin, times in by_admin.items():
         times.sort()

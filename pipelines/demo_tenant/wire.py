@@ -12,6 +12,7 @@ from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pipelines.demo_tenant.access_changes import REQUEST_LEAD, AccessChange, AccessChanges, Change
 from pipelines.demo_tenant.admin_tasks import AdminTasks
 from pipelines.demo_tenant.catalog import CUSTOM_TIME_ZONE, HEADQUARTERS
 from pipelines.demo_tenant.clock import HOUR, SECOND, Instant, from_datetime, iso, iso_duration, iso_or_none
@@ -420,6 +421,8 @@ OUTSIDE_PIM = "Add member to role outside of PIM (permanent)"
 
 CORE_DIRECTORY_ADD = "Add member to role"
 CORE_DIRECTORY_REMOVE = "Remove member from role"
+CORE_DIRECTORY_ADD_ELIGIBLE = "Add eligible member to role"
+CORE_DIRECTORY_REMOVE_ELIGIBLE = "Remove eligible member from role"
 ACCESS_REVIEWS_CREATE = "Create request"
 ACCESS_REVIEWS_APPROVED = "Request approved"
 ACCESS_REVIEWS_DENIED = "Request denied"
@@ -446,6 +449,15 @@ _OPERATION = {
     REQUESTED: ("CreateRequestRoleActivation", "Create"),
     APPROVAL_REQUESTED: ("RequestApprovalRoleActivation", "Update"),
     COMPLETED: ("ActivateRole", "Update"),
+    # Admin assignments through PIM: the verbs Microsoft's rules matched before April 2024 (graph-pim-real-world.md
+    # sections 0.3 and 4); a timebound eligibility request had none attested, so it keeps the default.
+    "Add eligible member to role in PIM requested (permanent)": ("CreateRequestPermanentEligibleRole", "Create"),
+    "Add eligible member to role in PIM completed (permanent)": ("AssignEligibleRole", "Update"),
+    "Add eligible member to role in PIM completed (timebound)": ("AssignEligibleRole", "Update"),
+    "Add member to role in PIM requested (permanent)": ("CreateRequestPermanentGrantedRole", "Create"),
+    "Add member to role in PIM requested (timebound)": ("CreateRequestGrantedRole", "Create"),
+    "Add member to role in PIM completed (permanent)": ("Assign", "Update"),
+    "Add member to role in PIM completed (timebound)": ("Assign", "Update"),
 }
 # The model's failure texts as the codes PIM writes in resultReason.
 FAILURE_CODES = {
@@ -599,7 +611,7 @@ class AuditLog:
             "loggedByService": "Core Directory",
             "activityDisplayName": activity,
             "activityDateTime": iso(at),
-            "operationType": "Assign" if activity == CORE_DIRECTORY_ADD else "Unassign",
+            "operationType": "Assign" if activity.startswith("Add") else "Unassign",
             "initiatedBy": _MS_PIM,
             "targetResources": [principal],
             "additionalDetails": [],
@@ -861,6 +873,80 @@ class AuditLog:
             rows.append((at, {**row, "category": "ResourceManagement"}))
         return rows
 
+    def access_change_events(self, c: AccessChange) -> list[tuple[Instant, Json]]:
+        """The rows of one admin change through PIM, or of PIM expiring an eligibility (access_changes.py), in the
+        layouts of the reference (graph-pim-real-world.md sections 5, 7 and 8): PIM's requested row (an active
+        assignment's names the principal first and carries its request id only as the Request target) and completed
+        row by the admin, with `RequestId`, `StartTime` and, time-bound only, `ExpirationTime`; on expiry only PIM's
+        completed removal, by `Azure AD PIM`; and Core Directory's mirror by MS-PIM."""
+        request_id = c.request_id
+        request = (request_id, self._targets(c.role_id, request_id, c.principal_id))
+        key = _detail("RequestId", request_id)
+        schedule = [_detail("StartTime", iso(c.at))]
+        if c.end is not None:
+            schedule.append(_detail("ExpirationTime", iso(c.end)))
+        if c.change is Change.ELIGIBLE_EXPIRED:
+            activity = "Remove eligible member from role in PIM completed (timebound)"
+            mirror_at = c.at - CORE_DIRECTORY_LAG
+            return [
+                self._core_directory(
+                    "expired", CORE_DIRECTORY_REMOVE_ELIGIBLE, mirror_at, request_id, c.role_id, c.principal_id
+                ),
+                self._event("expired", activity, c.at, "Delete", AZURE_AD_PIM, request, [key]),
+            ]
+        assert c.actor_id is not None
+        admin = self.users[c.actor_id]
+        actor = self._actor(admin.id, admin.ip_address)
+        ip = _detail("ipaddr", admin.ip_address)
+        if c.change is Change.ELIGIBLE_ADDED:
+            why = "Eligible for the role's duties"
+            noun, mirror = "eligible member", CORE_DIRECTORY_ADD_ELIGIBLE
+            justification = _detail("Justification", why)
+            asked = (request, [key, justification, *schedule, ip])
+            granted = (request, [key, justification, *schedule])
+        else:
+            why = "Standing access for the role's duties"
+            noun, mirror = "member", CORE_DIRECTORY_ADD
+            justification = _detail("Justification", why)
+            role = self.role_definitions[c.role_id]
+            principal_first = [
+                self.principals[c.principal_id],
+                {"id": request_id, "type": "Request", "modifiedProperties": []},
+                self.roles[c.role_id],
+                self.directory,
+            ]
+            asked = ((request_id, principal_first), [justification, ip])
+            origin = [
+                _detail("RoleDefinitionOriginId", role.id),
+                _detail("RoleDefinitionOriginType", "BuiltInRole" if role.is_built_in else "CustomRole"),
+                _detail("TemplateId", role.id),
+            ]
+            with_other = (request_id, self._targets(c.role_id, request_id, c.principal_id, "with_other"))
+            granted = (with_other, [*origin, *schedule, justification, key, ip])
+        return [
+            self._event(
+                "admin-requested",
+                f"Add {noun} to role in PIM requested ({c.duration})",
+                c.at - REQUEST_LEAD,
+                "Create",
+                actor,
+                asked[0],
+                asked[1],
+                reason=why,
+            ),
+            self._event(
+                "admin-completed",
+                f"Add {noun} to role in PIM completed ({c.duration})",
+                c.at,
+                "Update",
+                actor,
+                granted[0],
+                granted[1],
+                reason=why,
+            ),
+            self._core_directory("admin-add", mirror, c.at + CORE_DIRECTORY_LAG, request_id, c.role_id, c.principal_id),
+        ]
+
     def _stream(self, requests: Iterable[ActivationRequest]) -> Iterator[tuple[Instant, Json]]:
         for request in requests:
             yield from self.activation_events(request)
@@ -881,6 +967,14 @@ class AuditLog:
             )
         )
         streams.append(iter(sorted(self.group_activation_events(), key=itemgetter(0))))
+        streams.append(
+            iter(
+                sorted(
+                    (row for c in AccessChanges(self.model).changes for row in self.access_change_events(c)),
+                    key=itemgetter(0),
+                )
+            )
+        )
         streams.append(iter(sorted(self.azure_activation_events(), key=itemgetter(0))))
         streams.append(AdminTasks(self.model).events())
         for _, event in heapq.merge(*streams, key=itemgetter(0)):

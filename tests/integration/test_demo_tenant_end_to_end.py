@@ -6,7 +6,7 @@ import shutil
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -171,6 +171,51 @@ def test_rollout_head_counts_equal_ground_truth_by_department_and_path(demo_run:
         sum(row["privileged_principals"] for row in expected.values())
         == demo_run.truth.metrics["privileged_principals"]
     )
+
+
+def test_a_fresh_warehouse_shows_a_year_of_access_trend_equal_to_the_true_daily_state(demo_run: DemoRun) -> None:
+    """One run, yet the trend reaches back to the year's first day: the days before the snapshot are rebuilt by
+    replaying the audit log (Log Analytics' copy keeps the year) backwards, each equal to the state the generator's
+    model says held at the day's close (never read from the log). The tenant is frozen at AS_OF, so the days
+    between it and the run hold its state."""
+    rows = demo_run.query(
+        """select snapshot_date, standing_access, eligible_access, activated_access, is_reconstructed,
+        history_covered_from, first_snapshot_date from marts.fct_access_trend_daily order by snapshot_date"""
+    )
+    truth = {
+        date.fromisoformat(row["date"]): (row["standing_access"], row["eligible_access"], row["activated_access"])
+        for row in demo_run.truth.daily_trend
+    }
+    # The log begins on the day of its first event the pipeline reads (PIM and Access Reviews rows, either copy).
+    audits = json.loads((demo_run.tenant_dir / "v1.0" / "auditLogs" / "directoryAudits.json").read_bytes())
+    first_event = min(
+        datetime.fromisoformat(a["activityDateTime"])
+        for a in audits
+        if a["loggedByService"] in ("PIM", "Access Reviews")
+    )
+    first_day, as_of_day = first_event.astimezone(UTC).date(), AS_OF.date()
+    assert (first_day - min(truth)).days <= 2  # the generated log starts with the year
+    snapshot_day = rows[-1][0]
+    assert [row[0] for row in rows if not row[4]] == [snapshot_day]  # one run, one snapshot day: today
+    assert {(row[5], row[6]) for row in rows} == {(first_day, snapshot_day)}
+    # Every day from the log's first to the snapshot, none before: the year and the days since AS_OF.
+    assert [row[0] for row in rows] == [
+        first_day + timedelta(days=n) for n in range((snapshot_day - first_day).days + 1)
+    ]
+    known = {day: counts for day, counts in truth.items() if day >= first_day}
+    assert len([row for row in rows if row[4] and row[0] <= as_of_day]) == len(known) >= 364
+    found = {row[0]: tuple(row[1:4]) for row in rows}
+    assert {day: found[day] for day in known} == known
+    assert {found[day] for day in found if day > as_of_day} == {truth[as_of_day]}
+    # Not flat: the year's standing and eligible access changed, as the model says it did.
+    assert len({counts[0] for counts in truth.values()}) > 1 and len({counts[1] for counts in truth.values()}) > 5
+    # The LA copy feeds the union beside Graph's, each event once.
+    [(events, distinct)] = demo_run.query(
+        "select count(*), count(distinct audit_event_id) from intermediate.int_audit_events_unioned"
+    )
+    assert events == distinct > 0
+    [(la_events,)] = demo_run.query("select count(*) from staging.stg_loganalytics__audit_logs")
+    assert la_events > 0
 
 
 def test_a_role_the_design_raises_to_tier0_counts_in_standing_access_and_review_coverage(demo_run: DemoRun) -> None:

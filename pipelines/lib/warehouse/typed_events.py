@@ -27,6 +27,9 @@ class TypedEvents:
     struct_schema: str
     # The typed columns, as a SELECT list over `fields`.
     columns: str
+    # For a record of another shape than `fields`: the expression that builds `fields` from `parsed`, the record
+    # parsed by `struct_schema` (None: `fields` is that parse).
+    fields_sql: str | None = None
 
     @property
     def typed_table(self) -> str:
@@ -34,11 +37,21 @@ class TypedEvents:
 
     def select_sql(self, where: str) -> str:
         """The typed rows of the raw records matching ``where`` (a condition on the raw table's columns)."""
-        return f"""select tenant_id, load_id, id, {self.columns}
+        if self.fields_sql is None:
+            return f"""select tenant_id, load_id, id, {self.columns}
             from (
                 select tenant_id, load_id, id, json_transform(record, '{self.struct_schema}') as fields
                 from raw.{self.raw_table}
                 where {where}
+            )"""
+        return f"""select tenant_id, load_id, id, {self.columns}
+            from (
+                select tenant_id, load_id, id, {self.fields_sql} as fields
+                from (
+                    select tenant_id, load_id, id, json_transform(record, '{self.struct_schema}') as parsed
+                    from raw.{self.raw_table}
+                    where {where}
+                )
             )"""
 
     @property
@@ -85,24 +98,7 @@ _IS_SYSTEM_INITIATED = f"""(
 # - the surface (Entra role, PIM for Groups, Azure resource) comes from the targets, the category only a hint: an ARM
 #   path target is Azure, category GroupManagement (or ResourceManagement with a Group target) PIM for Groups.
 # StartTime / ExpirationTime are the requested span on a request event, the granted one on a completed event.
-DIRECTORY_AUDITS = TypedEvents(
-    raw_table="directory_audits",
-    struct_schema="""{
-        "activityDisplayName": "VARCHAR",
-        "activityDateTime": "VARCHAR",
-        "category": "VARCHAR",
-        "loggedByService": "VARCHAR",
-        "operationType": "VARCHAR",
-        "result": "VARCHAR",
-        "resultReason": "VARCHAR",
-        "initiatedBy": {
-            "user": {"id": "VARCHAR", "displayName": "VARCHAR", "userPrincipalName": "VARCHAR"},
-            "app": {"displayName": "VARCHAR", "appId": "VARCHAR"}
-        },
-        "targetResources": [{"id": "VARCHAR", "type": "VARCHAR", "displayName": "VARCHAR"}],
-        "additionalDetails": [{"key": "VARCHAR", "value": "VARCHAR"}]
-    }""",
-    columns=f"""
+_AUDIT_COLUMNS = f"""
         fields.activityDisplayName as activity_display_name,
         {strict_instant_sql("fields.activityDateTime")} as activity_at,
         fields.loggedByService as logged_by_service,
@@ -149,10 +145,82 @@ DIRECTORY_AUDITS = TypedEvents(
         end as is_authenticated_with_mfa,
         {_detail("audittype")} as audit_type,
         try_cast({_detail("starttime")} as timestamptz) as schedule_start_at,
-        try_cast({_detail("expirationtime")} as timestamptz) as schedule_end_at""",
+        try_cast({_detail("expirationtime")} as timestamptz) as schedule_end_at"""
+
+# The nested parts of Graph's struct, for the Log Analytics copy's dynamic columns. DIRECTORY_AUDITS spells them out
+# again in its own schema on purpose: its text is its fingerprint, and the same text keeps every warehouse's typed
+# Graph events from being typed again.
+_INITIATED_BY = (
+    '{"user": {"id": "VARCHAR", "displayName": "VARCHAR", "userPrincipalName": "VARCHAR"}, '
+    '"app": {"displayName": "VARCHAR", "appId": "VARCHAR"}}'
+)
+_TARGET_RESOURCES = '[{"id": "VARCHAR", "type": "VARCHAR", "displayName": "VARCHAR"}]'
+_ADDITIONAL_DETAILS = '[{"key": "VARCHAR", "value": "VARCHAR"}]'
+
+DIRECTORY_AUDITS = TypedEvents(
+    raw_table="directory_audits",
+    struct_schema="""{
+        "activityDisplayName": "VARCHAR",
+        "activityDateTime": "VARCHAR",
+        "category": "VARCHAR",
+        "loggedByService": "VARCHAR",
+        "operationType": "VARCHAR",
+        "result": "VARCHAR",
+        "resultReason": "VARCHAR",
+        "initiatedBy": {
+            "user": {"id": "VARCHAR", "displayName": "VARCHAR", "userPrincipalName": "VARCHAR"},
+            "app": {"displayName": "VARCHAR", "appId": "VARCHAR"}
+        },
+        "targetResources": [{"id": "VARCHAR", "type": "VARCHAR", "displayName": "VARCHAR"}],
+        "additionalDetails": [{"key": "VARCHAR", "value": "VARCHAR"}]
+    }""",
+    columns=_AUDIT_COLUMNS,
 )
 
-TYPED_EVENTS = {typed.raw_table: typed for typed in (DIRECTORY_AUDITS,)}
+# The Log Analytics copy of the same events (`AuditLogs`): the same fields under the table's column names
+# (graph-pim-real-world.md sections 1 and 10: `OperationName` = `ActivityDisplayName`, `AADOperationType` for
+# operationType, ...), and its dynamic columns (InitiatedBy, TargetResources, AdditionalDetails) hold the same
+# camelCase inner keys as Graph. Through the query API a dynamic value arrives as JSON text; one that arrives as an
+# object reads the same, as its text; text that is not JSON reads as null (the event still lands). Typed into the
+# very columns of the Graph copy, so the two union by column.
+
+
+def _dynamic(column: str, schema: str) -> str:
+    """A dynamic column of the parsed Log Analytics row, parsed by ``schema``; null when its text is not JSON."""
+    return f"case when json_valid(parsed.{column}) then json_transform(parsed.{column}, '{schema}') end"
+
+
+LA_AUDIT_LOGS = TypedEvents(
+    raw_table="la_audit_logs",
+    struct_schema="""{
+        "ActivityDisplayName": "VARCHAR",
+        "OperationName": "VARCHAR",
+        "ActivityDateTime": "VARCHAR",
+        "Category": "VARCHAR",
+        "LoggedByService": "VARCHAR",
+        "AADOperationType": "VARCHAR",
+        "Result": "VARCHAR",
+        "ResultReason": "VARCHAR",
+        "InitiatedBy": "VARCHAR",
+        "TargetResources": "VARCHAR",
+        "AdditionalDetails": "VARCHAR"
+    }""",
+    fields_sql=f"""struct_pack(
+        activityDisplayName := coalesce(parsed.ActivityDisplayName, parsed.OperationName),
+        activityDateTime := parsed.ActivityDateTime,
+        category := parsed.Category,
+        loggedByService := parsed.LoggedByService,
+        operationType := parsed.AADOperationType,
+        result := parsed.Result,
+        resultReason := parsed.ResultReason,
+        initiatedBy := {_dynamic("InitiatedBy", _INITIATED_BY)},
+        targetResources := {_dynamic("TargetResources", _TARGET_RESOURCES)},
+        additionalDetails := {_dynamic("AdditionalDetails", _ADDITIONAL_DETAILS)}
+    )""",
+    columns=_AUDIT_COLUMNS,
+)
+
+TYPED_EVENTS = {typed.raw_table: typed for typed in (DIRECTORY_AUDITS, LA_AUDIT_LOGS)}
 # The companions are not collections: whatever counts or lists the collections' raw tables leaves these out.
 TYPED_TABLES = frozenset(typed.typed_table for typed in TYPED_EVENTS.values())
 

@@ -33,6 +33,13 @@ DEACTIVATION_STEPS = {
     "Remove member from role completed (PIM deactivate)": "completed",
 }
 OUTSIDE_PIM = "Add member to role outside of PIM (permanent)"
+# Admins' changes through PIM, and PIM expiring a time-bound eligibility (pipelines/demo_tenant/access_changes.py).
+ADMIN_CHANGES = {
+    f"Add {noun} to role in PIM {step} ({duration})"
+    for noun in ("eligible member", "member")
+    for step in ("requested", "completed")
+    for duration in ("permanent", "timebound")
+} | {"Remove eligible member from role in PIM completed (timebound)"}
 
 # Files of the other PIM surfaces (pipelines/demo_tenant/surfaces), checked in test_surfaces.py.
 SURFACE_PATTERNS = (

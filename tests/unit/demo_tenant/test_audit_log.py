@@ -12,12 +12,22 @@ from pipelines.demo_tenant.clock import DAY, HOUR
 from pipelines.demo_tenant.history import iter_activation_requests
 from pipelines.demo_tenant.model import TenantModel
 
-from .reading import ACTIVATION_STEPS, AS_OF, DEACTIVATION_STEPS, DIRECTORY, OUTSIDE_PIM, Tenant, millis, outcome
+from .reading import (
+    ACTIVATION_STEPS,
+    ADMIN_CHANGES,
+    AS_OF,
+    DEACTIVATION_STEPS,
+    DIRECTORY,
+    OUTSIDE_PIM,
+    Tenant,
+    millis,
+    outcome,
+)
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 TICKET = re.compile(r"\b(CHG\d{4}|INC\d{7}|OPS-\d+)\b")
 AZURE_AD_PIM = "Azure AD PIM"
-KNOWN = {*ACTIVATION_STEPS, *DEACTIVATION_STEPS, OUTSIDE_PIM}
+KNOWN = {*ACTIVATION_STEPS, *DEACTIVATION_STEPS, OUTSIDE_PIM, *ADMIN_CHANGES}
 # Steps a request may have, in the order they happen, per outcome.
 SEQUENCES = {
     "activated": [
@@ -63,6 +73,7 @@ def test_every_event_parses_per_the_contract(tenant: Tenant) -> None:
             assert event.activity in (
                 "PIM activation request expired",
                 "Remove member from role (PIM activation expired)",
+                "Remove eligible member from role in PIM completed (timebound)",
             )
     times = [event.at for event in tenant.events]
     assert times == sorted(times)  # written oldest first

@@ -21,24 +21,7 @@ renamed as (
     select
         tenant_id,
         id as audit_event_id,
-        activity_display_name,
-        activity_at,
-        logged_by_service,
-        category,
-        operation_type,
-        surface,
-        result,
-        failure_reason,
-        initiated_by_user_id,
-        is_system_initiated,
-        role_definition_id,
-        principal_id,
-        request_id,
-        justification,
-        is_authenticated_with_mfa,
-        audit_type,
-        schedule_start_at,
-        schedule_end_at,
+        {{ typed_audit_columns() }},
         load_id
     from typed
 )

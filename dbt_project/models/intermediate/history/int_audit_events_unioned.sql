@@ -1,0 +1,42 @@
+-- PIM audit events from both places they are kept, one row per event id: Graph's directoryAudits (kept 30 days)
+-- and the Log Analytics AuditLogs copy (kept for the workspace's retention), so the longer of the two retentions
+-- is what history can read. Both carry the same event ids (graph-pim-real-world.md section 1); where both hold an
+-- event, Graph's copy is kept.
+with
+
+graph_audits as (
+    select * from {{ ref('stg_graph__directory_audits') }}
+),
+
+log_analytics_audits as (
+    select * from {{ ref('stg_loganalytics__audit_logs') }}
+),
+
+log_analytics_only as (
+    select log_analytics_audits.*
+    from log_analytics_audits
+    anti join graph_audits
+        on
+            log_analytics_audits.tenant_id = graph_audits.tenant_id
+            and log_analytics_audits.audit_event_id = graph_audits.audit_event_id
+),
+
+unioned as (
+    select
+        tenant_id,
+        audit_event_id,
+        {{ typed_audit_columns() }},
+        load_id,
+        'graph' as audit_source
+    from graph_audits
+    union all
+    select
+        tenant_id,
+        audit_event_id,
+        {{ typed_audit_columns() }},
+        load_id,
+        'log_analytics' as audit_source
+    from log_analytics_only
+)
+
+select * from unioned
