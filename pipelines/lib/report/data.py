@@ -16,19 +16,32 @@ import duckdb
 
 from pipelines.lib.report.findings import MOST_SEVERE_SQL, Finding, read_findings
 
-# Per day, across departments: standing and eligible access rows, and the standing access the design's rollout still
-# allows that day (that of departments no started wave covers). Mart: fct_privileged_access_daily.
+# Per day, across departments: standing and eligible access rows, from the first day the audit log covers (days before
+# the first snapshot are rebuilt from it: fct_access_trend_daily), and on snapshot days the standing access the
+# design's rollout still allows (that of departments no started wave covers: fct_privileged_access_daily). Rebuilt
+# days have no department split, so no target.
 STANDING_SQL = """
+with allowed as (
+    select
+        tenant_id,
+        snapshot_date,
+        coalesce(sum(standing_access) filter (where wave_starts_on is null or wave_starts_on > snapshot_date), 0)
+            as allowed_standing,
+        bool_or(wave_name is not null) as has_waves
+    from marts.fct_privileged_access_daily
+    group by all
+)
+
 select
-    tenant_id,
-    snapshot_date,
-    sum(standing_access),
-    sum(eligible_access),
-    coalesce(sum(standing_access) filter (where wave_starts_on is null or wave_starts_on > snapshot_date), 0),
-    bool_or(wave_name is not null)
-from marts.fct_privileged_access_daily
-group by all
-order by tenant_id, snapshot_date
+    trend.tenant_id,
+    trend.snapshot_date,
+    trend.standing_access,
+    trend.eligible_access,
+    allowed.allowed_standing,
+    coalesce(allowed.has_waves, false)
+from marts.fct_access_trend_daily as trend
+left join allowed on trend.tenant_id = allowed.tenant_id and trend.snapshot_date = allowed.snapshot_date
+order by trend.tenant_id, trend.snapshot_date
 """
 
 # Per month of the request: approval decisions, the measures "Approval Rate" and "Approval Latency P50 (s)" over

@@ -164,13 +164,17 @@ def _chart_section(report: TenantReport, chart: Chart) -> str:
 
 
 def _standing_note(report: TenantReport) -> str:
+    days = (
+        "Privileged access rows per day, across departments; the days before the first run are rebuilt from the audit "
+        'log (docs/metrics.md, "History before the first run"). '
+    )
     if report.has_waves:
-        return (
-            "Privileged access rows per day, across departments. Target: the design's rollout leaves standing access "
-            "only in departments whose wave has not started (and those no wave covers); the gap above the target is "
-            "standing access the rollout should have removed."
+        return days + (
+            "Target, on the days of a snapshot: the design's rollout leaves standing access only in departments whose "
+            "wave has not started (and those no wave covers); the gap above the target is standing access the rollout "
+            "should have removed."
         )
-    return "Privileged access rows per day, across departments. The design names no rollout waves: no target line."
+    return days + "The design names no rollout waves: no target line."
 
 
 def _standing(report: TenantReport) -> tuple[str, str]:
@@ -268,7 +272,7 @@ REQUESTS = "fct_star_activation_requests_v1"
 CHARTS = (
     Chart(
         "Standing and eligible access",
-        "fct_privileged_access_daily",
+        "fct_access_trend_daily and marts.fct_privileged_access_daily",
         _standing_note,
         lambda r: r.standing,
         "standing_privileged_access",
