@@ -17,7 +17,7 @@ PYTEST_WORKERS ?= auto
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder
 FAST_TIERS := tests/unit tests/assets tests/checks tests/automation
 
-.PHONY: env demo test test-fast lint ui metrics clean
+.PHONY: env demo test test-fast lint ui metrics docs clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -45,6 +45,15 @@ ui: $(MANIFEST)
 
 metrics: env
 	$(BIN)/pimlens metrics
+
+# dbt's documentation site (every description, the lineage, the catalog of the warehouse a run built), served on
+# loopback only. It reads the parse `make` saves and opens the warehouse briefly: DuckDB admits one writer at a time.
+WAREHOUSE ?= var/warehouse.duckdb
+DOCS_PORT ?= 8080
+docs: $(MANIFEST)
+	@test -f $(WAREHOUSE) || { echo "make docs: no warehouse at $(WAREHOUSE); run make demo or pimlens run first" >&2; exit 2; }
+	PIMLENS_WAREHOUSE=$(abspath $(WAREHOUSE)) $(BIN)/pimlens-dbt docs generate --no-compile --quiet
+	PIMLENS_WAREHOUSE=$(abspath $(WAREHOUSE)) $(BIN)/pimlens-dbt docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
 
 lint: env
 	$(BIN)/ruff check .
