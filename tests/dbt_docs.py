@@ -9,8 +9,8 @@ from typing import Any
 
 from pipelines.lib import paths
 
-# The layers whose every column must be described: what the raw data is, and the first typed reading of it.
-DESCRIBED_SCHEMAS = frozenset({"staging"})
+# Every model layer: with the sources, every relation the build reads or writes is described, column by column.
+DESCRIBED_SCHEMAS = frozenset({"staging", "intermediate", "marts"})
 
 
 def load_manifest() -> dict[str, Any]:
@@ -18,7 +18,7 @@ def load_manifest() -> dict[str, Any]:
 
 
 def described_relations(manifest: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
-    """Every source table and staging model, by the (schema, relation) the warehouse holds it as."""
+    """Every source table and model, by the (schema, relation) the warehouse holds it as."""
     relations = {(node["schema"], node["name"]): node for node in manifest["sources"].values()}
     for node in manifest["nodes"].values():
         if node["resource_type"] == "model" and node["config"].get("schema") in DESCRIBED_SCHEMAS:
@@ -40,8 +40,8 @@ def _yaml_file(node: Mapping[str, Any]) -> str:
 
 
 def undescribed(manifest: Mapping[str, Any]) -> list[str]:
-    """Each source table and staging model without a description, declaring no columns, or with a column that
-    has no description: every one, so that whoever merges new models describes them all in one go."""
+    """Each source table and model without a description, declaring no columns, or with a column that has no
+    description: every one, so that whoever merges new models describes them all in one go."""
     gaps = []
     for node in described_relations(manifest).values():
         where = f"{_label(node)} ({_yaml_file(node)})"
@@ -58,7 +58,7 @@ def undescribed(manifest: Mapping[str, Any]) -> list[str]:
 
 
 def undeclared(manifest: Mapping[str, Any], built: Iterable[tuple[str, str, str]]) -> list[str]:
-    """The differences between the columns the YAML declares for each source table and staging model and the
+    """The differences between the columns the YAML declares for each source table and model and the
     (schema, relation, column) rows a build made: a column built but not declared, one declared but not built
     (a stale description), and a relation not built at all."""
     columns: dict[tuple[str, str], list[str]] = {}

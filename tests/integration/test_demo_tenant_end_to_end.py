@@ -307,11 +307,9 @@ def test_every_mart_and_every_mart_column_is_documented_and_every_mart_has_a_tes
     assert marts and not gaps, gaps
 
 
-def test_the_yaml_declares_exactly_the_columns_the_build_made_of_every_source_and_staging_model(
-    demo_run: DemoRun,
-) -> None:
+def test_the_yaml_declares_exactly_the_columns_the_build_made_of_every_source_and_model(demo_run: DemoRun) -> None:
     """The unit tier checks that every declared column is described; only a build says which columns there are: a
-    column added to a staging model's select, or one the YAML still describes after it was dropped, shows here."""
+    column added to a model's select, or one the YAML still describes after it was dropped, shows here."""
     built = demo_run.query(
         "select table_schema, table_name, column_name from information_schema.columns "
         "where table_catalog = current_database() order by table_schema, table_name, ordinal_position"

@@ -1,11 +1,11 @@
-"""Every dbt source table and staging column is described in the YAML, checked on the parsed manifest."""
+"""Every dbt source table, model and column is described in the YAML, checked on the parsed manifest."""
 
 import copy
 
 from tests.dbt_docs import load_manifest, undescribed
 
 
-def test_every_source_table_and_staging_column_has_a_description() -> None:
+def test_every_source_table_model_and_column_has_a_description() -> None:
     gaps = undescribed(load_manifest())
     assert gaps == [], f"{len(gaps)} undescribed in the dbt YAML:\n" + "\n".join(gaps)
 
