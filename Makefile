@@ -52,6 +52,8 @@ WAREHOUSE ?= var/warehouse.duckdb
 DOCS_PORT ?= 8080
 docs: $(MANIFEST)
 	@test -f $(WAREHOUSE) || { echo "make docs: no warehouse at $(WAREHOUSE); run make demo or pimlens run first" >&2; exit 2; }
+	@$(BIN)/python -c "import duckdb; duckdb.connect('$(WAREHOUSE)', read_only=True).close()" 2>/dev/null \
+		|| { echo "make docs: $(WAREHOUSE) is open in a running refresh; try again once it ends" >&2; exit 2; }
 	PIMLENS_WAREHOUSE=$(abspath $(WAREHOUSE)) $(BIN)/pimlens-dbt docs generate --no-compile --quiet
 	PIMLENS_WAREHOUSE=$(abspath $(WAREHOUSE)) $(BIN)/pimlens-dbt docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
 
