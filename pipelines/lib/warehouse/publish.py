@@ -63,7 +63,7 @@ class TableDocs:
 def mart_docs(con: duckdb.DuckDBPyConnection, schema: str = "marts") -> dict[str, TableDocs]:
     """Every table of `schema` with the comments dbt wrote from the YAML's descriptions; None where there is none."""
     docs = {
-        table: TableDocs(comment or None, {})
+        table: TableDocs(_text(comment), {})
         for table, comment in con.execute(
             "select table_name, comment from duckdb_tables() where database_name = current_database() "
             "and schema_name = ?",
@@ -76,8 +76,13 @@ def mart_docs(con: duckdb.DuckDBPyConnection, schema: str = "marts") -> dict[str
         [schema],
     ).fetchall():
         if table in docs:
-            docs[table].columns[column] = comment or None
+            docs[table].columns[column] = _text(comment)
     return docs
+
+
+def _text(comment: str | None) -> str | None:
+    """A comment as text, None for none; dbt keeps the newline that ends a folded YAML description."""
+    return (comment or "").strip() or None
 
 
 def publish_analytics(
