@@ -61,13 +61,17 @@ class TableDocs:
 
 
 def mart_docs(con: duckdb.DuckDBPyConnection, schema: str = "marts") -> dict[str, TableDocs]:
-    """Every table of `schema` with the comments dbt wrote from the YAML's descriptions; None where there is none."""
+    """Every table and view of `schema` with the comments dbt wrote from the YAML's descriptions; None where there
+    is none."""
     docs = {
         table: TableDocs(_text(comment), {})
         for table, comment in con.execute(
-            "select table_name, comment from duckdb_tables() where database_name = current_database() "
-            "and schema_name = ?",
-            [schema],
+            """select table_name, comment from duckdb_tables() where database_name = current_database()
+                and schema_name = $schema
+            union all
+            select view_name, comment from duckdb_views() where database_name = current_database()
+                and schema_name = $schema""",
+            {"schema": schema},
         ).fetchall()
     }
     for table, column, comment in con.execute(

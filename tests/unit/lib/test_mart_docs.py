@@ -20,6 +20,10 @@ def warehouse(tmp_path: Path) -> duckdb.DuckDBPyConnection:
     con.execute("comment on column marts.fct_things.thing_id is 'Key.'")
     con.execute("comment on column marts.fct_things.weight_kg is 'Its weight in kilograms; null when unweighed.'")
     con.execute("create table marts.dim_undescribed (id varchar)")
+    # A mart materialized as a view is published and exported as a table, its descriptions with it.
+    con.execute("create view marts.fct_things_view as select thing_id from marts.fct_things")
+    con.execute("comment on view marts.fct_things_view is 'The things, by view.'")
+    con.execute("comment on column marts.fct_things_view.thing_id is 'Key, again.'")
     return con
 
 
@@ -37,8 +41,13 @@ def test_the_analytics_database_keeps_every_description_as_its_own_comment(wareh
                 "select table_name, column_name, comment from duckdb_columns() where schema_name = 'marts'"
             ).fetchall()
         }
-    assert tables == {"fct_things": "One row per thing, as the owner's register lists it.", "dim_undescribed": None}
+    assert tables == {
+        "fct_things": "One row per thing, as the owner's register lists it.",
+        "dim_undescribed": None,
+        "fct_things_view": "The things, by view.",
+    }
     assert columns == {
+        ("fct_things_view", "thing_id"): "Key, again.",
         ("fct_things", "thing_id"): "Key.",
         ("fct_things", "owner_name"): None,
         ("fct_things", "weight_kg"): "Its weight in kilograms; null when unweighed.",
@@ -59,3 +68,5 @@ def test_the_export_manifest_lists_each_marts_description_and_its_columns(wareho
     }
     assert tables["dim_undescribed"]["description"] is None
     assert tables["dim_undescribed"]["column_descriptions"] == {"id": None}
+    assert tables["fct_things_view"]["description"] == "The things, by view."
+    assert tables["fct_things_view"]["column_descriptions"] == {"thing_id": "Key, again."}
