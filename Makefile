@@ -17,7 +17,7 @@ PYTEST_WORKERS ?= auto
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder
 FAST_TIERS := tests/unit tests/assets tests/checks tests/automation
 
-.PHONY: env demo test test-fast lint ui metrics clean
+.PHONY: env demo test test-fast lint ui metrics docs clean
 
 # The report's browser test drives Debian's chromium through Playwright (Playwright's own browser download is not
 # reachable): installed from the distribution's packages, refreshing its package lists only when they lack it.
@@ -49,6 +49,17 @@ ui: $(MANIFEST)
 
 metrics: env
 	$(BIN)/pimlens metrics
+
+# dbt's documentation site (every description, the lineage, the catalog of the warehouse a run built), served on
+# loopback only. It reads the parse `make` saves and opens the warehouse briefly: DuckDB admits one writer at a time.
+WAREHOUSE ?= var/warehouse.duckdb
+DOCS_PORT ?= 8080
+docs: $(MANIFEST)
+	@test -f $(WAREHOUSE) || { echo "make docs: no warehouse at $(WAREHOUSE); run make demo or pimlens run first" >&2; exit 2; }
+	@$(BIN)/python -c "import duckdb; duckdb.connect('$(WAREHOUSE)', read_only=True).close()" 2>/dev/null \
+		|| { echo "make docs: $(WAREHOUSE) is open in a running refresh; try again once it ends" >&2; exit 2; }
+	PIMLENS_WAREHOUSE=$(abspath $(WAREHOUSE)) $(BIN)/pimlens-dbt docs generate --no-compile --quiet
+	PIMLENS_WAREHOUSE=$(abspath $(WAREHOUSE)) $(BIN)/pimlens-dbt docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
 
 lint: env
 	$(BIN)/ruff check .

@@ -210,13 +210,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     print()
     print(f"Analytics database (the marts, republished after every run; open it, never the warehouse): {analytics}")
-    query = "from marts.fct_headline_metrics"
-    print(
-        f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{analytics}', read_only=True).sql('{query}').show()\""
-    )
+    # The columns an analyst reads first, every row: `from` the whole mart cuts metric_value off on a terminal.
+    query = "select metric_name, metric_value, is_known from marts.fct_headline_metrics order by all"
+    show = f"duckdb.connect('{analytics}', read_only=True).sql('{query}').show(max_rows=100)"
+    print(f'  .venv/bin/python -c "import duckdb; {show}"')
     print(f"Power BI export (Parquet): {warehouse.parent / 'exports'}")
     print(f"Power BI project (docs/powerbi.md): {warehouse.parent / 'exports' / 'pimlens.pbip'}")
     print(f"Great Expectations Data Docs (every validation of every run): {data_docs_index(warehouse).as_uri()}")
+    print("dbt docs (every source, model and column described): make docs   (then open http://127.0.0.1:8080)")
     print("Dagster UI on the same data: make ui   (then open http://127.0.0.1:3000)")
     print("Stakeholder report (docs/report.md), rewritten after every run; open it in a browser:")
     for page in report_files(reports_folder(warehouse)):

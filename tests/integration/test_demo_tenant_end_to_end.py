@@ -18,6 +18,8 @@ from pipelines.emulator import RunningEmulator, start_emulator
 from pipelines.lib import paths
 from pipelines.lib.powerbi.spec import load_model
 from pipelines.lib.warehouse.metrics import read_headline_metrics
+from pipelines.lib.warehouse.publish import TableDocs, mart_docs
+from tests.dbt_docs import load_manifest, undeclared
 from tests.limits import emulator_options
 from tests.powerbi_validation import project_problems
 
@@ -353,6 +355,37 @@ def test_every_mart_and_every_mart_column_is_documented_and_every_mart_has_a_tes
         if unique_id not in keyed:
             gaps.append(f"{node['name']}: no unique test on a key")
     assert marts and not gaps, gaps
+
+
+def test_the_yaml_declares_exactly_the_columns_the_build_made_of_every_source_and_model(demo_run: DemoRun) -> None:
+    """The unit tier checks that every declared column is described; only a build says which columns there are: a
+    column added to a model's select, or one the YAML still describes after it was dropped, shows here."""
+    built = demo_run.query(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where table_catalog = current_database() order by table_schema, table_name, ordinal_position"
+    )
+    assert undeclared(load_manifest(), built) == []
+
+
+def test_every_mart_description_reaches_the_warehouse_the_analytics_file_and_the_export(demo_run: DemoRun) -> None:
+    """dbt persists the YAML's descriptions of the marts as DuckDB comments; publishing and exporting carry them."""
+    expected = {}
+    for node in load_manifest()["nodes"].values():
+        if node["resource_type"] == "model" and node["config"].get("schema") == "marts":
+            expected[node["alias"]] = TableDocs(
+                node["description"].strip(),
+                {name: column["description"].strip() for name, column in node["columns"].items()},
+            )
+    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
+        assert mart_docs(con) == expected
+    with duckdb.connect(str(demo_run.warehouse.with_name("analytics.duckdb")), read_only=True) as con:
+        assert mart_docs(con) == expected
+    export = json.loads((demo_run.warehouse.parent / "exports" / "_manifest.json").read_text(encoding="utf-8"))
+    exported = {
+        table: TableDocs(entry["description"], entry["column_descriptions"])
+        for table, entry in export["tables"].items()
+    }
+    assert exported == expected
 
 
 def test_the_power_bi_project_validates_offline_and_every_measure_twin_equals_its_mart(demo_run: DemoRun) -> None:

@@ -19,7 +19,7 @@ import duckdb
 
 from pipelines.lib.files import recover_folder, swap_folder
 from pipelines.lib.privacy import Pseudonymiser, select_expression
-from pipelines.lib.warehouse.publish import mart_columns
+from pipelines.lib.warehouse.publish import mart_columns, mart_docs
 
 # Types Power BI reads from Parquet as they are.
 PORTABLE_TYPES = frozenset(
@@ -75,6 +75,7 @@ def export_marts(
     `beside` is called with the staging folder before the swap, to write files that travel with the Parquet (the
     Power BI project): they appear together or not at all."""
     columns = mart_columns(con, schema)
+    docs = mart_docs(con, schema)
     if pseudonymiser is not None:
         pseudonymiser.register(con)
     recover_folder(out_dir)
@@ -101,7 +102,15 @@ def export_marts(
     manifest = {
         "exported_at": datetime.now(UTC).isoformat(),
         "tables": {
-            item.table: {"rows": item.rows, "file": item.file.name, "columns": item.columns} for item in exported
+            item.table: {
+                "rows": item.rows,
+                "file": item.file.name,
+                "columns": item.columns,
+                # The dbt YAML's descriptions, as dbt persisted them to the warehouse's comments (persist_docs).
+                "description": docs[item.table].description,
+                "column_descriptions": {name: docs[item.table].columns.get(name) for name in item.columns},
+            }
+            for item in exported
         },
     }
     (staging / "_manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")

@@ -52,6 +52,43 @@ def mart_columns(con: duckdb.DuckDBPyConnection, schema: str = "marts") -> dict[
     return columns
 
 
+@dataclass(frozen=True)
+class TableDocs:
+    """A mart's description and its columns', as dbt persisted them to DuckDB comments (persist_docs)."""
+
+    description: str | None
+    columns: dict[str, str | None]
+
+
+def mart_docs(con: duckdb.DuckDBPyConnection, schema: str = "marts") -> dict[str, TableDocs]:
+    """Every table and view of `schema` with the comments dbt wrote from the YAML's descriptions; None where there
+    is none."""
+    docs = {
+        table: TableDocs(_text(comment), {})
+        for table, comment in con.execute(
+            """select table_name, comment from duckdb_tables() where database_name = current_database()
+                and schema_name = $schema
+            union all
+            select view_name, comment from duckdb_views() where database_name = current_database()
+                and schema_name = $schema""",
+            {"schema": schema},
+        ).fetchall()
+    }
+    for table, column, comment in con.execute(
+        "select table_name, column_name, comment from duckdb_columns() where database_name = current_database() "
+        "and schema_name = ? order by table_name, column_index",
+        [schema],
+    ).fetchall():
+        if table in docs:
+            docs[table].columns[column] = _text(comment)
+    return docs
+
+
+def _text(comment: str | None) -> str | None:
+    """A comment as text, None for none; dbt keeps the newline that ends a folded YAML description."""
+    return (comment or "").strip() or None
+
+
 def publish_analytics(
     con: duckdb.DuckDBPyConnection,
     target: Path,
@@ -66,6 +103,7 @@ def publish_analytics(
     if pseudonymiser is not None:
         pseudonymiser.register(con)
     tables = mart_columns(con, schema)
+    docs = mart_docs(con, schema)
     published = []
     con.execute(f"attach '{_literal(staged)}' as {_ATTACHED} (read_write)")
     try:
@@ -78,6 +116,7 @@ def publish_analytics(
             con.execute(
                 f"create table {_ATTACHED}.{schema}.{_quote(table)} as select {select} from {schema}.{_quote(table)}"
             )
+            _comment(con, f"{_ATTACHED}.{schema}.{_quote(table)}", docs[table])
             rows = con.execute(f"select count(*) from {_ATTACHED}.{schema}.{_quote(table)}").fetchone()[0]
             published.append(PublishedTable(table, rows))
         con.execute(f"create schema {_ATTACHED}.meta")
@@ -103,9 +142,19 @@ def _discard(con: duckdb.DuckDBPyConnection, staged: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
+def _comment(con: duckdb.DuckDBPyConnection, relation: str, docs: TableDocs) -> None:
+    """The warehouse's comments on a mart, on its published copy: analysts read the descriptions where they query."""
+    if docs.description:
+        con.execute(f"comment on table {relation} is '{_literal(docs.description)}'")
+    for column, description in docs.columns.items():
+        if description:
+            con.execute(f"comment on column {relation}.{_quote(column)} is '{_literal(description)}'")
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _literal(path: Path) -> str:
-    return str(path).replace("'", "''")
+def _literal(text: Path | str) -> str:
+    """`text` inside a DuckDB string literal: a quote written twice."""
+    return str(text).replace("'", "''")
