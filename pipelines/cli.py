@@ -331,16 +331,17 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     from pipelines.lib.config import load_config
-    from pipelines.lib.doctor import check_tenant
+    from pipelines.lib.doctor import check_tenant, findings_as_json
 
     config = load_config(args.config)
-    healthy = True
-    for tenant in config.tenants:
+    checked = [(tenant, check_tenant(tenant)) for tenant in config.tenants]
+    if args.json:
+        print(json.dumps([findings_as_json(tenant, findings) for tenant, findings in checked], indent=2))
+    for tenant, findings in [] if args.json else checked:
         print(f"tenant {tenant.name} ({tenant.tenant_id}) at {tenant.graph_url}")
-        for finding in check_tenant(tenant):
-            healthy &= finding.ok
-            print(f"  {'ok ' if finding.ok else 'MISSING'}  {finding.collection:40} {finding.detail}")
-    return 0 if healthy else 1
+        for finding in findings:
+            print(f"  {finding.status:14} {finding.collection:40} {finding.detail}")
+    return 0 if all(finding.ok for _, findings in checked for finding in findings) else 1
 
 
 def cmd_release_load(args: argparse.Namespace) -> int:
@@ -495,6 +496,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = commands.add_parser("doctor", help="check configuration, credentials and permissions of each tenant")
     doctor.add_argument("--config", type=Path, default=_config_default(), help=CONFIG_HELP)
+    doctor.add_argument("--json", action="store_true", help="print the findings as JSON, one object per tenant")
     doctor.set_defaults(handler=cmd_doctor)
 
     metrics = commands.add_parser("metrics", help="print the headline metrics of the analytics database")

@@ -21,15 +21,14 @@ from urllib.parse import quote
 import orjson
 from azure.core.exceptions import HttpResponseError, IncompleteReadError, ServiceRequestError, ServiceResponseError
 from azure.core.rest import HttpRequest
-from azure.identity import CertificateCredential, ClientSecretCredential
 from azure.monitor.query import LogsQueryClient
 
 from pipelines.lib.config import TenantSettings
+from pipelines.lib.credentials import sync_credential
 from pipelines.lib.graph.extract import DeadLetter, ExtractResult
 from pipelines.lib.graph.record_file import RecordFiles, RecordWriter
 from pipelines.lib.graph.retry import RETRYABLE_STATUS, RetryBudget, parse_retry_after
 
-LOG_ANALYTICS_AUDIENCE = "https://api.loganalytics.io"
 # Far enough below the service's 500,000-row cap that a busy day never nears it.
 MAX_ROWS_PER_QUERY = 400_000
 # Memory, not the row cap, bounds a window: an answer is held as bytes and then as Python rows (about 3x), so a
@@ -73,22 +72,11 @@ def kql(table: LogTable, start: datetime, end: datetime) -> str:
 
 
 def make_logs_client(settings: TenantSettings) -> LogsQueryClient:
-    options: dict[str, Any] = {}
-    if settings.is_custom_authority:
-        options["authority"] = settings.authority_url
-        options["disable_instance_discovery"] = True
-    if settings.ca_bundle is not None:
-        options["connection_verify"] = str(settings.ca_bundle)
-    if settings.certificate_path is not None:
-        credential = CertificateCredential(
-            settings.tenant_id, settings.client_id, certificate_path=str(settings.certificate_path), **options
-        )
-    else:
-        credential = ClientSecretCredential(settings.tenant_id, settings.client_id, settings.client_secret, **options)
+    credential = sync_credential(settings)
     # azure-core reads a streamed body in 4 kB blocks by default: an L tenant's 4 GB of answers took a million
     # trips through urllib3 and the TLS socket (21k reads for the M tenant's 57k audit rows; 5k in 1 MB blocks).
     client_options: dict[str, Any] = {
-        "audience": LOG_ANALYTICS_AUDIENCE,
+        "audience": settings.cloud.log_analytics_url,
         "retry_total": 0,
         "connection_data_block_size": READ_BLOCK_BYTES,
     }
@@ -136,6 +124,12 @@ def extract_log_table(
             size = next_window_size(window_end - cursor, answer_bytes)
             cursor = window_end
     return result
+
+
+def probe_table(client: LogsQueryClient, workspace_id: str, table: LogTable, now: datetime) -> int:
+    """The rows of ``table`` in the last hour: the query a run makes, once, with no retry (``pimlens doctor``)."""
+    answer = _query_window(client, workspace_id, table, now - timedelta(hours=1), now, RetryBudget(0, 0), 1_000_000)
+    return len(answer.raw_rows)
 
 
 def _write_answer(answer: Answer, sink: RecordWriter, result: ExtractResult, source: str) -> int:

@@ -17,8 +17,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import orjson
-from azure.core.credentials_async import AsyncTokenCredential
-from azure.identity.aio import CertificateCredential, ClientSecretCredential
 from kiota_abstractions.method import Method
 from kiota_abstractions.native_response_handler import NativeResponseHandler
 from kiota_abstractions.request_information import RequestInformation
@@ -30,11 +28,11 @@ from kiota_http.middleware.options import ResponseHandlerOption, RetryHandlerOpt
 from msgraph_core import GraphClientFactory
 
 from pipelines.lib.config import TenantSettings
+from pipelines.lib.credentials import async_credential
 from pipelines.lib.graph.retry import RETRYABLE_STATUS, RetryBudget, parse_retry_after
 
 log = logging.getLogger(__name__)
 
-GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 # Graph asks batch readers to mark themselves so interactive traffic is throttled last.
 THROTTLE_PRIORITY = {"x-ms-throttle-priority": "Low"}
 
@@ -64,21 +62,6 @@ class GraphHTTPError(Exception):
         self.code = code
         self.message = message
         self.url = url
-
-
-def make_credential(settings: TenantSettings) -> AsyncTokenCredential:
-    """The app-only credential; against the emulator only the authority and the CA bundle differ."""
-    options: dict[str, object] = {}
-    if settings.is_custom_authority:
-        options["authority"] = settings.authority_url
-        options["disable_instance_discovery"] = True
-    if settings.ca_bundle is not None:
-        options["connection_verify"] = str(settings.ca_bundle)
-    if settings.certificate_path is not None:
-        return CertificateCredential(
-            settings.tenant_id, settings.client_id, certificate_path=str(settings.certificate_path), **options
-        )
-    return ClientSecretCredential(settings.tenant_id, settings.client_id, settings.client_secret, **options)
 
 
 class RetryingTransport:
@@ -114,7 +97,7 @@ class GraphTransport(RetryingTransport):
     def __init__(self, settings: TenantSettings, *, budget: RetryBudget | None = None) -> None:
         super().__init__(budget)
         self.settings = settings
-        self._credential = make_credential(settings)
+        self._credential = async_credential(settings)
         verify: ssl.SSLContext | bool = (
             ssl.create_default_context(cafile=str(settings.ca_bundle)) if settings.ca_bundle else True
         )
@@ -123,7 +106,7 @@ class GraphTransport(RetryingTransport):
         )
         auth = AzureIdentityAuthenticationProvider(
             self._credential,
-            scopes=[GRAPH_SCOPE],
+            scopes=[settings.cloud.scope(settings.cloud.graph_url)],
             allowed_hosts=[urlsplit(settings.graph_url).hostname or ""],
         )
         self._adapter = HttpxRequestAdapter(auth, http_client=self._http)
