@@ -315,7 +315,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     print(f"configuration {args.config}: valid")
     for tenant in config.tenants:
-        credential = f"certificate {tenant.certificate_path}" if tenant.certificate_path else "client secret"
+        credential = f"{tenant.identity}, {tenant.cloud.name} cloud"
         workspace = tenant.log_analytics_workspace_id or "none (AuditLogs and SigninLogs beyond 30 days not read)"
         print(f"  tenant {tenant.name} ({tenant.tenant_id}): {credential}, Graph at {tenant.graph_url}")
         print(f"    Log Analytics workspace: {workspace}; Azure subscriptions: {len(tenant.azure_subscriptions)}")

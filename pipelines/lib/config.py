@@ -317,7 +317,7 @@ def _credential_kind(path: Path, where: str, entry: dict[str, Any]) -> str:
                 f"{path}: {where} needs exactly one of client_secret_env or certificate_path, or a credential "
                 f"({', '.join(CREDENTIALS)})."
             )
-        return "secret" if secret_env else "certificate"
+        credential = "secret" if secret_env else "certificate"
     if credential not in CREDENTIALS:
         raise ConfigError(f"{path}: {where}.credential must be one of {', '.join(CREDENTIALS)}, got {credential!r}.")
     for key, owner in (("client_secret_env", "secret"), ("certificate_path", "certificate")):
