@@ -7,7 +7,6 @@ import hashlib
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
 from datetime import UTC, datetime
@@ -259,6 +258,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_ui(args: argparse.Namespace) -> int:
     from pipelines.lib.demo_session import emulator_process, pipeline_environment, tenant_as_of, write_demo_config
+    from pipelines.lib.process_group import run_in_own_group
 
     if not (paths.DEMO_TENANT_DIR / "tenant.json").exists():
         print("No demo tenant yet: run `make demo` first.", file=sys.stderr)
@@ -271,10 +271,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
         )
         env = pipeline_environment(config_file, warehouse, emulator, paths.DEMO_TENANT_DIR / "design.yaml")
         command = [dagster, "dev", "-m", "pipelines.definitions", "--host", "127.0.0.1", "--port", str(args.port)]
-        try:
-            return subprocess.run(command, env=env, cwd=paths.REPO_ROOT, check=False).returncode
-        except KeyboardInterrupt:
-            return 0
+        # Ctrl-C or a SIGTERM reaches every process dagster dev started, and none outlives it.
+        result = run_in_own_group(command, env=env, cwd=paths.REPO_ROOT)
+        return 0 if result.stopped_by is not None else result.returncode
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ from azure.core.exceptions import HttpResponseError, IncompleteReadError, Servic
 from azure.core.rest import HttpRequest
 from azure.monitor.query import LogsQueryClient
 
+from pipelines.lib import progress
 from pipelines.lib.config import TenantSettings
 from pipelines.lib.credentials import sync_credential
 from pipelines.lib.graph.extract import DeadLetter, ExtractResult
@@ -141,12 +142,15 @@ def _write_answer(answer: Answer, sink: RecordWriter, result: ExtractResult, sou
     at L than at S (bench.extract.memory, docs/benchmarks.md).
     """
     result.pages += 1
+    rows_before = result.rows
     for row in answer.rows():
         if not isinstance(row.get("Id"), str) or not row["Id"]:
             result.dead_letters.append(DeadLetter(result.pages, source, "row has no Id", orjson.dumps(row).decode()))
             continue
         sink.write(row["Id"], orjson.dumps({"id": row["Id"], "parent_key": None, "record": row}), row)
         result.rows += 1
+    if (tracker := progress.current()) is not None:
+        tracker.page(result.rows - rows_before)
     return answer.size_bytes
 
 
@@ -218,7 +222,10 @@ def _query_window(
         if reason is None:
             break
         attempt += 1
-        time.sleep(budget.next_wait(attempt, retry_after, reason))
+        wait = budget.next_wait(attempt, retry_after, reason)
+        if (tracker := progress.current()) is not None:
+            tracker.wait(wait, reason)
+        time.sleep(wait)
     if body.get("error"):
         raise WindowTooFull(f"partial answer for {table.name} {start}..{end}: {body['error'].get('code')}")
     (answer,) = body["tables"]

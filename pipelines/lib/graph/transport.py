@@ -27,6 +27,7 @@ from kiota_http.httpx_request_adapter import HttpxRequestAdapter
 from kiota_http.middleware.options import ResponseHandlerOption, RetryHandlerOption
 from msgraph_core import GraphClientFactory
 
+from pipelines.lib import progress
 from pipelines.lib.config import TenantSettings
 from pipelines.lib.credentials import async_credential
 from pipelines.lib.graph.retry import RETRYABLE_STATUS, RetryBudget, parse_retry_after
@@ -88,6 +89,8 @@ class RetryingTransport:
     async def wait_before_retry(self, attempt: int, error: TransientError) -> None:
         wait = self.budget.next_wait(attempt, error.retry_after, str(error))
         log.info("retrying in %.1fs after %s", wait, error)
+        if (tracker := progress.current()) is not None:
+            tracker.wait(wait, str(error))
         await asyncio.sleep(wait)
 
 
