@@ -299,9 +299,18 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 def cmd_extract(args: argparse.Namespace) -> int:
     from pipelines.lib.config import load_config
     from pipelines.lib.ingest import ingest_all
+    from pipelines.lib.progress import writing_to
+    from pipelines.lib.progress_view import showing_progress
 
     config = load_config(args.config)
-    for report in ingest_all(config.tenants, args.warehouse):
+    args.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    progress_file = args.warehouse.with_name(args.warehouse.name + ".extract.progress.jsonl")
+    progress_file.unlink(missing_ok=True)
+    with writing_to(progress_file), showing_progress(progress_file):
+        reports = ingest_all(config.tenants, args.warehouse)
+    progress_file.unlink(missing_ok=True)
+    print()
+    for report in reports:
         rows = report.loaded.rows_inserted if report.loaded else 0
         print(f"{report.spec.table:40} {report.status:10} {report.extracted.rows:>9} read {rows:>9} new")
     return 0

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
@@ -55,10 +56,21 @@ class _Sink:
 
 
 _sinks: dict[str | None, _Sink] = {}
+_file: contextvars.ContextVar[str | None] = contextvars.ContextVar("pimlens_progress_file", default=None)
+
+
+@contextmanager
+def writing_to(path: Path) -> Iterator[None]:
+    """Reports of work done in this process (and its asyncio tasks) go to ``path``, whatever the environment says."""
+    token = _file.set(str(path))
+    try:
+        yield
+    finally:
+        _file.reset(token)
 
 
 def _sink() -> _Sink:
-    path = os.environ.get(PROGRESS_ENV) or None
+    path = _file.get() or os.environ.get(PROGRESS_ENV) or None
     if path not in _sinks:
         _sinks[path] = _Sink(path)
     return _sinks[path]
