@@ -41,6 +41,14 @@ def emulator(serve_tenant, monkeypatch):
     return serve_tenant(TENANT, EmulatorOptions())
 
 
+@pytest.fixture
+def identity_host(emulator, monkeypatch):
+    """The emulator, and this process on a host with a managed identity (App Service's variables)."""
+    for name, value in emulator.managed_identity_environment.items():
+        monkeypatch.setenv(name, value)
+    return emulator
+
+
 def settings(emulator, credential: str, client_id: str | None, **extra) -> TenantSettings:
     return TenantSettings(
         name="t",
@@ -65,9 +73,8 @@ def healthy(findings) -> bool:
     return all(finding.ok for finding in findings)
 
 
-def test_a_managed_identity_reads_through_the_host_identity_endpoint(emulator, monkeypatch) -> None:
-    for name, value in emulator.managed_identity_environment.items():
-        monkeypatch.setenv(name, value)
+def test_a_managed_identity_reads_through_the_host_identity_endpoint(identity_host, monkeypatch) -> None:
+    emulator = identity_host
     system_assigned = check_tenant(settings(emulator, "managed_identity", None))
     assert system_assigned[0].detail.startswith("a Graph token for managed identity (system-assigned)")
     assert healthy(system_assigned)
@@ -102,10 +109,8 @@ def test_workload_identity_exchanges_the_federated_token(emulator, tmp_path) -> 
     assert "AADSTS700024" in refused.detail
 
 
-def test_default_azure_credential_finds_the_managed_identity_in_its_chain(emulator, monkeypatch) -> None:
-    for name, value in emulator.managed_identity_environment.items():
-        monkeypatch.setenv(name, value)
-    findings = check_tenant(settings(emulator, "default", None))
+def test_default_azure_credential_finds_the_managed_identity_in_its_chain(identity_host) -> None:
+    findings = check_tenant(settings(identity_host, "default", None))
     assert findings[0].detail.startswith("a Graph token for DefaultAzureCredential's chain")
     assert healthy(findings)
 
