@@ -50,6 +50,11 @@ class _Sink:
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
         os.write(self._fd, orjson.dumps(event) + b"\n")
 
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
     @property
     def every(self) -> float:
         return WRITE_EVERY_SECONDS if self.path else LOG_EVERY_SECONDS
@@ -67,6 +72,9 @@ def writing_to(path: Path) -> Iterator[None]:
         yield
     finally:
         _file.reset(token)
+        sink = _sinks.pop(str(path), None)
+        if sink is not None:
+            sink.close()
 
 
 def _sink() -> _Sink:

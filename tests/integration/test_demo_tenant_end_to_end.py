@@ -63,9 +63,9 @@ def demo_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     with (
         start_emulator(root / "tenant", state_dir=root / "emulator", options=emulator_options()) as emulator,
         pytest.MonkeyPatch.context() as env,
-        progress.writing_to(root / "progress.jsonl"),
     ):
-        run = run_refresh(emulator, root, env, raise_on_error=False, design=root / "tenant" / "design.yaml")
+        with progress.writing_to(root / "progress.jsonl"):
+            run = run_refresh(emulator, root, env, raise_on_error=False, design=root / "tenant" / "design.yaml")
         yield DemoRun(truth, root / "tenant", run.warehouse, run.result.success)
 
 
