@@ -81,7 +81,7 @@ def test_sigterm_stops_every_process_dagster_dev_started(tmp_path: Path) -> None
             members = processes(2, leader) if leader else []
         wrapper.send_signal(signal.SIGTERM)
         out, _ = wrapper.communicate(timeout=60)
-        assert out.strip() == "SIGTERM"
+        assert out.strip().splitlines()[-1] == "SIGTERM"
         assert processes(2, leader) == []
     finally:
         if wrapper.poll() is None:
