@@ -96,12 +96,15 @@ class Tracker:
     done: int = 0
     rows: int = 0
     pages: int = 0
+    # What ``done`` counts, as a reader says it: "tables written", "suites run".
+    unit: str = ""
+    finished: bool = False
     _sink: _Sink = field(default_factory=_sink, repr=False)
     _last: float = 0.0
     _started: float = field(default_factory=time.monotonic)
 
     def event(self, state: str, **extra: Any) -> dict[str, Any]:
-        event = {"kind": self.kind, "name": self.name, "state": state, "at": time.time()}
+        event = {"kind": self.kind, "name": self.name, "state": state, "at": time.time(), "unit": self.unit}
         event.update(
             {
                 key: value
@@ -142,6 +145,7 @@ class Tracker:
         self._report("waiting", force=True, seconds=round(seconds, 1), until=time.time() + seconds, reason=reason)
 
     def finish(self, state: str = "done", **extra: Any) -> None:
+        self.finished = True
         self._report(state, force=True, **extra)
 
 
@@ -149,10 +153,12 @@ _current: contextvars.ContextVar[Tracker | None] = contextvars.ContextVar("pimle
 
 
 @contextmanager
-def tracking(kind: str, name: str, *, tenant: str | None = None, total: int | None = None) -> Iterator[Tracker]:
-    """Reports a piece of work from start to end; ``current()`` finds it from the code it calls (asyncio tasks
-    started inside see it too). An exception reports it failed."""
-    tracker = Tracker(kind, name, tenant=tenant, total=total)
+def tracking(
+    kind: str, name: str, *, tenant: str | None = None, total: int | None = None, unit: str = ""
+) -> Iterator[Tracker]:
+    """Reports a piece of work from start to end (done, unless the block finished it otherwise); ``current()``
+    finds it from the code it calls (asyncio tasks started inside see it too). An exception reports it failed."""
+    tracker = Tracker(kind, name, tenant=tenant, total=total, unit=unit)
     token = _current.set(tracker)
     tracker.start()
     try:
@@ -162,6 +168,8 @@ def tracking(kind: str, name: str, *, tenant: str | None = None, total: int | No
         raise
     finally:
         _current.reset(token)
+    if not tracker.finished:
+        tracker.finish()
 
 
 def current() -> Tracker | None:
@@ -196,8 +204,7 @@ def describe(event: dict[str, Any], *, now: float | None = None, named: bool = T
         if event.get("total"):
             amount += f", {event.get('done', 0):,} of {event['total']:,} parents"
     else:
-        amount = f"{event.get('done', 0):,} of {event.get('total') or '?'}"
-        amount += " models and seeds built" if event["kind"] == "dbt" else " tables written"
+        amount = f"{event.get('done', 0):,} of {event.get('total') or '?'} {event.get('unit', '')}".rstrip()
         if event["kind"] == "dbt":
             amount += f", {event.get('rows', 0):,} tests run"
     if state == "waiting":

@@ -86,7 +86,9 @@ def pimlens_dbt_models(
     prune_build_folders(dbt_project.project_dir / "target", f"{context.op_def.name}-")
     invocation = dbt.cli([*SCHEDULED_BUILD, *as_of_arguments(as_of)], context=context)
     # A generator's steps may run in other contexts, so this tracker is held here rather than made current.
-    tracker = progress.Tracker("dbt", "dbt build", total=len(context.selected_asset_keys))
+    tracker = progress.Tracker(
+        "dbt", "dbt build", total=len(context.selected_asset_keys), unit="models and seeds built"
+    )
     try:
         yield from progress.counted(invocation.stream(), tracker)
     finally:

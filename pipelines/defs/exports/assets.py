@@ -48,10 +48,9 @@ def powerbi_parquet(warehouse: Warehouse, pimlens: PimlensSource) -> dg.Material
 
     with (
         warehouse.connect(read_only=True) as con,
-        progress.tracking("export", "Parquet export") as tracker,
+        progress.tracking("export", "Parquet export", unit="tables written"),
     ):
         exported = export_marts(con, out_dir, pseudonymiser=pimlens.load().pseudonymiser(), beside=write_project)
-        tracker.finish()
     return dg.MaterializeResult(
         metadata={
             "folder": str(out_dir),
@@ -78,10 +77,9 @@ def analytics_database(warehouse: Warehouse, pimlens: PimlensSource) -> dg.Mater
     pseudonymiser = pimlens.load().pseudonymiser()
     with (
         warehouse.connect(read_only=True) as con,
-        progress.tracking("export", "analytics database") as tracker,
+        progress.tracking("export", "analytics database", unit="tables written"),
     ):
         published = publish_analytics(con, target, pseudonymiser=pseudonymiser)
-        tracker.finish()
     return dg.MaterializeResult(
         metadata={
             "file": str(target),

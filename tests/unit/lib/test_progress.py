@@ -61,7 +61,7 @@ def test_the_dbt_build_is_counted_by_model_and_test(progress_file) -> None:
     class AssetCheckResult:
         check_name = "not_null_x"
 
-    tracker = progress.Tracker("dbt", "dbt build", total=2)
+    tracker = progress.Tracker("dbt", "dbt build", total=2, unit="models and seeds built")
     events = [Output(), AssetCheckResult(), AssetCheckResult(), Output()]
     assert list(progress.counted(events, tracker)) == events
     (*_, last) = ProgressBoard().read(progress_file)
@@ -103,11 +103,10 @@ def test_without_a_progress_file_reports_go_to_the_log_every_half_minute(monkeyp
     monkeypatch.delenv(progress.PROGRESS_ENV, raising=False)
     with (
         caplog.at_level("INFO", logger="pimlens.progress"),
-        progress.tracking("export", "Parquet export", total=3) as tracker,
+        progress.tracking("export", "Parquet export", total=3, unit="tables written") as tracker,
     ):
         for table in ("a", "b", "c"):
             tracker.advance(table)
-        tracker.finish()
     assert caplog.records[0].getMessage() == "Parquet export: started"
     assert caplog.records[-1].getMessage().startswith("Parquet export: 3 of 3 tables written in ")
     assert len(caplog.records) == 2
