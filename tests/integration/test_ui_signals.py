@@ -1,5 +1,5 @@
 """`pimlens ui` runs `dagster dev` through run_in_own_group: a SIGTERM to it stops the webserver, the daemon and
-the code servers dagster dev started, and none survives (dagster dev alone leaves them running)."""
+the code servers dagster dev started, and none survives (issue 21 found them outliving dagster dev alone)."""
 
 import os
 import signal
