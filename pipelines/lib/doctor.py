@@ -255,5 +255,10 @@ def _unreachable(where: str, cause: tuple[str, str]) -> str:
 
 
 def _first_line(error: BaseException) -> str:
+    """The error in one line; a credential chain's, with the first sentence of what each credential it tried said."""
     text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    if not text:
+        return type(error).__name__
+    lines = text.splitlines()
+    tried = [line.strip().split(". ")[0] for line in lines if line.startswith("\t")]
+    return f"{lines[0]} {'; '.join(tried)}" if tried else lines[0]

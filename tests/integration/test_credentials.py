@@ -115,6 +115,14 @@ def test_default_azure_credential_finds_the_managed_identity_in_its_chain(identi
     assert healthy(findings)
 
 
+def test_a_chain_that_finds_no_identity_says_what_each_credential_answered(emulator) -> None:
+    (refused,) = check_tenant(settings(emulator, "default", None))
+    assert (refused.collection, refused.ok) == ("credentials", False)
+    assert "DefaultAzureCredential failed to retrieve a token" in refused.detail
+    assert "WorkloadIdentityCredential: " in refused.detail and "AzureCliCredential: " in refused.detail
+    assert "\n" not in refused.detail
+
+
 def test_a_secret_credential_still_works_beside_them(emulator) -> None:
     options = EmulatorOptions()
     secret = replace(settings(emulator, "secret", options.client_id), client_secret=options.client_secret)
