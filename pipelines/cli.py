@@ -7,7 +7,6 @@ import hashlib
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
 from datetime import UTC, datetime
@@ -280,6 +279,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_ui(args: argparse.Namespace) -> int:
     from pipelines.lib.demo_session import emulator_process, pipeline_environment, tenant_as_of, write_demo_config
+    from pipelines.lib.process_group import run_in_own_group
 
     if not (paths.DEMO_TENANT_DIR / "tenant.json").exists():
         print("No demo tenant yet: run `make demo` first.", file=sys.stderr)
@@ -292,10 +292,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
         )
         env = pipeline_environment(config_file, warehouse, emulator, paths.DEMO_TENANT_DIR / "design.yaml")
         command = [dagster, "dev", "-m", "pipelines.definitions", "--host", "127.0.0.1", "--port", str(args.port)]
-        try:
-            return subprocess.run(command, env=env, cwd=paths.REPO_ROOT, check=False).returncode
-        except KeyboardInterrupt:
-            return 0
+        # Ctrl-C or a SIGTERM reaches every process dagster dev started, and none outlives it.
+        result = run_in_own_group(command, env=env, cwd=paths.REPO_ROOT)
+        return 0 if result.stopped_by is not None else result.returncode
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
@@ -338,9 +337,18 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_extract(args: argparse.Namespace) -> int:
     from pipelines.lib.config import load_config
     from pipelines.lib.ingest import ingest_all
+    from pipelines.lib.progress import writing_to
+    from pipelines.lib.progress_view import showing_progress
 
     config = load_config(args.config)
-    for report in ingest_all(config.tenants, args.warehouse):
+    args.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    progress_file = args.warehouse.with_name(args.warehouse.name + ".extract.progress.jsonl")
+    progress_file.unlink(missing_ok=True)
+    with writing_to(progress_file), showing_progress(progress_file):
+        reports = ingest_all(config.tenants, args.warehouse)
+    progress_file.unlink(missing_ok=True)
+    print()
+    for report in reports:
         rows = report.loaded.rows_inserted if report.loaded else 0
         print(f"{report.spec.table:40} {report.status:10} {report.extracted.rows:>9} read {rows:>9} new")
     return 0
@@ -353,7 +361,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     print(f"configuration {args.config}: valid")
     for tenant in config.tenants:
-        credential = f"certificate {tenant.certificate_path}" if tenant.certificate_path else "client secret"
+        credential = f"{tenant.identity}, {tenant.cloud.name} cloud"
         workspace = tenant.log_analytics_workspace_id or "none (AuditLogs and SigninLogs beyond 30 days not read)"
         print(f"  tenant {tenant.name} ({tenant.tenant_id}): {credential}, Graph at {tenant.graph_url}")
         print(f"    Log Analytics workspace: {workspace}; Azure subscriptions: {len(tenant.azure_subscriptions)}")
@@ -369,16 +377,17 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     from pipelines.lib.config import load_config
-    from pipelines.lib.doctor import check_tenant
+    from pipelines.lib.doctor import check_tenant, findings_as_json
 
     config = load_config(args.config)
-    healthy = True
-    for tenant in config.tenants:
+    checked = [(tenant, check_tenant(tenant)) for tenant in config.tenants]
+    if args.json:
+        print(json.dumps([findings_as_json(tenant, findings) for tenant, findings in checked], indent=2))
+    for tenant, findings in [] if args.json else checked:
         print(f"tenant {tenant.name} ({tenant.tenant_id}) at {tenant.graph_url}")
-        for finding in check_tenant(tenant):
-            healthy &= finding.ok
-            print(f"  {'ok ' if finding.ok else 'MISSING'}  {finding.collection:40} {finding.detail}")
-    return 0 if healthy else 1
+        for finding in findings:
+            print(f"  {finding.status:14} {finding.collection:40} {finding.detail}")
+    return 0 if all(finding.ok for _, findings in checked for finding in findings) else 1
 
 
 def cmd_release_load(args: argparse.Namespace) -> int:
@@ -533,6 +542,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = commands.add_parser("doctor", help="check configuration, credentials and permissions of each tenant")
     doctor.add_argument("--config", type=Path, default=_config_default(), help=CONFIG_HELP)
+    doctor.add_argument("--json", action="store_true", help="print the findings as JSON, one object per tenant")
     doctor.set_defaults(handler=cmd_doctor)
 
     metrics = commands.add_parser("metrics", help="print the headline metrics of the analytics database")

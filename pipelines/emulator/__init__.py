@@ -10,6 +10,10 @@ against a real tenant: only the base URLs and the CA bundle differ.
         )
         ...  # Graph at emulator.url + "/v1.0", Log Analytics at emulator.url + "/v1"
         emulator.stats()  # also GET /_emulator/stats; faults: emulator.set_faults() or POST /_emulator/faults
+
+Credentials without a secret work too: `emulator.managed_identity_environment` is what App Service sets for a
+process with a managed identity (IDENTITY_ENDPOINT, IDENTITY_HEADER), and `emulator.federated_token()` (or
+POST /_emulator/federated-token) is a workload's federated token, which the token endpoint exchanges.
 """
 
 from pipelines.emulator.faults import FaultPlan

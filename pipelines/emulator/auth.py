@@ -1,8 +1,10 @@
 """The Entra ID token endpoint, just enough of it for MSAL's client-credentials flow (azure-identity).
 
 MSAL asks for `GET /{tenant}/v2.0/.well-known/openid-configuration` (instance discovery is off, so nothing
-else), then `POST {token_endpoint}` with grant_type=client_credentials. Tokens are opaque random strings
-remembered with their audience, app and expiry: nothing here pretends to be a signed JWT.
+else), then `POST {token_endpoint}` with grant_type=client_credentials and either the client secret or a
+federated client assertion (workload identity federation, federation.py). A managed identity's tokens come from
+the host's identity endpoint instead (`issue_managed_identity`, App Service's protocol). Tokens are opaque random
+strings remembered with their audience, app and expiry: nothing here pretends to be a signed JWT.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from pipelines.emulator.federation import JWT_BEARER, AssertionRejected, FederatedIssuer
 
 GRAPH = "https://graph.microsoft.com"
 LOG_ANALYTICS = "https://api.loganalytics.io"
@@ -77,9 +81,19 @@ def openid_configuration(base_url: str, tenant_id: str) -> dict[str, Any]:
 
 class TokenIssuer:
     def __init__(
-        self, *, client_id: str, client_secret: str, tenant_id: str, lifetime_s: int, own_urls: tuple[str, ...]
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        tenant_id: str,
+        lifetime_s: int,
+        own_urls: tuple[str, ...],
+        federation: FederatedIssuer,
+        managed_identity_client_id: str,
     ):
         self.client_id = client_id
+        self.federation = federation
+        self.managed_identity_client_id = managed_identity_client_id
         self.client_secret = client_secret
         self.tenant_id = tenant_id
         self.lifetime_s = lifetime_s
@@ -105,14 +119,19 @@ class TokenIssuer:
                 700016,
                 f"Application with identifier '{client_id}' was not found in the directory '{self.tenant_id}'.",
             )
-        if "client_secret" not in form:
+        if form.get("client_assertion_type") == JWT_BEARER and "client_assertion" in form:
+            try:
+                self.federation.verify(form["client_assertion"], client_id)
+            except AssertionRejected as rejected:
+                raise AuthError(401, "invalid_client", rejected.aadsts, rejected.description) from None
+        elif "client_secret" not in form:
             raise AuthError(
                 401,
                 "invalid_client",
                 7000218,
                 "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
             )
-        if not secrets.compare_digest(form["client_secret"], self.client_secret):
+        elif not secrets.compare_digest(form["client_secret"], self.client_secret):
             raise AuthError(
                 401,
                 "invalid_client",
@@ -120,20 +139,41 @@ class TokenIssuer:
                 "Invalid client secret provided. Ensure the secret being sent in the request is the client "
                 f"secret value, not the client secret ID, for a secret added to app '{client_id}'.",
             )
-        audience = self._audience(form.get("scope", ""))
-        token = secrets.token_urlsafe(32)
-        with self._lock:
-            now = time.time()
-            # Forget expired tokens now and then so a long benchmark does not grow the table without end.
-            if len(self._tokens) > 10_000:
-                self._tokens = {k: v for k, v in self._tokens.items() if v.expires_at > now}
-            self._tokens[token] = Token(client_id, audience, now + self.lifetime_s)
+        token = self._remember(client_id, self._audience(form.get("scope", "")))
         return {
             "token_type": "Bearer",
             "expires_in": self.lifetime_s,
             "ext_expires_in": self.lifetime_s,
             "access_token": token,
         }
+
+    def issue_managed_identity(self, params: dict[str, str]) -> dict[str, Any]:
+        """Answer the host's identity endpoint (App Service's protocol, api-version 2019-08-01): a token for
+        ``resource`` as the managed identity. A user-assigned identity is asked for by its ``client_id``."""
+        asked_for = params.get("client_id")
+        if asked_for and asked_for != self.managed_identity_client_id:
+            raise AuthError(
+                400, "invalid_request", 0, f"No managed identity with client id {asked_for} is assigned to this host."
+            )
+        resource = params.get("resource", "")
+        token = self._remember(self.managed_identity_client_id, self._audience(f"{resource.rstrip('/')}/.default"))
+        return {
+            "access_token": token,
+            "expires_on": str(int(time.time()) + self.lifetime_s),
+            "resource": resource,
+            "token_type": "Bearer",
+            "client_id": self.managed_identity_client_id,
+        }
+
+    def _remember(self, app_id: str, audience: str) -> str:
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            now = time.time()
+            # Forget expired tokens now and then so a long benchmark does not grow the table without end.
+            if len(self._tokens) > 10_000:
+                self._tokens = {k: v for k, v in self._tokens.items() if v.expires_at > now}
+            self._tokens[token] = Token(app_id, audience, now + self.lifetime_s)
+        return token
 
     def _audience(self, scope: str) -> str:
         resources = [s for s in scope.split() if s not in RESERVED_SCOPES]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import secrets
 import socket
 import socketserver
 import ssl
@@ -37,6 +38,7 @@ from pipelines.emulator.auth import (
 )
 from pipelines.emulator.certs import ensure_certificates
 from pipelines.emulator.faults import FaultInjector, FaultPlan, retry_after
+from pipelines.emulator.federation import DEFAULT_SUBJECT, FederatedIssuer
 from pipelines.emulator.graph import GraphService
 from pipelines.emulator.loganalytics import ROW_LIMIT, LogAnalytics, QueryError, error_body
 from pipelines.emulator.odata import ODataError, QueryOptions, parse_query
@@ -60,6 +62,13 @@ GRAPH_CHALLENGE = (
 JSON = "application/json; charset=utf-8"
 # The demo application's client id: a GUID, as Entra gives every application (pimlens' configuration checks it).
 DEMO_CLIENT_ID = "5f0e6d1c-3b2a-4c8e-9d7f-1a2b3c4d5e6f"
+# The client id of the managed identity the emulator's "host" has (its identity endpoint: MANAGED_IDENTITY_PATH).
+DEMO_MANAGED_IDENTITY_ID = "7a1c2e3d-4b5f-4a6e-8c7d-9e0f1a2b3c4d"
+# Where App Service's identity endpoint would be; a process finds it through IDENTITY_ENDPOINT and IDENTITY_HEADER.
+MANAGED_IDENTITY_PATH = "/msi/token"
+FEDERATION_PATH = "/federation"
+# What EmulatorOptions.granted_permissions must hold for the workspace to answer (the role pimlens' README names).
+LOG_ANALYTICS_READ_PERMISSION = "Log Analytics Reader on the workspace"
 INVALID = "The request had some invalid properties"  # the query API's top-level message for a 400
 MAX_REQUEST_BODY = 1 << 20
 IDLE_TIMEOUT_S = 120  # a keep-alive connection with no request for this long is closed
@@ -80,6 +89,10 @@ class EmulatorOptions:
     loganalytics_row_limit: int = ROW_LIMIT
     # Read and check every file at start-up, so a broken one fails fast; False defers each to its first use.
     validate_on_start: bool = True
+    # The secret App Service puts in IDENTITY_HEADER: the identity endpoint answers only requests that carry it.
+    identity_header: str = "pimlens-demo-identity-header"
+    # The subject the app's federated identity credential trusts (workload identity federation).
+    federated_subject: str = DEFAULT_SUBJECT
 
     def __post_init__(self) -> None:
         if self.retry_after_scale <= 0:
@@ -120,6 +133,8 @@ class _App:
             tenant_id=self.tenant_id,
             lifetime_s=options.token_lifetime_s,
             own_urls=(url, f"https://localhost:{port}"),
+            federation=FederatedIssuer(issuer=url + FEDERATION_PATH, subject=options.federated_subject),
+            managed_identity_client_id=DEMO_MANAGED_IDENTITY_ID,
         )
         self.throttler = Throttler(user_count=user_count, time_scale=options.retry_after_scale)
         self.injector = FaultInjector(options.faults)
@@ -237,6 +252,8 @@ class _Router:
             self._openid(ex, segments[0])
         elif len(segments) == 4 and segments[1:] == ["oauth2", "v2.0", "token"] and method == "POST":
             self._token(ex, segments[0])
+        elif ex.path == MANAGED_IDENTITY_PATH and method == "GET":
+            self._managed_identity(ex)
         else:
             ex.graph_error(404, "NotFound", f"Resource not found for the segment '{ex.path}'.")
 
@@ -249,6 +266,8 @@ class _Router:
             ex.json(200, app.stats.snapshot())
         elif ex.path == "/_emulator/faults" and method == "GET":
             ex.json(200, app.injector.plan.to_dict())
+        elif ex.path == "/_emulator/federated-token" and method == "POST":
+            ex.json(200, {"token": app.issuer.federation.mint()})
         elif ex.path == "/_emulator/faults" and method == "POST":
             try:
                 plan = FaultPlan.from_dict(orjson.loads(ex.body()))
@@ -297,6 +316,20 @@ class _Router:
             return
         app.stats.token_issued()
         ex.json(200, token, headers={"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"})
+
+    def _managed_identity(self, ex: _Exchange) -> None:
+        app = self.app
+        header = ex.handler.headers.get("X-IDENTITY-HEADER") or ""
+        if not secrets.compare_digest(header, app.options.identity_header):
+            ex.json(401, {"statusCode": 401, "message": "The X-IDENTITY-HEADER header is missing or wrong."})
+            return
+        try:
+            token = app.issuer.issue_managed_identity(dict(parse_qsl(ex.query)))
+        except AuthError as err:
+            ex.json(err.status, {"statusCode": err.status, "message": err.description})
+            return
+        app.stats.token_issued()
+        ex.json(200, token)
 
     # -- faults shared by Graph and Log Analytics ------------------------------------------------------
 
@@ -532,6 +565,11 @@ class _Router:
         if token is None:
             ex.json(401, error_body("InvalidTokenError", "The provided authentication is not valid for this resource."))
             return
+        granted = app.options.granted_permissions
+        if granted is not None and LOG_ANALYTICS_READ_PERMISSION not in granted:
+            message = "The provided credentials have insufficient access to perform the requested operation"
+            ex.json(403, error_body("InsufficientAccessError", message))
+            return
         scope = "fault:loganalytics"
         app.stats.check_window(token.app_id, (scope,), ex.path)
         raw = ex.body()
@@ -665,6 +703,18 @@ class RunningEmulator:
 
     def stats(self) -> dict[str, Any]:
         return self._app.stats.snapshot()
+
+    @property
+    def managed_identity_environment(self) -> dict[str, str]:
+        """What App Service sets for a process with a managed identity, here pointing at the emulator."""
+        return {
+            "IDENTITY_ENDPOINT": self.url + MANAGED_IDENTITY_PATH,
+            "IDENTITY_HEADER": self._app.options.identity_header,
+        }
+
+    def federated_token(self, **claims: Any) -> str:
+        """A token of the federated identity provider, as a platform projects it into the workload's file."""
+        return self._app.issuer.federation.mint(**claims)
 
     def reset_stats(self) -> None:
         self._app.stats.reset()

@@ -15,7 +15,12 @@ tenants:                                  # relative paths are relative to this 
     tenant_id: 00000000-0000-0000-0000-000000000000
     client_id: 11111111-1111-1111-1111-111111111111
     client_secret_env: PIMLENS_CLIENT_SECRET      # or certificate_path: reader.pem
-    # graph_url, authority_url, log_analytics_url default to Microsoft's public cloud
+    # credential: secret (with client_secret_env), certificate (with certificate_path), managed_identity,
+    #   workload_identity (federated_token_file, else AZURE_FEDERATED_TOKEN_FILE), azure_cli or default
+    #   (DefaultAzureCredential's chain); client_id is optional for managed_identity (a user-assigned identity's
+    #   client id) and default, and not used by azure_cli
+    # cloud: public (default), usgov or china: the defaults of the four URLs below and the tokens' audiences
+    # graph_url, authority_url, log_analytics_url, management_url: override the cloud's endpoint
     # ca_bundle: only for a TLS-inspecting proxy or the emulator
     # log_analytics_workspace_id: where AuditLogs and SigninLogs are streamed; without it they are "not_configured"
     # history_days: 30                        # how far back a first run reads Log Analytics
@@ -35,12 +40,13 @@ from typing import Any
 
 import yaml
 
+from pipelines.lib.clouds import CLOUDS, PUBLIC, Cloud
 from pipelines.lib.privacy import Pseudonymiser
 
-GRAPH_URL = "https://graph.microsoft.com"
-AUTHORITY_URL = "https://login.microsoftonline.com"
-LOG_ANALYTICS_URL = "https://api.loganalytics.io"
-MANAGEMENT_URL = "https://management.azure.com"
+GRAPH_URL = PUBLIC.graph_url
+AUTHORITY_URL = PUBLIC.authority_url
+LOG_ANALYTICS_URL = PUBLIC.log_analytics_url
+MANAGEMENT_URL = PUBLIC.management_url
 CONFIG_ENV = "PIMLENS_CONFIG"
 
 TENANT_KEYS = {
@@ -57,7 +63,15 @@ TENANT_KEYS = {
     "history_days",
     "management_url",
     "azure_subscriptions",
+    "credential",
+    "cloud",
+    "federated_token_file",
 }
+# How the pipeline gets its tokens (pipelines/lib/credentials.py builds each with azure-identity).
+CREDENTIALS = ("secret", "certificate", "managed_identity", "workload_identity", "azure_cli", "default")
+# The kinds that need no application id of their own: the identity is the machine's, the CLI login's or the chain's.
+CLIENT_ID_OPTIONAL = frozenset({"managed_identity", "azure_cli", "default"})
+FEDERATED_TOKEN_ENV = "AZURE_FEDERATED_TOKEN_FILE"
 TOP_KEYS = {"tenants", "as_of", "pseudonymise"}
 PSEUDONYMISE_KEYS = {"key_env"}
 WAREHOUSE_ENV = "PIMLENS_WAREHOUSE"
@@ -74,7 +88,8 @@ class ConfigError(ValueError):
 class TenantSettings:
     name: str
     tenant_id: str
-    client_id: str
+    # None only for a credential that brings its own identity (CLIENT_ID_OPTIONAL).
+    client_id: str | None
     client_secret: str | None = field(default=None, repr=False)
     certificate_path: Path | None = None
     graph_url: str = GRAPH_URL
@@ -86,10 +101,25 @@ class TenantSettings:
     history_days: int = 30
     management_url: str = MANAGEMENT_URL
     azure_subscriptions: tuple[str, ...] = ()
+    # One of CREDENTIALS; secret and certificate are the app registration's own.
+    credential: str = "secret"
+    cloud: Cloud = PUBLIC
+    # workload_identity's token from the federated identity provider; None: AZURE_FEDERATED_TOKEN_FILE's.
+    federated_token_file: Path | None = None
 
     @property
     def is_custom_authority(self) -> bool:
-        return self.authority_url != AUTHORITY_URL
+        """An authority no national cloud has (an emulator): MSAL must not ask Microsoft to discover it."""
+        return all(self.authority_url != cloud.authority_url for cloud in CLOUDS.values())
+
+    @property
+    def identity(self) -> str:
+        """Who asks for tokens, as a person reading a message would name it."""
+        if self.credential in ("secret", "certificate", "workload_identity"):
+            return f"application {self.client_id} ({self.credential.replace('_', ' ')})"
+        if self.credential == "managed_identity":
+            return f"managed identity {self.client_id or '(system-assigned)'}"
+        return "the Azure CLI login" if self.credential == "azure_cli" else "DefaultAzureCredential's chain"
 
 
 @dataclass(frozen=True)
@@ -212,36 +242,38 @@ def _tenant(path: Path, index: int, entry: Any, env: Mapping[str, str]) -> Tenan
     if not isinstance(entry, dict):
         raise ConfigError(f"{path}: {where} must be a mapping.")
     _reject_unknown(path, f"{where}.", entry, TENANT_KEYS)
-    for key in ("name", "tenant_id", "client_id"):
+    for key in ("name", "tenant_id"):
         if not isinstance(entry.get(key), str) or not entry[key].strip():
             raise ConfigError(f"{path}: {where}.{key} is required (a non-empty string).")
-    for key in ("tenant_id", "client_id"):
-        _guid(path, f"{where}.{key}", entry[key])
-    secret_env = entry.get("client_secret_env")
-    cert = entry.get("certificate_path")
-    if bool(secret_env) == bool(cert):
-        raise ConfigError(f"{path}: {where} needs exactly one of client_secret_env or certificate_path.")
+    _guid(path, f"{where}.tenant_id", entry["tenant_id"])
+    credential = _credential_kind(path, where, entry)
+    client_id = entry.get("client_id")
+    if client_id is None and credential not in CLIENT_ID_OPTIONAL:
+        raise ConfigError(f"{path}: {where}.client_id is required for credential {credential} (the app's id).")
+    if client_id is not None:
+        _guid(path, f"{where}.client_id", client_id)
     secret = None
-    if secret_env:
+    if credential == "secret":
+        secret_env = entry["client_secret_env"]
         secret = env.get(str(secret_env))
         if not secret:
             raise ConfigError(
                 f"{path}: {where}.client_secret_env names {secret_env}, but that environment variable is not set."
             )
-    cert_path = _resolve(path, cert) if cert else None
+    cert_path = _resolve(path, entry["certificate_path"]) if credential == "certificate" else None
     if cert_path is not None and not cert_path.is_file():
         raise ConfigError(f"{path}: {where}.certificate_path {cert_path} is not a file.")
+    token_file = _federated_token_file(path, where, entry, env) if credential == "workload_identity" else None
+    cloud_name = entry.get("cloud", "public")
+    if cloud_name not in CLOUDS:
+        raise ConfigError(f"{path}: {where}.cloud must be one of {sorted(CLOUDS)}, got {cloud_name!r}.")
+    cloud = CLOUDS[cloud_name]
     ca = _resolve(path, entry["ca_bundle"]) if entry.get("ca_bundle") else None
     if ca is not None and not ca.is_file():
         raise ConfigError(f"{path}: {where}.ca_bundle {ca} is not a file.")
     urls = {}
-    for key, default in (
-        ("graph_url", GRAPH_URL),
-        ("authority_url", AUTHORITY_URL),
-        ("log_analytics_url", LOG_ANALYTICS_URL),
-        ("management_url", MANAGEMENT_URL),
-    ):
-        url = str(entry.get(key) or default).rstrip("/")
+    for key in ("graph_url", "authority_url", "log_analytics_url", "management_url"):
+        url = str(entry.get(key) or getattr(cloud, key)).rstrip("/")
         if not url.startswith("https://"):
             raise ConfigError(f"{path}: {where}.{key} must be an https:// URL, got {url!r}.")
         urls[key] = url
@@ -264,12 +296,53 @@ def _tenant(path: Path, index: int, entry: Any, env: Mapping[str, str]) -> Tenan
         log_analytics_workspace_id=workspace,
         history_days=history_days,
         tenant_id=entry["tenant_id"],
-        client_id=entry["client_id"],
+        client_id=client_id,
         client_secret=secret,
         certificate_path=cert_path,
         ca_bundle=ca,
+        credential=credential,
+        cloud=cloud,
+        federated_token_file=token_file,
         **urls,
     )
+
+
+def _credential_kind(path: Path, where: str, entry: dict[str, Any]) -> str:
+    """The credential a tenant entry chooses; without ``credential``, the secret or certificate it names."""
+    secret_env, cert = entry.get("client_secret_env"), entry.get("certificate_path")
+    credential = entry.get("credential")
+    if credential is None:
+        if bool(secret_env) == bool(cert):
+            raise ConfigError(
+                f"{path}: {where} needs exactly one of client_secret_env or certificate_path, or a credential "
+                f"({', '.join(CREDENTIALS)})."
+            )
+        credential = "secret" if secret_env else "certificate"
+    if credential not in CREDENTIALS:
+        raise ConfigError(f"{path}: {where}.credential must be one of {', '.join(CREDENTIALS)}, got {credential!r}.")
+    for key, owner in (("client_secret_env", "secret"), ("certificate_path", "certificate")):
+        if credential == owner and not entry.get(key):
+            raise ConfigError(f"{path}: {where}.credential {owner} needs {key}.")
+        if credential != owner and entry.get(key):
+            raise ConfigError(f"{path}: {where}.{key} is only read with credential {owner}: remove it.")
+    if entry.get("federated_token_file") and credential != "workload_identity":
+        raise ConfigError(f"{path}: {where}.federated_token_file is only read with credential workload_identity.")
+    if credential == "azure_cli" and entry.get("client_id"):
+        raise ConfigError(f"{path}: {where}.client_id is not used by azure_cli (the login's identity is): remove it.")
+    return credential
+
+
+def _federated_token_file(path: Path, where: str, entry: dict[str, Any], env: Mapping[str, str]) -> Path:
+    configured = entry.get("federated_token_file")
+    token_file = _resolve(path, configured) if configured else Path(env.get(FEDERATED_TOKEN_ENV) or "")
+    if not configured and not env.get(FEDERATED_TOKEN_ENV):
+        raise ConfigError(
+            f"{path}: {where}.credential workload_identity needs federated_token_file, or {FEDERATED_TOKEN_ENV} set "
+            "to the token file your platform projects (Kubernetes, GitHub Actions)."
+        )
+    if not token_file.is_file():
+        raise ConfigError(f"{path}: {where}: the federated token file {token_file} is not a file.")
+    return token_file
 
 
 def _reject_unknown(path: Path, prefix: str, mapping: dict[str, Any], allowed: set[str]) -> None:

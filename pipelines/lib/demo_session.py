@@ -21,6 +21,8 @@ import yaml
 from pipelines.lib import paths
 from pipelines.lib.config import CONFIG_ENV, WAREHOUSE_ENV
 from pipelines.lib.design import DESIGN_ENV
+from pipelines.lib.progress import PROGRESS_ENV
+from pipelines.lib.progress_view import showing_progress
 
 DEMO_CLIENT_SECRET_ENV = "PIMLENS_DEMO_CLIENT_SECRET"
 DEMO_WORKSPACE_ID = "00000000-0000-4000-8000-0000000000aa"
@@ -129,12 +131,17 @@ def pipeline_environment(
 def run_refresh(env: dict[str, str], log_file: Path, args: tuple[str, ...] = ()) -> int:
     """``python -m pipelines.refresh`` with ``args``, in its own process like a deployment's run worker: real
     Dagster runs, one ingest per tenant partition then the transform, recorded in the instance so the UI shows them
-    afterwards. Dagster's event log goes to ``log_file``; returns the exit code.
+    afterwards. Dagster's event log goes to ``log_file``, its progress to this process's output; returns the exit
+    code.
     """
     paths.DAGSTER_STORAGE_DIR.mkdir(parents=True, exist_ok=True)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "pipelines.refresh", *args]
-    with log_file.open("wb") as log:
+    # The run reports its progress to a file beside its log, which is shown here as it grows.
+    progress_file = log_file.with_suffix(".progress.jsonl")
+    progress_file.unlink(missing_ok=True)
+    env = {**env, PROGRESS_ENV: str(progress_file)}
+    with log_file.open("wb") as log, showing_progress(progress_file):
         return subprocess.run(command, env=env, cwd=paths.REPO_ROOT, stdout=log, stderr=subprocess.STDOUT).returncode
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 from azure.core.exceptions import HttpResponseError
 
+from pipelines.lib import progress
 from pipelines.lib.arm.transport import ArmTransport
 from pipelines.lib.config import TenantSettings
 from pipelines.lib.graph.collections import COLLECTIONS, CollectionSpec, LoadMode, Source
@@ -106,7 +107,17 @@ async def _ingest_tenant(
     remove_abandoned_scratch(scratch_root(warehouse))
     async with AsyncExitStack() as stack:
         session = _TenantSession(settings, budget, stack)
-        return [await _ingest(session, spec, warehouse) for spec in specs]
+        reports = []
+        for spec in specs:
+            with progress.tracking("collection", spec.table, tenant=settings.name) as tracker:
+                report = await _ingest(session, spec, warehouse)
+                tracker.finish(report.status if report.status != "ok" else "done", new=_rows_new(report))
+            reports.append(report)
+        return reports
+
+
+def _rows_new(report: IngestReport) -> int:
+    return report.loaded.rows_inserted if report.loaded else 0
 
 
 def scratch_root(warehouse: Path) -> Path:

@@ -21,15 +21,15 @@ from urllib.parse import quote
 import orjson
 from azure.core.exceptions import HttpResponseError, IncompleteReadError, ServiceRequestError, ServiceResponseError
 from azure.core.rest import HttpRequest
-from azure.identity import CertificateCredential, ClientSecretCredential
 from azure.monitor.query import LogsQueryClient
 
+from pipelines.lib import progress
 from pipelines.lib.config import TenantSettings
+from pipelines.lib.credentials import sync_credential
 from pipelines.lib.graph.extract import DeadLetter, ExtractResult
 from pipelines.lib.graph.record_file import RecordFiles, RecordWriter
 from pipelines.lib.graph.retry import RETRYABLE_STATUS, RetryBudget, parse_retry_after
 
-LOG_ANALYTICS_AUDIENCE = "https://api.loganalytics.io"
 # Far enough below the service's 500,000-row cap that a busy day never nears it.
 MAX_ROWS_PER_QUERY = 400_000
 # Memory, not the row cap, bounds a window: an answer is held as bytes and then as Python rows (about 3x), so a
@@ -73,22 +73,11 @@ def kql(table: LogTable, start: datetime, end: datetime) -> str:
 
 
 def make_logs_client(settings: TenantSettings) -> LogsQueryClient:
-    options: dict[str, Any] = {}
-    if settings.is_custom_authority:
-        options["authority"] = settings.authority_url
-        options["disable_instance_discovery"] = True
-    if settings.ca_bundle is not None:
-        options["connection_verify"] = str(settings.ca_bundle)
-    if settings.certificate_path is not None:
-        credential = CertificateCredential(
-            settings.tenant_id, settings.client_id, certificate_path=str(settings.certificate_path), **options
-        )
-    else:
-        credential = ClientSecretCredential(settings.tenant_id, settings.client_id, settings.client_secret, **options)
+    credential = sync_credential(settings)
     # azure-core reads a streamed body in 4 kB blocks by default: an L tenant's 4 GB of answers took a million
     # trips through urllib3 and the TLS socket (21k reads for the M tenant's 57k audit rows; 5k in 1 MB blocks).
     client_options: dict[str, Any] = {
-        "audience": LOG_ANALYTICS_AUDIENCE,
+        "audience": settings.cloud.log_analytics_url,
         "retry_total": 0,
         "connection_data_block_size": READ_BLOCK_BYTES,
     }
@@ -138,6 +127,12 @@ def extract_log_table(
     return result
 
 
+def probe_table(client: LogsQueryClient, workspace_id: str, table: LogTable, now: datetime) -> int:
+    """The rows of ``table`` in the last hour: the query a run makes, once, with no retry (``pimlens doctor``)."""
+    answer = _query_window(client, workspace_id, table, now - timedelta(hours=1), now, RetryBudget(0, 0), 1_000_000)
+    return len(answer.raw_rows)
+
+
 def _write_answer(answer: Answer, sink: RecordWriter, result: ExtractResult, source: str) -> int:
     """Writes one answer's rows (a row without an Id is a dead letter) and returns the answer's size in bytes.
 
@@ -147,12 +142,15 @@ def _write_answer(answer: Answer, sink: RecordWriter, result: ExtractResult, sou
     at L than at S (bench.extract.memory, docs/benchmarks.md).
     """
     result.pages += 1
+    rows_before = result.rows
     for row in answer.rows():
         if not isinstance(row.get("Id"), str) or not row["Id"]:
             result.dead_letters.append(DeadLetter(result.pages, source, "row has no Id", orjson.dumps(row).decode()))
             continue
         sink.write(row["Id"], orjson.dumps({"id": row["Id"], "parent_key": None, "record": row}), row)
         result.rows += 1
+    if (tracker := progress.current()) is not None:
+        tracker.page(result.rows - rows_before)
     return answer.size_bytes
 
 
@@ -224,7 +222,10 @@ def _query_window(
         if reason is None:
             break
         attempt += 1
-        time.sleep(budget.next_wait(attempt, retry_after, reason))
+        wait = budget.next_wait(attempt, retry_after, reason)
+        if (tracker := progress.current()) is not None:
+            tracker.wait(wait, reason)
+        time.sleep(wait)
     if body.get("error"):
         raise WindowTooFull(f"partial answer for {table.name} {start}..{end}: {body['error'].get('code')}")
     (answer,) = body["tables"]

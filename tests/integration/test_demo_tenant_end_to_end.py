@@ -15,8 +15,10 @@ import pytest
 from pipelines.demo_tenant import GroundTruth, generate_tenant
 from pipelines.demo_tenant.over_privileged import REASONS as OVER_PRIVILEGED_REASONS
 from pipelines.emulator import RunningEmulator, start_emulator
-from pipelines.lib import paths
+from pipelines.lib import paths, progress
+from pipelines.lib.graph.collections import COLLECTIONS
 from pipelines.lib.powerbi.spec import load_model
+from pipelines.lib.progress_view import ProgressBoard
 from pipelines.lib.warehouse.metrics import read_headline_metrics
 from pipelines.lib.warehouse.publish import TableDocs, mart_docs
 from tests.dbt_docs import load_manifest, undeclared
@@ -68,7 +70,8 @@ def demo_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         start_emulator(root / "tenant", state_dir=root / "emulator", options=emulator_options()) as emulator,
         pytest.MonkeyPatch.context() as env,
     ):
-        run = run_refresh(emulator, root, env, raise_on_error=False, design=root / "tenant" / "design.yaml")
+        with progress.writing_to(root / "progress.jsonl"):
+            run = run_refresh(emulator, root, env, raise_on_error=False, design=root / "tenant" / "design.yaml")
         yield DemoRun(truth, root / "tenant", run.warehouse, run.result.success, emulator)
 
 
@@ -570,3 +573,24 @@ def test_the_report_opens_offline_in_a_real_browser_with_a_point_per_mart_row(
     assert problems == []
     assert requests == [(reports / "index.html").as_uri(), (reports / "demo.html").as_uri()]
     assert screenshot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_progress_reports_every_collection_the_dbt_build_and_the_export(demo_run: DemoRun) -> None:
+    """What `pimlens run` and `make demo` show while the run works, checked against what the run recorded."""
+    board = ProgressBoard()
+    events = board.read(demo_run.warehouse.parent / "progress.jsonl")
+    final = {name: event for (kind, _, name), event in board.latest.items() if kind == "collection"}
+    assert set(final) == {spec.table for spec in COLLECTIONS}
+    assert board.under_way() == []  # everything that started, ended
+    landed = dict(demo_run.query("select collection, sum(rows_received) from meta.loads group by all"))
+    assert {name: event.get("rows", 0) for name, event in final.items() if event["state"] == "done"} == {
+        name: landed.get(name, 0) for name, event in final.items() if event["state"] == "done"
+    }
+    # The emulator throttles the audit log: each wait was reported with the instant it ends.
+    waits = [event for event in events if event["state"] == "waiting"]
+    assert all(event["until"] > event["at"] and event["reason"] for event in waits)
+    dbt = board.latest[("dbt", None, "dbt build")]
+    assert dbt["state"] == "done" and dbt["done"] == dbt["total"] >= 100 and dbt["rows"] > 0
+    for export in ("Parquet export", "analytics database"):
+        written = board.latest[("export", None, export)]
+        assert written["state"] == "done" and written["done"] == written["total"] >= 30

@@ -306,7 +306,10 @@ def test_check_validates_configuration_and_design_offline(site: Path, capsys: py
 
     out = capsys.readouterr().out
     assert f"configuration {site / 'pimlens.yaml'}: valid" in out
-    assert f"tenant contoso ({T1}): client secret, Graph at https://graph.microsoft.com" in out
+    assert (
+        f"tenant contoso ({T1}): application {CLIENT} (secret), public cloud, Graph at https://graph.microsoft.com"
+        in out
+    )
     assert f"tenant fabrikam ({T2})" in out
     assert f"design {design}: valid" in out
 

@@ -12,6 +12,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from pipelines.defs.dbt.project import dbt_project
 from pipelines.defs.resources import DUCKDB_WRITER_POOL, OWNERS, PimlensSource, Warehouse
+from pipelines.lib import progress
 from pipelines.lib.dbt_commands import SCHEDULED_BUILD, as_of_arguments, prune_build_folders
 from pipelines.lib.warehouse.model_upgrades import drop_changed_models, record_built_models
 from pipelines.lib.warehouse.schema import ensure_meta
@@ -84,8 +85,12 @@ def pimlens_dbt_models(
         )
     prune_build_folders(dbt_project.project_dir / "target", f"{context.op_def.name}-")
     invocation = dbt.cli([*SCHEDULED_BUILD, *as_of_arguments(as_of)], context=context)
+    # A generator's steps may run in other contexts, so this tracker is held here rather than made current.
+    tracker = progress.Tracker(
+        "dbt", "dbt build", total=len(context.selected_asset_keys), unit="models and seeds built"
+    )
     try:
-        yield from invocation.stream()
+        yield from progress.counted(invocation.stream(), tracker)
     finally:
         # Whatever built, even in a run that failed later, need not be derived again next time.
         if invocation.target_path.joinpath("run_results.json").exists():

@@ -11,6 +11,7 @@ import dagster as dg
 
 from pipelines.defs.dbt.project import dbt_project
 from pipelines.defs.resources import DUCKDB_WRITER_POOL, OWNERS, PimlensSource, Warehouse
+from pipelines.lib import progress
 from pipelines.lib.powerbi.project import write_export_project
 from pipelines.lib.warehouse.export import export_marts
 from pipelines.lib.warehouse.publish import analytics_path, publish_analytics
@@ -45,7 +46,10 @@ def powerbi_parquet(warehouse: Warehouse, pimlens: PimlensSource) -> dg.Material
     def write_project(staging: Path) -> None:
         project_files.extend(write_export_project(con, staging, Path(dbt_project.manifest_path), out_dir.resolve()))
 
-    with warehouse.connect(read_only=True) as con:
+    with (
+        warehouse.connect(read_only=True) as con,
+        progress.tracking("export", "Parquet export", unit="tables written"),
+    ):
         exported = export_marts(con, out_dir, pseudonymiser=pimlens.load().pseudonymiser(), beside=write_project)
     return dg.MaterializeResult(
         metadata={
@@ -71,7 +75,10 @@ def analytics_database(warehouse: Warehouse, pimlens: PimlensSource) -> dg.Mater
     tools: they open it while the pipeline writes the warehouse, and each publication replaces it atomically."""
     target = analytics_path(Path(warehouse.path))
     pseudonymiser = pimlens.load().pseudonymiser()
-    with warehouse.connect(read_only=True) as con:
+    with (
+        warehouse.connect(read_only=True) as con,
+        progress.tracking("export", "analytics database", unit="tables written"),
+    ):
         published = publish_analytics(con, target, pseudonymiser=pseudonymiser)
     return dg.MaterializeResult(
         metadata={

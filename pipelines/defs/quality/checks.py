@@ -17,7 +17,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.defs.resources import DUCKDB_WRITER_POOL, Warehouse
-from pipelines.lib import paths
+from pipelines.lib import paths, progress
 from pipelines.lib.quality.gate import QualityProject, SuiteFile, project_folder, read_suite_files
 from pipelines.lib.quality.judging import Judgement, gate_name, judge_new_loads
 from pipelines.lib.warehouse.schema import ensure_meta
@@ -64,12 +64,16 @@ def raw_gates(suites: list[SuiteFile]) -> dg.AssetChecksDefinition:
             suite = by_check[(tuple(check_key.asset_key.path), check_key.name)]
             selected.setdefault(suite.name, []).append(check_key.asset_key.path[-1])
         judged: list[tuple[SuiteFile, Judgement]] = []
-        with warehouse.connect() as con:
+        with (
+            warehouse.connect() as con,
+            progress.tracking("gates", "raw quality gates", total=len(selected), unit="suites run") as tracker,
+        ):
             ensure_meta(con)
             for suite in suites:
                 if suite.name in selected:
                     judged += [(suite, j) for j in judge_new_loads(con, project, suite, selected[suite.name], run)]
-        links = _docs_link(project.build_data_docs(run))
+                    tracker.advance(suite.name)
+            links = _docs_link(project.build_data_docs(run))
         for suite, judgement in judged:
             yield _raw_result(suite, judgement, links)
 
@@ -116,12 +120,17 @@ def mart_gates(suites: list[SuiteFile]) -> dg.AssetChecksDefinition:
         project = quality_project(warehouse)
         run = project.new_run(context.op_execution_context.run_id)
         outcomes = []
-        with warehouse.connect(read_only=True) as con:
-            for check_key in context.selected_asset_check_keys:
+        checks = context.selected_asset_check_keys
+        with (
+            warehouse.connect(read_only=True) as con,
+            progress.tracking("gates", "mart quality gates", total=len(checks), unit="suites run") as tracker,
+        ):
+            for check_key in checks:
                 suite = by_check[(tuple(check_key.asset_key.path), check_key.name)]
                 frame = con.execute(suite.query_for(tuple(check_key.asset_key.path))).df()
                 outcomes.append((check_key, suite, project.validate(suite, frame, run)))
-        links = _docs_link(project.build_data_docs(run))
+                tracker.advance(check_key.name)
+            links = _docs_link(project.build_data_docs(run))
         for check_key, suite, result in outcomes:
             yield dg.AssetCheckResult(
                 asset_key=check_key.asset_key,

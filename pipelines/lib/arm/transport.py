@@ -15,23 +15,22 @@ from azure.core.pipeline.transport import AioHttpTransport
 from azure.core.rest import HttpRequest
 
 from pipelines.lib.config import TenantSettings
+from pipelines.lib.credentials import async_credential
 from pipelines.lib.graph.retry import RetryBudget
-from pipelines.lib.graph.transport import Response, RetryingTransport, TransientError, make_credential
-
-ARM_SCOPE = "https://management.azure.com/.default"
+from pipelines.lib.graph.transport import Response, RetryingTransport, TransientError
 
 
 class ArmTransport(RetryingTransport):
     def __init__(self, settings: TenantSettings, *, budget: RetryBudget | None = None) -> None:
         super().__init__(budget)
-        self._credential = make_credential(settings)
+        self._credential = async_credential(settings)
         self._verify: str | bool = str(settings.ca_bundle) if settings.ca_bundle else True
         self._client = AsyncPipelineClient(
             base_url=settings.management_url,
             policies=[
                 HeadersPolicy({"Accept": "application/json"}),
                 UserAgentPolicy(user_agent="pimlens"),
-                AsyncBearerTokenCredentialPolicy(self._credential, ARM_SCOPE),
+                AsyncBearerTokenCredentialPolicy(self._credential, settings.cloud.scope(settings.cloud.management_url)),
             ],
             transport=AioHttpTransport(),
         )

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import orjson
 
+from pipelines.lib import progress
 from pipelines.lib.graph.record_file import BufferedRecords, RecordFiles, RecordWriter
 from pipelines.lib.graph.transport import GraphHTTPError, GraphTransport, TransientError, redact_query
 
@@ -141,6 +142,8 @@ async def extract_fan_out(
     """
     semaphore = asyncio.Semaphore(concurrency)
     result = ExtractResult(parents=len(jobs))
+    if (tracker := progress.current()) is not None:
+        tracker.total = len(jobs)
 
     with RecordFiles(out_path, time_property) as sink:
 
@@ -164,6 +167,8 @@ async def extract_fan_out(
                 result.pages += part.pages
                 result.restarts += part.restarts
                 result.dead_letters.extend(part.dead_letters)
+                if tracker is not None:
+                    tracker.advance()
 
         try:
             async with asyncio.TaskGroup() as group:
@@ -194,6 +199,8 @@ async def _read_object(
 
     record = await _with_retries(transport, once)
     sink.write(parent_key, orjson.dumps({"id": parent_key, "parent_key": parent_key, "record": record}), record)
+    if (tracker := progress.current()) is not None:
+        tracker.page(1)
     return ExtractResult(rows=1, pages=1)
 
 
@@ -235,11 +242,14 @@ def _write_page(
     allocator keeps an arena for as long as any later object lives in it (the same as in loganalytics.py).
     """
     result.pages += 1
+    rows_before = result.rows
     for split in split_records(body["value"], result.pages, url, parent_key):
         if isinstance(split, DeadLetter):
             result.dead_letters.append(split)
             continue
         sink.write(*split)
         result.rows += 1
+    if (tracker := progress.current()) is not None:
+        tracker.page(result.rows - rows_before)
     # Graph pages with @odata.nextLink, Azure Resource Manager with nextLink.
     return body.get("@odata.nextLink") or body.get("nextLink")

@@ -17,8 +17,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import orjson
-from azure.core.credentials_async import AsyncTokenCredential
-from azure.identity.aio import CertificateCredential, ClientSecretCredential
 from kiota_abstractions.method import Method
 from kiota_abstractions.native_response_handler import NativeResponseHandler
 from kiota_abstractions.request_information import RequestInformation
@@ -29,12 +27,13 @@ from kiota_http.httpx_request_adapter import HttpxRequestAdapter
 from kiota_http.middleware.options import ResponseHandlerOption, RetryHandlerOption
 from msgraph_core import GraphClientFactory
 
+from pipelines.lib import progress
 from pipelines.lib.config import TenantSettings
+from pipelines.lib.credentials import async_credential
 from pipelines.lib.graph.retry import RETRYABLE_STATUS, RetryBudget, parse_retry_after
 
 log = logging.getLogger(__name__)
 
-GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 # Graph asks batch readers to mark themselves so interactive traffic is throttled last.
 THROTTLE_PRIORITY = {"x-ms-throttle-priority": "Low"}
 
@@ -66,21 +65,6 @@ class GraphHTTPError(Exception):
         self.url = url
 
 
-def make_credential(settings: TenantSettings) -> AsyncTokenCredential:
-    """The app-only credential; against the emulator only the authority and the CA bundle differ."""
-    options: dict[str, object] = {}
-    if settings.is_custom_authority:
-        options["authority"] = settings.authority_url
-        options["disable_instance_discovery"] = True
-    if settings.ca_bundle is not None:
-        options["connection_verify"] = str(settings.ca_bundle)
-    if settings.certificate_path is not None:
-        return CertificateCredential(
-            settings.tenant_id, settings.client_id, certificate_path=str(settings.certificate_path), **options
-        )
-    return ClientSecretCredential(settings.tenant_id, settings.client_id, settings.client_secret, **options)
-
-
 class RetryingTransport:
     """What every transport shares: counting requests, classifying answers, and waiting before a retry."""
 
@@ -105,6 +89,8 @@ class RetryingTransport:
     async def wait_before_retry(self, attempt: int, error: TransientError) -> None:
         wait = self.budget.next_wait(attempt, error.retry_after, str(error))
         log.info("retrying in %.1fs after %s", wait, error)
+        if (tracker := progress.current()) is not None:
+            tracker.wait(wait, str(error))
         await asyncio.sleep(wait)
 
 
@@ -114,7 +100,7 @@ class GraphTransport(RetryingTransport):
     def __init__(self, settings: TenantSettings, *, budget: RetryBudget | None = None) -> None:
         super().__init__(budget)
         self.settings = settings
-        self._credential = make_credential(settings)
+        self._credential = async_credential(settings)
         verify: ssl.SSLContext | bool = (
             ssl.create_default_context(cafile=str(settings.ca_bundle)) if settings.ca_bundle else True
         )
@@ -123,7 +109,7 @@ class GraphTransport(RetryingTransport):
         )
         auth = AzureIdentityAuthenticationProvider(
             self._credential,
-            scopes=[GRAPH_SCOPE],
+            scopes=[settings.cloud.scope(settings.cloud.graph_url)],
             allowed_hosts=[urlsplit(settings.graph_url).hostname or ""],
         )
         self._adapter = HttpxRequestAdapter(auth, http_client=self._http)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.lib import progress
 from pipelines.lib.files import recover_folder, swap_folder
 from pipelines.lib.privacy import Pseudonymiser, select_expression
 from pipelines.lib.warehouse.publish import mart_columns, mart_docs
@@ -83,6 +84,8 @@ def export_marts(
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     exported = []
+    if (tracker := progress.current()) is not None:
+        tracker.total = len(columns)
     for table, table_columns in columns.items():
         try:
             portable = [
@@ -99,6 +102,8 @@ def export_marts(
         con.execute(f"copy (select {select} from {schema}.{table}) to '{target}' (format parquet)")
         rows = con.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
         exported.append(ExportedTable(table, rows, out_dir / file.name, {name: type_ for name, _, type_ in portable}))
+        if tracker is not None:
+            tracker.advance(table)
     manifest = {
         "exported_at": datetime.now(UTC).isoformat(),
         "tables": {

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.lib import progress
 from pipelines.lib.files import replace_file
 from pipelines.lib.privacy import Pseudonymiser, select_expression
 
@@ -105,6 +106,8 @@ def publish_analytics(
     tables = mart_columns(con, schema)
     docs = mart_docs(con, schema)
     published = []
+    if (tracker := progress.current()) is not None:
+        tracker.total = len(tables)
     con.execute(f"attach '{_literal(staged)}' as {_ATTACHED} (read_write)")
     try:
         con.execute(f"create schema {_ATTACHED}.{schema}")
@@ -119,6 +122,8 @@ def publish_analytics(
             _comment(con, f"{_ATTACHED}.{schema}.{_quote(table)}", docs[table])
             rows = con.execute(f"select count(*) from {_ATTACHED}.{schema}.{_quote(table)}").fetchone()[0]
             published.append(PublishedTable(table, rows))
+            if tracker is not None:
+                tracker.advance(table)
         con.execute(f"create schema {_ATTACHED}.meta")
         con.execute(
             f"create table {_ATTACHED}.meta.publication as select ?::timestamptz as published_at, "
