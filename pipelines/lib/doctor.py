@@ -127,7 +127,7 @@ class _GraphProbe:
 
     async def check(self, spec: CollectionSpec) -> Finding:
         if spec.fan_out is None:
-            url, parent_key = spec.first_url(self.settings.graph_url), None
+            url, parent_key = spec.first_urls(self.settings.graph_url)[0], None
         else:
             keys = self._first_parent(spec)
             if isinstance(keys, Finding):

@@ -253,8 +253,8 @@ async def _extract(
     base_url = session.settings.management_url if spec.source is Source.ARM else session.settings.graph_url
     requests_before, throttled_before = transport.requests_sent, transport.throttled_responses
     if spec.fan_out is None and spec.source is not Source.ARM:
-        first_url = spec.first_url(base_url, since=window_start)
-        result = await extract_collection(transport, first_url, ndjson, time_property=_keyed_by(spec))
+        first_urls = spec.first_urls(base_url, since=window_start)
+        result = await extract_collection(transport, first_urls, ndjson, time_property=_keyed_by(spec))
     else:
         jobs = [("/".join(keys.values()), spec.first_url(base_url, keys=keys)) for keys in parents]
         result = await extract_fan_out(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -111,14 +111,22 @@ def split_records(
 
 
 async def extract_collection(
-    transport: GraphTransport, first_url: str, out_path: Path, *, time_property: str | None = None
+    transport: GraphTransport, first_urls: Sequence[str], out_path: Path, *, time_property: str | None = None
 ) -> ExtractResult:
-    """Reads every page of a collection into ``out_path``; returns counts for reconciliation.
+    """Reads every page from each of ``first_urls`` (one read, or one per filter of the collection), in turn, into
+    ``out_path``; returns counts for reconciliation.
 
     With ``time_property`` (an event stream), the keys file landing needs is written beside ``out_path``.
     """
+    result = ExtractResult()
     with RecordFiles(out_path, time_property) as writer:
-        return await _read_with_restarts(transport, first_url, writer, None)
+        for first_url in first_urls:
+            part = await _read_with_restarts(transport, first_url, writer, None)
+            result.rows += part.rows
+            result.pages += part.pages
+            result.restarts += part.restarts
+            result.dead_letters.extend(part.dead_letters)
+    return result
 
 
 async def extract_fan_out(

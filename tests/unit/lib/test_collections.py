@@ -29,10 +29,14 @@ def test_policy_assignments_send_the_required_scope_filter_and_expand() -> None:
 def test_audits_first_run_reads_all_retained_history_then_a_window_from_the_watermark() -> None:
     spec = COLLECTIONS_BY_TABLE["directory_audits"]
     assert spec.mode is LoadMode.INCREMENTAL
-    # PIM's rows and Access Reviews' record of PIM approvals in one read; the window narrows both services.
-    services = "(loggedByService eq 'PIM' or loggedByService eq 'Access Reviews')"
-    assert query_of(spec.first_url("https://g"))["$filter"] == [services]
+    # PIM's rows and Access Reviews' record of PIM approvals, one `eq` filter each (Graph documents no `or` for the
+    # audit log), into one load; the window narrows both reads.
+    services = ["loggedByService eq 'PIM'", "loggedByService eq 'Access Reviews'"]
+    assert [query_of(url)["$filter"] for url in spec.first_urls("https://g")] == [[text] for text in services]
     since = datetime(2026, 10, 31, 23, 0, tzinfo=UTC)
-    assert query_of(spec.first_url("https://g", since=since))["$filter"] == [
-        f"{services} and activityDateTime ge 2026-10-31T23:00:00Z"
+    assert [query_of(url)["$filter"] for url in spec.first_urls("https://g", since=since)] == [
+        [f"{text} and activityDateTime ge 2026-10-31T23:00:00Z"] for text in services
     ]
+    # A collection without alternatives is one read.
+    users = COLLECTIONS_BY_TABLE["users"]
+    assert users.first_urls("https://g") == [users.first_url("https://g")]

@@ -15,7 +15,7 @@ THIRD = "https://g/v1.0/users?$skiptoken=3"
 
 
 def run(transport: ScriptedTransport, out: Path):
-    return asyncio.run(extract_collection(transport, FIRST, out))  # type: ignore[arg-type]
+    return asyncio.run(extract_collection(transport, [FIRST], out))  # type: ignore[arg-type]
 
 
 def ids_in(path: Path) -> list[str]:

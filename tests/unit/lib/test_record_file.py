@@ -83,7 +83,7 @@ def test_an_extracted_event_stream_keys_every_record_once_even_after_a_restart(t
     b = {"id": "b", "activityDateTime": "2026-10-01T09:00:00.5Z"}
     transport = ScriptedTransport({FIRST: [page([a], SECOND)], SECOND: [expired, page([b, "not an object"])]})
     out = tmp_path / "audits.ndjson"
-    result = asyncio.run(extract_collection(transport, FIRST, out, time_property="activityDateTime"))  # type: ignore[arg-type]
+    result = asyncio.run(extract_collection(transport, [FIRST], out, time_property="activityDateTime"))  # type: ignore[arg-type]
     assert (result.rows, result.restarts, len(result.dead_letters)) == (2, 1, 1)
     assert [orjson.loads(line)["id"] for line in out.read_bytes().splitlines()] == ["a", "b"]
     assert keys_in(out) == [
