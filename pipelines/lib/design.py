@@ -81,6 +81,42 @@ class AlertThresholds:
     too_many_global_admins_share: float = 0.10
     membership_burst_window_seconds: int = 3600
     membership_burst_count: int = 4
+    # An after-hours activation is unusual, and alerted, unless the same user made at least usual_count activations
+    # after hours in the baseline before it (pim-rules.md (b) 4: a per-user baseline; the seed: "unusual elevation
+    # patterns"). usual_count 0 alerts on every after-hours activation.
+    after_hours_baseline_seconds: int = 30 * 24 * 3600
+    after_hours_usual_count: int = 1
+
+
+ALERT_RULES = (
+    "after_hours_activation",
+    "repeated_activation",
+    "assignment_outside_pim",
+    "too_many_global_admins",
+    "no_mfa_on_activation",
+    "stale_eligibility",
+    "break_glass_used",
+    "membership_burst",
+)
+SEVERITIES = ("high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class AlertSuppression:
+    """Alerts of one rule about one principal (a UPN or an object id) are kept but not sent, until a day."""
+
+    rule: str
+    principal: str
+    until: date | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class AlertLifecycle:
+    # An event alert nobody acknowledged is closed this long after its event (docs/alerts.md).
+    event_alert_max_age_seconds: int = 7 * 24 * 3600
+    severity: Mapping[str, str] = field(default_factory=dict)  # rule -> severity, over the rule's own
+    suppressions: tuple[AlertSuppression, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,6 +157,7 @@ class Design:
     access_reviews: AccessReviewCadence = field(default_factory=AccessReviewCadence)
     data_quality: DataQuality = field(default_factory=DataQuality)
     unreadable_inputs: UnreadableInputs = field(default_factory=UnreadableInputs)
+    alerts: AlertLifecycle = field(default_factory=AlertLifecycle)
 
 
 def parse_duration(value: Any, where: str) -> int:
@@ -162,6 +199,7 @@ def parse_design(document: Any, source: Path) -> Design:
             "access_reviews",
             "data_quality",
             "unreadable_inputs",
+            "alerts",
         },
     )
     if top.get("version", 1) != 1:
@@ -189,6 +227,7 @@ def parse_design(document: Any, source: Path) -> Design:
         access_reviews=_access_reviews(top.get("access_reviews", {})),
         data_quality=_data_quality(top.get("data_quality", {})),
         unreadable_inputs=_unreadable_inputs(top.get("unreadable_inputs", {})),
+        alerts=_alert_lifecycle(top.get("alerts", {})),
     )
 
 
@@ -269,6 +308,7 @@ def _thresholds(doc: Any) -> AlertThresholds:
         "stale_eligibility": {"days": _count},
         "too_many_global_admins": {"count": _count, "share": _fraction},
         "membership_burst": {"window": parse_duration, "count": _count},
+        "after_hours": {"baseline": parse_duration, "usual_count": _count},
     }
     doc = _mapping(doc, where, set(sections))
     values: dict[str, Any] = {}
@@ -276,9 +316,44 @@ def _thresholds(doc: Any) -> AlertThresholds:
         part = _mapping(doc.get(section, {}), f"{where}.{section}", set(keys))
         for key, value in part.items():
             parsed = keys[key](value, f"{where}.{section}.{key}")
-            name = f"{section}_{key}_seconds" if key == "window" else f"{section}_{key}"
+            name = f"{section}_{key}_seconds" if key in ("window", "baseline") else f"{section}_{key}"
             values[name] = parsed
     return AlertThresholds(**values)
+
+
+def _alert_lifecycle(doc: Any) -> AlertLifecycle:
+    where = "alerts"
+    doc = _mapping(doc, where, {"event_alert_max_age", "severity", "suppressions"})
+    values: dict[str, Any] = {}
+    if "event_alert_max_age" in doc:
+        seconds = parse_duration(doc["event_alert_max_age"], f"{where}.event_alert_max_age")
+        if seconds == 0:
+            raise DesignError(f"{where}.event_alert_max_age: expected a duration longer than zero, like P7D")
+        values["event_alert_max_age_seconds"] = seconds
+    severity_doc = _mapping(doc.get("severity", {}), f"{where}.severity", set(ALERT_RULES))
+    values["severity"] = {
+        rule: _choice(value, f"{where}.severity.{rule}", SEVERITIES) for rule, value in severity_doc.items()
+    }
+    suppressions_doc = doc.get("suppressions", [])
+    if not isinstance(suppressions_doc, list):
+        raise DesignError(f"{where}.suppressions: expected a list of suppressions, got {suppressions_doc!r}")
+    suppressions = []
+    for index, entry in enumerate(suppressions_doc):
+        at = f"{where}.suppressions[{index}]"
+        entry = _mapping(entry, at, {"rule", "principal", "until", "reason"})
+        for key in ("rule", "principal", "reason"):
+            if not isinstance(entry.get(key), str) or not entry[key].strip():
+                raise DesignError(f"{at}.{key}: required, a non-empty string")
+        suppressions.append(
+            AlertSuppression(
+                rule=_choice(entry["rule"], f"{at}.rule", ALERT_RULES),
+                principal=entry["principal"].strip().lower(),
+                until=_date(entry["until"], f"{at}.until") if "until" in entry else None,
+                reason=entry["reason"],
+            )
+        )
+    values["suppressions"] = tuple(suppressions)
+    return AlertLifecycle(**values)
 
 
 def _access_reviews(doc: Any) -> AccessReviewCadence:

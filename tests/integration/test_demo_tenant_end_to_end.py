@@ -81,6 +81,24 @@ def test_alerts_equal_the_planted_ones(demo_run: DemoRun) -> None:
     assert {rule for rule, *_ in expected} == ALERT_RULES  # each kind planted at least once
 
 
+def test_alerts_start_their_lifecycle_at_the_first_run(demo_run: DemoRun) -> None:
+    """A first run over a year of history: every state alert is open since this run; an event alert is open only
+    while younger than the design's max age (7 days), older ones are closed by age at event + 7 days."""
+    rows = demo_run.query(
+        f"""select alert_kind, status, resolution, opened_at = first_seen_at,
+            resolved_at = event_at + interval 7 day, event_at + interval 7 day > timestamptz '{AS_OF.isoformat()}',
+            history_started_at = timestamptz '{AS_OF.isoformat()}', is_suppressed
+        from marts.fct_alerts"""
+    )
+    for kind, status, resolution, opened_first, resolved_aged, young, history_now, suppressed in rows:
+        assert history_now and opened_first and not suppressed
+        if kind == "state" or young:
+            assert (status, resolution) == ("open", None)
+        else:
+            assert (status, resolution, resolved_aged) == ("closed", "aged", True)
+    assert {kind for kind, *_ in rows} == {"state", "event"}
+
+
 def test_after_hours_verdicts_use_each_users_mailbox_zone_else_their_countrys(demo_run: DemoRun) -> None:
     """The alerts above equal ground truth in each user's own zone; here, each verdict names the source the
     generator's model says it should use, and only privileged users' mailboxes were read."""
@@ -391,4 +409,9 @@ def test_rerunning_changes_no_history_and_no_metric(tmp_path: Path, serve_tenant
         assert con.execute("select alert_id, first_seen_at from marts.fct_alerts order by 1").fetchall() == (
             alerts_after_first
         )
+        # Nothing cleared between the runs: no alert resolved or opened again, one history.
+        assert con.execute(
+            "select count(*) filter (where status = 'resolved' or opened_at != first_seen_at),"
+            " count(distinct history_started_at) from marts.fct_alerts"
+        ).fetchone() == (0, 1)
     assert second.metrics(truth.tenant_id) == truth.metrics
