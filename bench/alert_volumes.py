@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.lib.design import WEEKDAYS, load_design
+from pipelines.lib.design import WEEKDAYS, AlertThresholds, load_design
 
 
 def volumes(analytics: Path, design_file: Path) -> list[str]:
@@ -43,18 +43,40 @@ def volumes(analytics: Path, design_file: Path) -> list[str]:
                 or cast(timezone(coalesce(principals.time_zone, ?), requests.activated_at) as time) < ?
                 or cast(timezone(coalesce(principals.time_zone, ?), requests.activated_at) as time) >= ?)""",
             [hours.default_time_zone, hours.default_time_zone, hours.start, hours.default_time_zone, hours.end],
-        ).fetchall()[0:1]
+        ).fetchall()
+        default = AlertThresholds()
+        # Runs of the default count inside the default window, raised once per run as fct_alerts does.
+        [(repeated_by_default,)] = con.execute(
+            f"""select count(*) from (
+                select activated_at,
+                    lag(activated_at) over by_pair as previous_at,
+                    lag(activated_at, {default.repeated_activation_count - 1}) over by_pair as back_at,
+                    lag(activated_at, {default.repeated_activation_count}) over by_pair as back_of_previous_at
+                from marts.fct_activation_requests where activated_at is not null
+                window by_pair as (partition by tenant_id, principal_id, role_definition_id
+                    order by activated_at, request_id))
+            where back_at >= activated_at - to_seconds({default.repeated_activation_window_seconds})
+                and not coalesce(back_of_previous_at >= previous_at
+                    - to_seconds({default.repeated_activation_window_seconds}), false)"""
+        ).fetchall()
     lines = [
         f"{activations} activations over {weeks:.0f} weeks ({activations / weeks:.1f} a week)",
-        f"{'rule':24} {'kind':6} {'raised':>7} {'per 100 act.':>12} {'per week':>9} {'open now':>9}",
+        f"{'rule':24} {'kind':6} {'raised':>7} {'per 100 act.':>12} {'per week':>9} {'medium+ a week':>14} "
+        f"{'open now':>9}",
     ]
-    for rule, kind, raised, still_open, _ in rows:
+    for rule, kind, raised, still_open, urgent in rows:
         per_100 = f"{100 * raised / activations:.1f}" if kind == "event" else "-"
         per_week = f"{raised / weeks:.2f}" if kind == "event" else "-"
-        lines.append(f"{rule:24} {kind:6} {raised:>7} {per_100:>12} {per_week:>9} {still_open:>9}")
+        urgent_week = f"{urgent / weeks:.2f}" if kind == "event" else "-"
+        lines.append(f"{rule:24} {kind:6} {raised:>7} {per_100:>12} {per_week:>9} {urgent_week:>14} {still_open:>9}")
     lines.append(
         f"every activation after hours (no baseline): {every_after_hours}, "
         f"{100 * every_after_hours / activations:.1f} per 100 activations, {every_after_hours / weeks:.2f} a week"
+    )
+    lines.append(
+        f"repeated activation at the default ({default.repeated_activation_count} within "
+        f"{default.repeated_activation_window_seconds} s): {repeated_by_default}, "
+        f"{100 * repeated_by_default / activations:.1f} per 100 activations"
     )
     return lines
 

@@ -186,7 +186,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         config_file = write_demo_config(paths.VAR_DIR / "demo" / "pimlens.yaml", emulator, as_of=args.as_of.isoformat())
         run_log = paths.VAR_DIR / "demo" / "dagster-run.log"
         print(f"Running ingest_tenant, then transform_warehouse, in Dagster (log: {run_log}) ...", flush=True)
-        run_refresh_job(pipeline_environment(config_file, warehouse, emulator, tenant_dir / "design.yaml"), run_log)
+        environment = pipeline_environment(config_file, warehouse, emulator, tenant_dir / "design.yaml")
+        run_refresh_job(environment, run_log)
     analytics = analytics_path(warehouse)
     measured = read_headline_metrics(analytics).get(truth.tenant_id, {})
     rows = compare_with_truth(measured, truth.metrics)
@@ -204,7 +205,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Power BI project (docs/powerbi.md): {warehouse.parent / 'exports' / 'pimlens.pbip'}")
     print(f"Great Expectations Data Docs (every validation of every run): {data_docs_index(warehouse).as_uri()}")
     print("Dagster UI on the same data: make ui   (then open http://127.0.0.1:3000)")
-    _print_demo_deliveries(config_file, warehouse)
+    _print_demo_deliveries(config_file, warehouse, environment)
     return 0 if all(same for *_, same in rows) else 1
 
 
@@ -426,14 +427,14 @@ def cmd_alerts_deliver(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
-def _print_demo_deliveries(config_file: Path, warehouse: Path) -> None:
+def _print_demo_deliveries(config_file: Path, warehouse: Path, environment: dict[str, str]) -> None:
     """The end of `make demo`: the deliveries a first delivery pass would make, from the published alerts."""
     from pipelines.lib.alerting.delivery import dry_run
     from pipelines.lib.alerting.store import state_path
     from pipelines.lib.config import load_config
     from pipelines.lib.warehouse.publish import analytics_path
 
-    config = load_config(config_file)
+    config = load_config(config_file, environment)
     print("Alert deliveries a first pass would make (dry run; route them with alert_channels, docs/alerts.md):")
     for line in dry_run(config, analytics_path(warehouse), state_path(warehouse)) or ["no alerts to deliver"]:
         print(f"  {line}")

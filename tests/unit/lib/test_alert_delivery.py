@@ -320,3 +320,63 @@ def test_a_dry_run_names_what_a_first_pass_would_send_and_writes_nothing(setup, 
     pending = [(item.channel, item.transition) for item in planned if item.status == "pending"]
     assert pending == [("oncall", "summary"), ("siem", "summary"), ("mail", "summary")]
     assert {item.transition for item in planned if item.status == "summarised"} == {"opened"}
+
+
+def test_the_sensor_delivers_from_the_analytics_database_beside_the_warehouse(setup, receivers) -> None:
+    """The Dagster sensor itself, on the configuration file and warehouse path of its resource (never opening the
+    warehouse: only the analytics file and the state store beside it exist here)."""
+    import dagster as dg
+
+    from pipelines.defs.alerts.sensors import AlertDelivery, deliver_alerts
+
+    http, _ = receivers
+    config, analytics, _, _ = setup
+    publish(analytics, HISTORY)
+    resource = AlertDelivery(
+        config_file=str(config.source), warehouse_path=str(analytics.with_name("warehouse.duckdb"))
+    )
+    env = {"READER_SECRET": "x", "TEAMS_URL": http.url("/teams"), "SIEM_SECRET": WEBHOOK_SECRET}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        result = deliver_alerts(dg.build_sensor_context(), alert_delivery=resource)
+    assert isinstance(result, dg.SkipReason)
+    assert result.skip_message == "planned 3 messages; sent 3 (mail 1, oncall 1, siem 1)"
+    assert [m["transition"] for m in http.bodies("/siem")] == ["summary"]
+    assert (analytics.parent / "warehouse.duckdb.alerts.sqlite").is_file()
+    assert not (analytics.parent / "warehouse.duckdb").exists()
+
+
+def test_an_acknowledgement_is_kept_for_the_next_transform_and_a_state_alert_cannot_be_acknowledged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pipelines.cli import main
+    from pipelines.lib import paths
+    from pipelines.lib.alerting.store import acknowledgements, state_path
+    from pipelines.lib.design import load_design
+    from pipelines.lib.warehouse.design_tables import write_design
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    publish(tmp_path / "analytics.duckdb", HISTORY)
+    assert main(["alerts", "ack", "a3", "--by", "Sam Admin", "--note", "planned", "--warehouse", str(warehouse)]) == 0
+    assert "Acknowledged after_hours_activation alert a3 (open)" in capsys.readouterr().out
+
+    assert main(["alerts", "ack", "a1", "--by", "Sam Admin", "--warehouse", str(warehouse)]) == 2
+    error = capsys.readouterr().err
+    assert (
+        error.startswith("pimlens alerts ack: alert a1 (assignment_outside_pim) is a state alert")
+        and error.count("\n") == 1
+    )
+    assert main(["alerts", "ack", "nope", "--by", "x", "--warehouse", str(warehouse)]) == 2
+    assert "no alert nope in" in capsys.readouterr().err
+
+    [(alert_id, _, by, note)] = acknowledgements(state_path(warehouse))
+    assert (alert_id, by, note) == ("a3", "Sam Admin", "planned")
+    # The design asset copies them into the warehouse for fct_alerts.
+    with duckdb.connect(str(warehouse)) as con:
+        write_design(
+            con, load_design(paths.DEFAULT_DESIGN_FILE), acknowledgements=acknowledgements(state_path(warehouse))
+        )
+        assert con.execute("select alert_id, acknowledged_by from design.alert_acknowledgements").fetchall() == [
+            ("a3", "Sam Admin")
+        ]
