@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
@@ -279,13 +279,8 @@ def _business_hours(doc: Any) -> BusinessHours:
 def _rollout(doc: Any) -> dict[str, Any]:
     doc = _mapping(doc, "rollout", {"baseline_date", "waves"})
     baseline = _date(doc["baseline_date"], "rollout.baseline_date") if "baseline_date" in doc else None
-    waves_doc = doc.get("waves", [])
-    if not isinstance(waves_doc, list):
-        raise DesignError(f"rollout.waves: expected a list of waves, got {waves_doc!r}")
     waves = []
-    for index, wave in enumerate(waves_doc):
-        where = f"rollout.waves[{index}]"
-        wave = _mapping(wave, where, {"name", "starts_on", "departments"})
+    for where, wave in _mappings(doc.get("waves", []), "rollout.waves", "waves", {"name", "starts_on", "departments"}):
         if not isinstance(wave.get("name"), str) or not wave["name"].strip():
             raise DesignError(f"{where}.name: expected a non-empty name, got {wave.get('name')!r}")
         waves.append(
@@ -334,13 +329,11 @@ def _alert_lifecycle(doc: Any) -> AlertLifecycle:
     values["severity"] = {
         rule: _choice(value, f"{where}.severity.{rule}", SEVERITIES) for rule, value in severity_doc.items()
     }
-    suppressions_doc = doc.get("suppressions", [])
-    if not isinstance(suppressions_doc, list):
-        raise DesignError(f"{where}.suppressions: expected a list of suppressions, got {suppressions_doc!r}")
     suppressions = []
-    for index, entry in enumerate(suppressions_doc):
-        at = f"{where}.suppressions[{index}]"
-        entry = _mapping(entry, at, {"rule", "principal", "until", "reason"})
+    entries = _mappings(
+        doc.get("suppressions", []), f"{where}.suppressions", "suppressions", {"rule", "principal", "until", "reason"}
+    )
+    for at, entry in entries:
         for key in ("rule", "principal", "reason"):
             if not isinstance(entry.get(key), str) or not entry[key].strip():
                 raise DesignError(f"{at}.{key}: required, a non-empty string")
@@ -429,6 +422,14 @@ def _mapping(value: Any, where: str, allowed: set[str] | None) -> dict[str, Any]
             key = f"{where}.{unknown[0]}" if where else unknown[0]
             raise DesignError(f"{key}: unknown key; allowed keys are {sorted(allowed)}")
     return value
+
+
+def _mappings(value: Any, where: str, what: str, allowed: set[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each entry of a list of mappings, with its key path (``rollout.waves[0]``)."""
+    if not isinstance(value, list):
+        raise DesignError(f"{where}: expected a list of {what}, got {value!r}")
+    for index, entry in enumerate(value):
+        yield f"{where}[{index}]", _mapping(entry, f"{where}[{index}]", allowed)
 
 
 def _bool(value: Any, where: str) -> bool:
