@@ -12,7 +12,8 @@ One pass (the ``deliver_alerts`` sensor runs one a minute):
    every transition of its history is recorded as summarised, not sent.
 3. **Send.** Each channel's pending messages go out in order. A failure is recorded and retried after a backoff
    that doubles from 30 s to an hour; it stops that channel for this pass only, so a channel that is down holds
-   nothing else back.
+   nothing else back. A message the receiver rejects as such (HTTP 400, 413, 415, 422) is set aside as rejected,
+   so it holds back no message after it.
 
 A message is recorded as sent only after the receiver accepted it; a pass that dies between the two sends it again
 on the next pass, with the same idempotency key, so a receiver that keeps the keys it saw shows it once.
@@ -43,8 +44,19 @@ SEND_TIMEOUT_SECONDS = 10
 MAX_PER_CHANNEL_PASS = 100
 
 
+# Answers that say this message will never be taken, however often it is sent: it is set aside (status rejected,
+# with the answer) so it holds back no message after it. Any other failure, a wrong address (404) or missing
+# rights (401, 403) included, is retried: those are mended in the configuration, and then the messages go out.
+REJECTED_STATUSES = frozenset({400, 413, 415, 422})
+
+
 class DeliveryError(RuntimeError):
-    """A channel did not accept a message; the message says why, without the channel's secrets."""
+    """A channel did not accept a message; the message says why, without the channel's secrets. `permanent`: the
+    receiver rejected this very message, and sending it again would not change that."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,7 @@ class PassReport:
     planned: list[Planned] = field(default_factory=list)
     sent: dict[str, int] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)  # channel -> the error of its first failure
+    rejected: dict[str, int] = field(default_factory=dict)  # channel -> messages it will never take
 
     @property
     def queued(self) -> int:
@@ -194,7 +207,9 @@ def send(channel: AlertChannel, message: dict[str, Any], *, clock: Callable[[], 
             response.read()
     except urllib.error.HTTPError as error:
         # The URL is not named: a Teams Workflows URL carries its signature.
-        raise DeliveryError(f"{channel.name}: the webhook answered HTTP {error.code}") from None
+        raise DeliveryError(
+            f"{channel.name}: the webhook answered HTTP {error.code}", permanent=error.code in REJECTED_STATUSES
+        ) from None
     except (OSError, ValueError) as error:
         reason = getattr(error, "reason", error)
         raise DeliveryError(f"{channel.name}: the webhook could not be reached: {reason}") from None
@@ -211,10 +226,10 @@ def deliver(
     """One pass: plan, then send what is due on every channel in use."""
     transport = sender or (lambda channel, message: send(channel, message, clock=clock))
     report = PassReport()
-    alerts = read_alerts(analytics)
     used = sorted({name for tenant in config.tenants for name in tenant.alert_channels})
     if not used:
         return report
+    alerts = read_alerts(analytics)
     with store.open_store(state_file) as con:
         report.planned = plan(con, config, alerts, clock())
         for name in used:
@@ -223,8 +238,12 @@ def deliver(
                 try:
                     transport(channel, json.loads(delivery.message))
                 except DeliveryError as error:
+                    report.failed.setdefault(name, str(error))
+                    if error.permanent:
+                        store.mark_rejected(con, delivery, str(error))
+                        report.rejected[name] = report.rejected.get(name, 0) + 1
+                        continue
                     store.mark_failed(con, delivery, str(error), clock() + backoff_seconds(delivery.attempts + 1))
-                    report.failed[name] = str(error)
                     break
                 store.mark_sent(con, delivery, clock())
                 report.sent[name] = report.sent.get(name, 0) + 1

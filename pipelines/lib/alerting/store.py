@@ -27,7 +27,7 @@ create table if not exists deliveries (
     alert_id text,
     transition text not null,          -- opened, resolved, summary
     message text not null,             -- the message as JSON, so a retry sends what the first try sent
-    status text not null,              -- pending, sent, summarised (covered by a baseline summary)
+    status text not null,              -- pending, sent, summarised (covered by a summary), rejected (never taken)
     attempts integer not null default 0,
     next_attempt_at real not null,
     last_error text,
@@ -132,6 +132,14 @@ def mark_failed(con: sqlite3.Connection, delivery: Delivery, error: str, next_at
         "update deliveries set attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
         " where idempotency_key = ? and channel = ?",
         [error[:500], next_attempt_at, delivery.idempotency_key, delivery.channel],
+    )
+
+
+def mark_rejected(con: sqlite3.Connection, delivery: Delivery, error: str) -> None:
+    con.execute(
+        "update deliveries set status = 'rejected', attempts = attempts + 1, last_error = ?"
+        " where idempotency_key = ? and channel = ?",
+        [error[:500], delivery.idempotency_key, delivery.channel],
     )
 
 

@@ -73,7 +73,7 @@ class Receiver(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), ReceiverHandler)
         self.requests: list[tuple[str, dict[str, str], bytes]] = []
-        self.failing: set[str] = set()
+        self.failing: dict[str, int] = {}  # path -> the HTTP status it answers
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}{path}"
@@ -89,7 +89,7 @@ class ReceiverHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         path = self.path.split("?")[0]
         if path in self.server.failing:
-            self.send_response(503)
+            self.send_response(self.server.failing[path])
         else:
             self.server.requests.append((path, dict(self.headers), body))
             self.send_response(202)
@@ -270,7 +270,7 @@ def test_a_channel_that_is_down_holds_back_only_itself_and_is_retried_with_backo
     http, smtp = receivers
     run(setup, HISTORY)  # the baseline
     _, _, state, clock = setup
-    http.failing.add("/teams")
+    http.failing["/teams"] = 503
     new = alert("a6", "break_glass_used", "high", alert_kind="event", event_at=T0, opened_at=T0 + timedelta(hours=1))
     later = alert("a7", "membership_burst", "high", alert_kind="event", event_at=T0, opened_at=T0 + timedelta(hours=2))
     report = run(setup, [*HISTORY, new, later])
@@ -380,3 +380,18 @@ def test_an_acknowledgement_is_kept_for_the_next_transform_and_a_state_alert_can
         assert con.execute("select alert_id, acknowledged_by from design.alert_acknowledgements").fetchall() == [
             ("a3", "Sam Admin")
         ]
+
+
+def test_a_message_the_receiver_rejects_as_such_is_set_aside_and_holds_back_nothing(setup, receivers) -> None:
+    http, _ = receivers
+    run(setup, HISTORY)  # the baseline
+    http.failing["/siem"] = 422
+    first = alert("a6", "break_glass_used", "high", alert_kind="event", event_at=T0, opened_at=T0 + timedelta(hours=1))
+    report = run(setup, [*HISTORY, first])
+    assert report.rejected == {"siem": 1}
+    assert report.failed["siem"] == "siem: the webhook answered HTTP 422"
+    http.failing.clear()
+    second = alert("a7", "membership_burst", "high", alert_kind="event", event_at=T0, opened_at=T0 + timedelta(hours=2))
+    report = run(setup, [*HISTORY, first, second])
+    assert report.sent == {"siem": 1, "oncall": 1, "mail": 1}
+    assert [m["alert_id"] for m in http.bodies("/siem")] == [None, "a7"]
