@@ -5,7 +5,7 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -15,6 +15,7 @@ from pipelines.demo_tenant import GroundTruth, generate_tenant
 from pipelines.demo_tenant.over_privileged import REASONS as OVER_PRIVILEGED_REASONS
 from pipelines.emulator import start_emulator
 from pipelines.lib import paths
+from pipelines.lib.alerting.store import acknowledge, open_store, state_path
 from pipelines.lib.design import ALERT_RULES
 from pipelines.lib.powerbi.spec import load_model
 from pipelines.lib.warehouse.metrics import read_headline_metrics
@@ -389,6 +390,12 @@ def test_rerunning_changes_no_history_and_no_metric(tmp_path: Path, serve_tenant
     with duckdb.connect(str(first.warehouse), read_only=True) as con:
         audits_after_first = con.execute("select count(*), count(distinct id) from raw.directory_audits").fetchone()
         alerts_after_first = con.execute("select alert_id, first_seen_at from marts.fct_alerts order by 1").fetchall()
+        [acknowledged] = con.execute(
+            "select alert_id from marts.fct_alerts where alert_kind = 'event' and status = 'open' order by 1 limit 1"
+        ).fetchone()
+    # An on-call admin acknowledges an open event alert before the next run (`pimlens alerts ack`).
+    with open_store(state_path(first.warehouse)) as store:
+        acknowledge(store, acknowledged, "Sam Admin", "seen", at=AS_OF - timedelta(hours=1))
     second = run_pipeline(emulator, design=design)
     with duckdb.connect(str(second.warehouse), read_only=True) as con:
         assert con.execute("select count(*), count(distinct id) from raw.directory_audits").fetchone() == (
@@ -405,4 +412,8 @@ def test_rerunning_changes_no_history_and_no_metric(tmp_path: Path, serve_tenant
             "select count(*) filter (where status = 'resolved' or opened_at != first_seen_at),"
             " count(distinct history_started_at) from marts.fct_alerts"
         ).fetchone() == (0, 1)
+        assert con.execute(
+            "select alert_id, status, resolution, acknowledged_by_display_name from marts.fct_alerts"
+            " where resolution = 'acknowledged'"
+        ).fetchall() == [(acknowledged, "closed", "acknowledged", "Sam Admin")]
     assert second.metrics(truth.tenant_id) == truth.metrics
