@@ -187,7 +187,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         config_file = write_demo_config(paths.VAR_DIR / "demo" / "pimlens.yaml", emulator, as_of=args.as_of.isoformat())
         run_log = paths.VAR_DIR / "demo" / "dagster-run.log"
         print(f"Running ingest_tenant, then transform_warehouse, in Dagster (log: {run_log}) ...", flush=True)
-        run_refresh_job(pipeline_environment(config_file, warehouse, emulator, tenant_dir / "design.yaml"), run_log)
+        environment = pipeline_environment(config_file, warehouse, emulator, tenant_dir / "design.yaml")
+        run_refresh_job(environment, run_log)
     analytics = analytics_path(warehouse)
     measured = read_headline_metrics(analytics).get(truth.tenant_id, {})
     rows = compare_with_truth(measured, truth.metrics)
@@ -221,6 +222,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("Stakeholder report (docs/report.md), rewritten after every run; open it in a browser:")
     for page in report_files(reports_folder(warehouse)):
         print(f"  {page.as_uri()}")
+    _print_demo_deliveries(config_file, warehouse, environment)
     return 0 if all(same for *_, same in rows) else 1
 
 
@@ -428,6 +430,63 @@ def cmd_reread_events(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_alerts_ack(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from pipelines.lib.alerting.store import acknowledge, open_store, state_path
+    from pipelines.lib.warehouse.publish import analytics_path
+
+    analytics = _existing(analytics_path(args.warehouse), "analytics database")
+    with duckdb.connect(str(analytics), read_only=True) as con:
+        found = con.execute(
+            "select alert_kind, status, alert_rule from marts.fct_alerts where alert_id = ?", [args.alert_id]
+        ).fetchone()
+    if found is None:
+        raise UsageError(f"no alert {args.alert_id} in {analytics}: copy the id from marts.fct_alerts or a message")
+    kind, status, rule = found
+    if kind != "event":
+        raise UsageError(
+            f"alert {args.alert_id} ({rule}) is a state alert: it resolves when its condition clears, or suppress "
+            "its rule and principal in the design's alerts.suppressions"
+        )
+    with open_store(state_path(args.warehouse)) as con:
+        when = acknowledge(con, args.alert_id, args.by, args.note)
+    print(f"Acknowledged {rule} alert {args.alert_id} ({status}) at {when} by {args.by}: the next transform closes it.")
+    return 0
+
+
+def cmd_alerts_deliver(args: argparse.Namespace) -> int:
+    from pipelines.lib.alerting.delivery import deliver, dry_run
+    from pipelines.lib.alerting.store import state_path
+    from pipelines.lib.config import load_config
+    from pipelines.lib.warehouse.publish import analytics_path
+
+    config = load_config(args.config)
+    analytics = _existing(analytics_path(args.warehouse), "analytics database")
+    if args.dry_run:
+        for line in dry_run(config, analytics, state_path(args.warehouse)) or ["no alerts to deliver"]:
+            print(line)
+        return 0
+    report = deliver(config, analytics, state_path(args.warehouse))
+    print(f"planned {report.queued} messages; sent {report.sent or 'none'}")
+    for channel, error in report.failed.items():
+        print(f"channel {channel} failed (retried after a backoff): {error}", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+def _print_demo_deliveries(config_file: Path, warehouse: Path, environment: dict[str, str]) -> None:
+    """The end of `make demo`: the deliveries a first delivery pass would make, from the published alerts."""
+    from pipelines.lib.alerting.delivery import dry_run
+    from pipelines.lib.alerting.store import state_path
+    from pipelines.lib.config import load_config
+    from pipelines.lib.warehouse.publish import analytics_path
+
+    config = load_config(config_file, environment)
+    print("Alert deliveries a first pass would make (dry run; route them with alert_channels, docs/alerts.md):")
+    for line in dry_run(config, analytics_path(warehouse), state_path(warehouse)) or ["no alerts to deliver"]:
+        print(f"  {line}")
+
+
 SIZE_HELP = "S, M or L: how many users, roles and events the tenant has"
 SEED_HELP = "the generator's seed: the same seed, size and --as-of give the same tenant"
 DESIGN_HELP = f"the programme design (default: ${DESIGN_ENV}, else design/default.yaml)"
@@ -582,6 +641,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--warehouse", type=Path, default=paths.VAR_DIR / "warehouse.duckdb", help="the warehouse to read them into"
     )
     reread.set_defaults(handler=cmd_reread_events)
+
+    alerts = commands.add_parser("alerts", help="acknowledge alerts, deliver them now").add_subparsers(
+        dest="alerts_command", required=True
+    )
+    warehouse_help = "the warehouse; its analytics database and alert state store are beside it"
+    ack = alerts.add_parser("ack", help="acknowledge an event alert: the next transform closes it")
+    ack.add_argument("alert_id", help="the alert's id (marts.fct_alerts, or any message about it)")
+    ack.add_argument("--by", required=True, help="who acknowledges it, kept with the alert")
+    ack.add_argument("--note", help="why, kept with the acknowledgement")
+    ack.add_argument("--warehouse", type=Path, default=paths.VAR_DIR / "warehouse.duckdb", help=warehouse_help)
+    ack.set_defaults(handler=cmd_alerts_ack)
+    deliver = alerts.add_parser("deliver", help="one delivery pass now, as the deliver_alerts sensor makes each minute")
+    deliver.add_argument("--config", type=Path, default=_config_default(), help=CONFIG_HELP)
+    deliver.add_argument("--warehouse", type=Path, default=paths.VAR_DIR / "warehouse.duckdb", help=warehouse_help)
+    deliver.add_argument("--dry-run", action="store_true", help="say what would be sent, send and record nothing")
+    deliver.set_defaults(handler=cmd_alerts_deliver)
     return parser
 
 
@@ -598,7 +673,9 @@ def main(argv: list[str] | None = None) -> int:
         message = _user_error(error)
         if message is None:
             raise
-        command = " ".join(filter(None, (args.command, getattr(args, "tenant_command", None))))
+        command = " ".join(
+            filter(None, (args.command, getattr(args, "tenant_command", None), getattr(args, "alerts_command", None)))
+        )
         print(f"pimlens {command}: {' '.join(message.split())}", file=sys.stderr)
         return 2
 

@@ -42,6 +42,9 @@ _MAX_ACTIVATION = {"tier0": 8 * HOUR, "tier1": 12 * HOUR}
 BUSINESS_START_HOUR, BUSINESS_END_HOUR = 8, 19  # local time, Monday to Friday
 REPEATED_ACTIVATION_WINDOW, REPEATED_ACTIVATION_COUNT = HOUR, 2
 STALE_ELIGIBILITY_DAYS = 30
+# An after-hours activation is alerted unless the person made this many others after hours in the baseline before it
+# (design/default.yaml's defaults, docs/alerts.md).
+AFTER_HOURS_BASELINE, AFTER_HOURS_USUAL_COUNT = 30 * DAY, 1
 # pim-rules.md rule 13: more than this many privileged-role additions by one admin inside the window.
 MEMBERSHIP_BURST_WINDOW, MEMBERSHIP_BURST_COUNT = HOUR, 4
 ACCESS_REVIEW_MAX_DAYS = 31  # rule 15: monthly or more often, so the quarterly reviews are overdue
@@ -94,6 +97,7 @@ def design_document(model: TenantModel) -> dict[str, Any]:
             "stale_eligibility": {"days": STALE_ELIGIBILITY_DAYS},
             "too_many_global_admins": {"count": TOO_MANY_GA_COUNT, "share": TOO_MANY_GA_SHARE},
             "membership_burst": {"window": "PT1H", "count": MEMBERSHIP_BURST_COUNT},
+            "after_hours": {"baseline": f"P{AFTER_HOURS_BASELINE // DAY}D", "usual_count": AFTER_HOURS_USUAL_COUNT},
         },
         "access_reviews": {"max_days_since_review": ACCESS_REVIEW_MAX_DAYS},
     }
@@ -240,10 +244,19 @@ def expected_alerts(
     alerts: list[Alert] = []
 
     activations = [r for r in requests if r.completed_at is not None and r.failure_reason is None]
-    for r in activations:
+    # A person's after-hours activations in time order: one is usual, and not alerted, when the one
+    # AFTER_HOURS_USUAL_COUNT places before it is inside the baseline.
+    after_hours_by_person: dict[str, list[ActivationRequest]] = defaultdict(list)
+    for r in sorted(activations, key=lambda r: (r.completed_at or 0, r.request_id)):
         assert r.completed_at is not None
         if is_after_hours(r.completed_at, verdict_time_zone(users[r.principal_id])):
-            alerts.append(Alert("after_hours_activation", r.principal_id, r.role_id))
+            after_hours_by_person[r.principal_id].append(r)
+    for person in after_hours_by_person.values():
+        for index, r in enumerate(person):
+            assert r.completed_at is not None
+            earlier = person[index - AFTER_HOURS_USUAL_COUNT] if index >= AFTER_HOURS_USUAL_COUNT > 0 else None
+            if earlier is None or earlier.completed_at < r.completed_at - AFTER_HOURS_BASELINE:
+                alerts.append(Alert("after_hours_activation", r.principal_id, r.role_id))
 
     by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)
     for r in activations:

@@ -25,6 +25,9 @@ tenants:                                  # relative paths are relative to this 
     # log_analytics_workspace_id: where AuditLogs and SigninLogs are streamed; without it they are "not_configured"
     # history_days: 30                        # how far back a first run reads Log Analytics
     # azure_subscriptions: [subscription ids]  # Azure RBAC and PIM for Azure resources; needs Reader there
+    # alert_channels: [oncall]                 # where this tenant's alerts go (names below)
+alert_channels:                           # optional; docs/alerts.md describes every key
+  oncall: {type: teams, url_env: PIMLENS_TEAMS_WEBHOOK_URL, min_severity: medium}
 ```
 """
 
@@ -66,13 +69,21 @@ TENANT_KEYS = {
     "credential",
     "cloud",
     "federated_token_file",
+    "alert_channels",
 }
 # How the pipeline gets its tokens (pipelines/lib/credentials.py builds each with azure-identity).
 CREDENTIALS = ("secret", "certificate", "managed_identity", "workload_identity", "azure_cli", "default")
 # The kinds that need no application id of their own: the identity is the machine's, the CLI login's or the chain's.
 CLIENT_ID_OPTIONAL = frozenset({"managed_identity", "azure_cli", "default"})
 FEDERATED_TOKEN_ENV = "AZURE_FEDERATED_TOKEN_FILE"
-TOP_KEYS = {"tenants", "as_of", "pseudonymise"}
+TOP_KEYS = {"tenants", "as_of", "pseudonymise", "alert_channels"}
+CHANNEL_TYPES = ("teams", "webhook", "smtp")
+CHANNEL_KEYS = {
+    "teams": {"type", "min_severity", "url_env"},
+    "webhook": {"type", "min_severity", "url", "url_env", "secret_env"},
+    "smtp": {"type", "min_severity", "host", "port", "starttls", "username", "password_env", "from", "to"},
+}
+SEVERITY_ORDER = ("low", "medium", "high")
 PSEUDONYMISE_KEYS = {"key_env"}
 WAREHOUSE_ENV = "PIMLENS_WAREHOUSE"
 # Entra tenant, application, workspace and subscription ids are all GUIDs; every warehouse row carries tenant_id.
@@ -106,6 +117,8 @@ class TenantSettings:
     cloud: Cloud = PUBLIC
     # workload_identity's token from the federated identity provider; None: AZURE_FEDERATED_TOKEN_FILE's.
     federated_token_file: Path | None = None
+    # The names of the alert channels this tenant's alerts go to (PimlensConfig.alert_channels).
+    alert_channels: tuple[str, ...] = ()
 
     @property
     def is_custom_authority(self) -> bool:
@@ -123,6 +136,28 @@ class TenantSettings:
 
 
 @dataclass(frozen=True)
+class AlertChannel:
+    """One place alerts are delivered to. Secrets (a Teams Workflows URL carries its own signature, a webhook's
+    signing key, an SMTP password) come from the environment variables the configuration names."""
+
+    name: str
+    kind: str  # teams, webhook or smtp
+    min_severity: str = "low"
+    url: str | None = field(default=None, repr=False)
+    signing_secret: str | None = field(default=None, repr=False)
+    host: str | None = None
+    port: int = 25
+    starttls: bool = False
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    sender: str | None = None
+    recipients: tuple[str, ...] = ()
+
+    def accepts(self, severity: str) -> bool:
+        return SEVERITY_ORDER.index(severity) >= SEVERITY_ORDER.index(self.min_severity)
+
+
+@dataclass(frozen=True)
 class PimlensConfig:
     source: Path
     tenants: tuple[TenantSettings, ...]
@@ -132,6 +167,8 @@ class PimlensConfig:
     pseudonym_key: bytes | None = field(default=None, repr=False)
     # The names of the environment variables that hold secrets, which no child process but the pipeline needs.
     secret_variables: tuple[str, ...] = ()
+    # Where alerts are delivered, by channel name; each tenant names the ones it uses.
+    alert_channels: Mapping[str, AlertChannel] = field(default_factory=dict)
 
     def pseudonymiser(self) -> Pseudonymiser | None:
         return Pseudonymiser(self.pseudonym_key) if self.pseudonym_key is not None else None
@@ -164,7 +201,15 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Pimlens
     tenants = document.get("tenants")
     if not isinstance(tenants, list) or not tenants:
         raise ConfigError(f"{path}: 'tenants' must be a list with at least one tenant.")
+    channels = _alert_channels(path, document.get("alert_channels"), env)
     parsed = tuple(_tenant(path, index, entry, env) for index, entry in enumerate(tenants))
+    for index, tenant in enumerate(parsed):
+        for name in tenant.alert_channels:
+            if name not in channels:
+                raise ConfigError(
+                    f"{path}: tenants[{index}].alert_channels names {name!r}, which alert_channels does not define "
+                    f"(it defines {sorted(channels)})."
+                )
     names = [tenant.name for tenant in parsed]
     if len(set(names)) != len(names):
         raise ConfigError(f"{path}: tenant names must be unique, got {names}.")
@@ -185,6 +230,7 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Pimlens
         as_of=as_of,
         pseudonym_key=_pseudonym_key(path, document.get("pseudonymise"), env),
         secret_variables=_secret_variables(document),
+        alert_channels=channels,
     )
 
 
@@ -219,6 +265,10 @@ def _secret_variables(document: dict[str, Any]) -> tuple[str, ...]:
     names = [entry.get("client_secret_env") for entry in document.get("tenants") or [] if isinstance(entry, dict)]
     option = document.get("pseudonymise")
     names.append(option.get("key_env") if isinstance(option, dict) else None)
+    channels = document.get("alert_channels")
+    for channel in (channels or {}).values() if isinstance(channels, dict) else ():
+        if isinstance(channel, dict):
+            names.extend(channel.get(key) for key in ("url_env", "secret_env", "password_env"))
     return tuple(dict.fromkeys(str(name) for name in names if isinstance(name, str) and name))
 
 
@@ -290,8 +340,12 @@ def _tenant(path: Path, index: int, entry: Any, env: Mapping[str, str]) -> Tenan
         raise ConfigError(f"{path}: {where}.azure_subscriptions must be a list of subscription ids.")
     for position, subscription in enumerate(subscriptions):
         _guid(path, f"{where}.azure_subscriptions[{position}]", subscription)
+    channel_names = entry.get("alert_channels", [])
+    if not isinstance(channel_names, list) or not all(isinstance(n, str) and n for n in channel_names):
+        raise ConfigError(f"{path}: {where}.alert_channels must be a list of channel names (see alert_channels).")
     return TenantSettings(
         name=entry["name"],
+        alert_channels=tuple(channel_names),
         azure_subscriptions=tuple(subscriptions),
         log_analytics_workspace_id=workspace,
         history_days=history_days,
@@ -343,6 +397,72 @@ def _federated_token_file(path: Path, where: str, entry: dict[str, Any], env: Ma
     if not token_file.is_file():
         raise ConfigError(f"{path}: {where}: the federated token file {token_file} is not a file.")
     return token_file
+
+
+def _alert_channels(path: Path, document: Any, env: Mapping[str, str]) -> dict[str, AlertChannel]:
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise ConfigError(f"{path}: alert_channels must be a mapping of channel names to channels.")
+    return {str(name): _alert_channel(path, str(name), entry, env) for name, entry in document.items()}
+
+
+def _alert_channel(path: Path, name: str, entry: Any, env: Mapping[str, str]) -> AlertChannel:
+    where = f"alert_channels.{name}"
+    if not isinstance(entry, dict) or entry.get("type") not in CHANNEL_TYPES:
+        raise ConfigError(f"{path}: {where} must be a mapping whose type is one of {', '.join(CHANNEL_TYPES)}.")
+    kind = entry["type"]
+    _reject_unknown(path, f"{where}.", entry, CHANNEL_KEYS[kind])
+    min_severity = entry.get("min_severity", "low")
+    if min_severity not in SEVERITY_ORDER:
+        raise ConfigError(f"{path}: {where}.min_severity must be one of low, medium, high, got {min_severity!r}.")
+
+    def secret(key: str) -> str:
+        variable = entry.get(key)
+        if not isinstance(variable, str) or not variable:
+            raise ConfigError(f"{path}: {where}.{key} is required: the environment variable that holds it.")
+        value = env.get(variable)
+        if not value:
+            raise ConfigError(f"{path}: {where}.{key} names {variable}, but that environment variable is not set.")
+        return value
+
+    def url() -> str:
+        if kind == "webhook" and bool(entry.get("url")) == bool(entry.get("url_env")):
+            raise ConfigError(f"{path}: {where} needs exactly one of url or url_env.")
+        value = entry["url"] if entry.get("url") else secret("url_env")
+        if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+            raise ConfigError(f"{path}: {where}: the webhook address must be an http(s):// URL.")
+        return value
+
+    if kind == "teams":
+        return AlertChannel(name, kind, min_severity, url=url())
+    if kind == "webhook":
+        return AlertChannel(name, kind, min_severity, url=url(), signing_secret=secret("secret_env"))
+    for key in ("host", "from"):
+        if not isinstance(entry.get(key), str) or not entry[key].strip():
+            raise ConfigError(f"{path}: {where}.{key} is required (a non-empty string).")
+    recipients = entry.get("to")
+    if not isinstance(recipients, list) or not recipients or not all(isinstance(r, str) and r for r in recipients):
+        raise ConfigError(f"{path}: {where}.to must be a list of at least one mail address.")
+    port = entry.get("port", 25)
+    if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+        raise ConfigError(f"{path}: {where}.port must be a port number from 1 to 65535.")
+    starttls = entry.get("starttls", False)
+    if not isinstance(starttls, bool):
+        raise ConfigError(f"{path}: {where}.starttls must be true or false.")
+    username = entry.get("username")
+    return AlertChannel(
+        name,
+        kind,
+        min_severity,
+        host=entry["host"],
+        port=port,
+        starttls=starttls,
+        username=username,
+        password=secret("password_env") if username else None,
+        sender=entry["from"],
+        recipients=tuple(recipients),
+    )
 
 
 def _reject_unknown(path: Path, prefix: str, mapping: dict[str, Any], allowed: set[str]) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
@@ -81,6 +81,42 @@ class AlertThresholds:
     too_many_global_admins_share: float = 0.10
     membership_burst_window_seconds: int = 3600
     membership_burst_count: int = 4
+    # An after-hours activation is unusual, and alerted, unless the same user made at least usual_count activations
+    # after hours in the baseline before it (pim-rules.md (b) 4: a per-user baseline; the seed: "unusual elevation
+    # patterns"). usual_count 0 alerts on every after-hours activation.
+    after_hours_baseline_seconds: int = 30 * 24 * 3600
+    after_hours_usual_count: int = 1
+
+
+ALERT_RULES = (
+    "after_hours_activation",
+    "repeated_activation",
+    "assignment_outside_pim",
+    "too_many_global_admins",
+    "no_mfa_on_activation",
+    "stale_eligibility",
+    "break_glass_used",
+    "membership_burst",
+)
+SEVERITIES = ("high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class AlertSuppression:
+    """Alerts of one rule about one principal (a UPN or an object id) are kept but not sent, until a day."""
+
+    rule: str
+    principal: str
+    until: date | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class AlertLifecycle:
+    # An event alert nobody acknowledged is closed this long after its event (docs/alerts.md).
+    event_alert_max_age_seconds: int = 7 * 24 * 3600
+    severity: Mapping[str, str] = field(default_factory=dict)  # rule -> severity, over the rule's own
+    suppressions: tuple[AlertSuppression, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,6 +157,7 @@ class Design:
     access_reviews: AccessReviewCadence = field(default_factory=AccessReviewCadence)
     data_quality: DataQuality = field(default_factory=DataQuality)
     unreadable_inputs: UnreadableInputs = field(default_factory=UnreadableInputs)
+    alerts: AlertLifecycle = field(default_factory=AlertLifecycle)
 
 
 def parse_duration(value: Any, where: str) -> int:
@@ -162,6 +199,7 @@ def parse_design(document: Any, source: Path) -> Design:
             "access_reviews",
             "data_quality",
             "unreadable_inputs",
+            "alerts",
         },
     )
     if top.get("version", 1) != 1:
@@ -189,6 +227,7 @@ def parse_design(document: Any, source: Path) -> Design:
         access_reviews=_access_reviews(top.get("access_reviews", {})),
         data_quality=_data_quality(top.get("data_quality", {})),
         unreadable_inputs=_unreadable_inputs(top.get("unreadable_inputs", {})),
+        alerts=_alert_lifecycle(top.get("alerts", {})),
     )
 
 
@@ -240,13 +279,8 @@ def _business_hours(doc: Any) -> BusinessHours:
 def _rollout(doc: Any) -> dict[str, Any]:
     doc = _mapping(doc, "rollout", {"baseline_date", "waves"})
     baseline = _date(doc["baseline_date"], "rollout.baseline_date") if "baseline_date" in doc else None
-    waves_doc = doc.get("waves", [])
-    if not isinstance(waves_doc, list):
-        raise DesignError(f"rollout.waves: expected a list of waves, got {waves_doc!r}")
     waves = []
-    for index, wave in enumerate(waves_doc):
-        where = f"rollout.waves[{index}]"
-        wave = _mapping(wave, where, {"name", "starts_on", "departments"})
+    for where, wave in _mappings(doc.get("waves", []), "rollout.waves", "waves", {"name", "starts_on", "departments"}):
         if not isinstance(wave.get("name"), str) or not wave["name"].strip():
             raise DesignError(f"{where}.name: expected a non-empty name, got {wave.get('name')!r}")
         waves.append(
@@ -269,6 +303,7 @@ def _thresholds(doc: Any) -> AlertThresholds:
         "stale_eligibility": {"days": _count},
         "too_many_global_admins": {"count": _count, "share": _fraction},
         "membership_burst": {"window": parse_duration, "count": _count},
+        "after_hours": {"baseline": parse_duration, "usual_count": _count},
     }
     doc = _mapping(doc, where, set(sections))
     values: dict[str, Any] = {}
@@ -276,9 +311,42 @@ def _thresholds(doc: Any) -> AlertThresholds:
         part = _mapping(doc.get(section, {}), f"{where}.{section}", set(keys))
         for key, value in part.items():
             parsed = keys[key](value, f"{where}.{section}.{key}")
-            name = f"{section}_{key}_seconds" if key == "window" else f"{section}_{key}"
+            name = f"{section}_{key}_seconds" if key in ("window", "baseline") else f"{section}_{key}"
             values[name] = parsed
     return AlertThresholds(**values)
+
+
+def _alert_lifecycle(doc: Any) -> AlertLifecycle:
+    where = "alerts"
+    doc = _mapping(doc, where, {"event_alert_max_age", "severity", "suppressions"})
+    values: dict[str, Any] = {}
+    if "event_alert_max_age" in doc:
+        seconds = parse_duration(doc["event_alert_max_age"], f"{where}.event_alert_max_age")
+        if seconds == 0:
+            raise DesignError(f"{where}.event_alert_max_age: expected a duration longer than zero, like P7D")
+        values["event_alert_max_age_seconds"] = seconds
+    severity_doc = _mapping(doc.get("severity", {}), f"{where}.severity", set(ALERT_RULES))
+    values["severity"] = {
+        rule: _choice(value, f"{where}.severity.{rule}", SEVERITIES) for rule, value in severity_doc.items()
+    }
+    suppressions = []
+    entries = _mappings(
+        doc.get("suppressions", []), f"{where}.suppressions", "suppressions", {"rule", "principal", "until", "reason"}
+    )
+    for at, entry in entries:
+        for key in ("rule", "principal", "reason"):
+            if not isinstance(entry.get(key), str) or not entry[key].strip():
+                raise DesignError(f"{at}.{key}: required, a non-empty string")
+        suppressions.append(
+            AlertSuppression(
+                rule=_choice(entry["rule"], f"{at}.rule", ALERT_RULES),
+                principal=entry["principal"].strip().lower(),
+                until=_date(entry["until"], f"{at}.until") if "until" in entry else None,
+                reason=entry["reason"],
+            )
+        )
+    values["suppressions"] = tuple(suppressions)
+    return AlertLifecycle(**values)
 
 
 def _access_reviews(doc: Any) -> AccessReviewCadence:
@@ -354,6 +422,14 @@ def _mapping(value: Any, where: str, allowed: set[str] | None) -> dict[str, Any]
             key = f"{where}.{unknown[0]}" if where else unknown[0]
             raise DesignError(f"{key}: unknown key; allowed keys are {sorted(allowed)}")
     return value
+
+
+def _mappings(value: Any, where: str, what: str, allowed: set[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each entry of a list of mappings, with its key path (``rollout.waves[0]``)."""
+    if not isinstance(value, list):
+        raise DesignError(f"{where}: expected a list of {what}, got {value!r}")
+    for index, entry in enumerate(value):
+        yield f"{where}[{index}]", _mapping(entry, f"{where}[{index}]", allowed)
 
 
 def _bool(value: Any, where: str) -> bool:

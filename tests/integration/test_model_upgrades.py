@@ -15,6 +15,17 @@ TENANT = Path(__file__).parents[1] / "fixtures" / "handwritten_tenant"
 
 pytestmark = pytest.mark.slow
 
+LIFECYCLE_COLUMNS = (
+    "alert_kind",
+    "status",
+    "opened_at",
+    "resolved_at",
+    "resolution",
+    "acknowledged_by_display_name",
+    "is_suppressed",
+    "suppression_reason",
+    "history_started_at",
+)
 HEADLINE = "select tenant_id, metric_name, metric_value from marts.fct_headline_metrics order by all"
 
 
@@ -31,6 +42,9 @@ def test_an_older_warehouse_is_derived_again_and_keeps_its_alert_history(serve_t
         # Alerts first seen a month ago: raw cannot tell that again, so the upgrade must not rebuild the alert log.
         con.execute("update marts.fct_alerts set first_seen_at = first_seen_at - interval 30 day")
         alerts = con.execute("select alert_id, first_seen_at from marts.fct_alerts order by all").fetchall()
+        # And the alert log had no lifecycle yet: the upgrade's migration adds it, dbt alone would stop.
+        for column in LIFECYCLE_COLUMNS:
+            con.execute(f"alter table marts.fct_alerts drop column {column}")
     assert alerts
 
     upgraded = run_pipeline(emulator)
@@ -50,6 +64,15 @@ def test_an_older_warehouse_is_derived_again_and_keeps_its_alert_history(serve_t
             == con.execute("select count(*) from raw.directory_audits").fetchone()
         )
         assert con.execute("select alert_id, first_seen_at from marts.fct_alerts order by all").fetchall() == alerts
+        # Migrated, then built on: every kept alert has a lifecycle, and the state alerts still hold, open since
+        # they were first seen.
+        assert con.execute("select migration_id from meta.history_migrations").fetchall() == [
+            ("2026-12-fct-alerts-lifecycle",)
+        ]
+        assert con.execute(
+            "select count(*) from marts.fct_alerts where status is null or history_started_at is null"
+            " or (alert_kind = 'state' and (status != 'open' or opened_at != first_seen_at))"
+        ).fetchone() == (0,)
         assert con.execute(HEADLINE).fetchall() == headline
         recorded = {row[0] for row in con.execute("select unique_id from meta.dbt_model_fingerprints").fetchall()}
     # Every incremental model, so the run after this one derives nothing again.

@@ -146,6 +146,12 @@ def test_bad_records_are_quarantined_named_and_healed_by_the_next_run(
         alerts = set(
             con.execute("select alert_rule, principal_id, role_definition_id from marts.fct_alerts").fetchall()
         )
+        # It resolved when the fixed source showed the assignment in PIM again (docs/alerts.md).
+        assert con.execute(
+            "select status, resolution from marts.fct_alerts where alert_rule = 'assignment_outside_pim'"
+            " and principal_id = ? and role_definition_id = ?",
+            list(planted["object_assignment"]),
+        ).fetchall() == [("resolved", "condition_cleared")]
     expected = {(alert["rule"], alert["principal_id"], alert["role_definition_id"]) for alert in truth.alerts}
     assert expected <= alerts
     assert alerts - expected == {("assignment_outside_pim", *planted["object_assignment"])}

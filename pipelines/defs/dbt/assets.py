@@ -14,6 +14,7 @@ from pipelines.defs.dbt.project import dbt_project
 from pipelines.defs.resources import DUCKDB_WRITER_POOL, OWNERS, PimlensSource, Warehouse
 from pipelines.lib import progress
 from pipelines.lib.dbt_commands import SCHEDULED_BUILD, as_of_arguments, prune_build_folders
+from pipelines.lib.warehouse.history_migrations import migrate_kept_histories
 from pipelines.lib.warehouse.model_upgrades import drop_changed_models, record_built_models
 from pipelines.lib.warehouse.schema import ensure_meta
 from pipelines.lib.warehouse.typed_events import ensure_typed_tables
@@ -68,6 +69,7 @@ def pimlens_dbt_models(
     as_of = pimlens.load().as_of or _run_start(context)
     context.log.info(f"evaluating every model at {as_of.isoformat()}")
     dropped = []
+    migrated = []
     with warehouse.connect() as con:
         # Landing creates meta.quarantine and types the audit events; this only matters to a warehouse that has
         # landed nothing since an upgrade.
@@ -77,7 +79,11 @@ def pimlens_dbt_models(
         # (model_upgrades.py). Only in a run of every model: a subset run would leave a dropped model missing until
         # the next full one.
         if not context.is_subset:
+            # The tables that keep history are migrated, never dropped (history_migrations.py).
+            migrated = migrate_kept_histories(con)
             dropped = drop_changed_models(con, manifest)
+    if migrated:
+        context.log.warning("migrated the tables that keep history: " + ", ".join(migrated))
     if dropped:
         context.log.warning(
             "deriving again from raw, their definition changed since they were built: "

@@ -31,8 +31,14 @@ TABLES: dict[str, str] = {
     "alert_thresholds": (
         "repeated_activation_window_seconds bigint, repeated_activation_count integer, "
         "stale_eligibility_days integer, too_many_global_admins_count integer, "
-        "too_many_global_admins_share double, membership_burst_window_seconds bigint, membership_burst_count integer"
+        "too_many_global_admins_share double, membership_burst_window_seconds bigint, membership_burst_count integer, "
+        "after_hours_baseline_seconds bigint, after_hours_usual_count integer"
     ),
+    "alert_lifecycle": "event_alert_max_age_seconds bigint",
+    "alert_severities": "alert_rule varchar, severity varchar",
+    "alert_suppressions": "alert_rule varchar, principal varchar, until_on date, reason varchar",
+    # Not from the design file but from the on-call team: `pimlens alerts ack` (pipelines/lib/alerting/store.py).
+    "alert_acknowledgements": "alert_id varchar, acknowledged_at timestamptz, acknowledged_by varchar, note varchar",
     "access_reviews": "max_days_since_review integer",
     "data_quality": "max_quarantined_records integer, max_collection_age_seconds bigint",
     "unreadable_inputs": "max_unreadable_share double",
@@ -41,8 +47,11 @@ TABLES: dict[str, str] = {
 }
 
 
-def design_rows(design: Design, tenants: Sequence[tuple[str, str]] = ()) -> dict[str, list[tuple]]:
-    """The rows of every design table, in a stable order; `tenants` are the configuration's (tenant id, name)."""
+def design_rows(
+    design: Design, tenants: Sequence[tuple[str, str]] = (), acknowledgements: Sequence[tuple] = ()
+) -> dict[str, list[tuple]]:
+    """The rows of every design table, in a stable order; `tenants` are the configuration's (tenant id, name),
+    `acknowledgements` the alerts the on-call team acknowledged (alert id, when, by whom, note)."""
     hours = design.business_hours
     thresholds = design.alert_thresholds
     return {
@@ -83,14 +92,24 @@ def design_rows(design: Design, tenants: Sequence[tuple[str, str]] = ()) -> dict
         "data_quality": [dataclasses.astuple(design.data_quality)],
         "unreadable_inputs": [(design.unreadable_inputs.max_unreadable_share,)],
         "tenants": sorted(tenants),
+        "alert_lifecycle": [(design.alerts.event_alert_max_age_seconds,)],
+        "alert_severities": sorted(design.alerts.severity.items()),
+        "alert_suppressions": [
+            (suppression.rule, suppression.principal, suppression.until, suppression.reason)
+            for suppression in design.alerts.suppressions
+        ],
+        "alert_acknowledgements": sorted(acknowledgements),
     }
 
 
 def write_design(
-    con: duckdb.DuckDBPyConnection, design: Design, tenants: Sequence[tuple[str, str]] = ()
+    con: duckdb.DuckDBPyConnection,
+    design: Design,
+    tenants: Sequence[tuple[str, str]] = (),
+    acknowledgements: Sequence[tuple] = (),
 ) -> dict[str, int]:
     """Replaces every table of schema ``design``; returns the row count of each."""
-    rows = design_rows(design, tenants)
+    rows = design_rows(design, tenants, acknowledgements)
     con.execute("begin transaction")
     try:
         con.execute("create schema if not exists design")

@@ -176,3 +176,47 @@ def test_a_bad_as_of_names_where_it_is_and_what_to_write(tmp_path: Path) -> None
         load_config(write(tmp_path, "as_of: next tuesday\n" + TENANT), SECRET_ENV)
     with pytest.raises(ConfigError, match=r"^PIMLENS_AS_OF in the environment must be an ISO-8601 instant"):
         load_config(write(tmp_path, TENANT), {**SECRET_ENV, "PIMLENS_AS_OF": "yesterday"})
+
+
+CHANNELS = """alert_channels:
+  oncall: {type: teams, url_env: TEAMS_URL, min_severity: medium}
+  siem: {type: webhook, url: "https://127.0.0.1:9/hook", secret_env: SIEM_KEY}
+  mail: {type: smtp, host: 127.0.0.1, port: 2525, username: pimlens, password_env: SMTP_PASSWORD,
+         from: pimlens@contoso.test, to: [soc@contoso.test]}
+tenants:
+  - {name: contoso, tenant_id: $T1, client_id: $C1, client_secret_env: READER_SECRET, alert_channels: [oncall, mail]}
+"""
+CHANNEL_ENV = {**SECRET_ENV, "TEAMS_URL": "https://127.0.0.1:9/flow?sig=abc", "SIEM_KEY": "k", "SMTP_PASSWORD": "p"}
+
+
+def test_alert_channels_take_their_secrets_from_the_variables_they_name(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, CHANNELS), CHANNEL_ENV)
+    assert config.tenants[0].alert_channels == ("oncall", "mail")
+    oncall, siem, mail = (config.alert_channels[name] for name in ("oncall", "siem", "mail"))
+    assert (oncall.url, siem.signing_secret, mail.password) == ("https://127.0.0.1:9/flow?sig=abc", "k", "p")
+    assert oncall.accepts("high") and not oncall.accepts("low") and mail.accepts("low")
+    assert not any(secret in repr(config.alert_channels) for secret in ("sig=abc", "'k'", "'p'"))
+    # dbt and every other child process get none of them.
+    assert {"TEAMS_URL", "SIEM_KEY", "SMTP_PASSWORD", "READER_SECRET"} <= set(config.secret_variables)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("SMTP_PASSWORD", None), "alert_channels.mail.password_env names SMTP_PASSWORD, but that environment"),
+        (("alert_channels: [oncall, mail]", "alert_channels: [pager]"), "alert_channels names 'pager', which"),
+        (("type: teams", "type: pager"), "alert_channels.oncall must be a mapping whose type is one of"),
+        (("min_severity: medium", "min_severity: urgent"), "alert_channels.oncall.min_severity must be one of"),
+        (('url: "https://127.0.0.1:9/hook", ', ""), "alert_channels.siem needs exactly one of url or url_env"),
+    ],
+)
+def test_a_bad_alert_channel_names_what_to_fix(tmp_path: Path, change: tuple, message: str) -> None:
+    old, new = change
+    env = dict(CHANNEL_ENV)
+    text = CHANNELS
+    if new is None:
+        env.pop(old)
+    else:
+        text = text.replace(old, new)
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("(", r"\(")):
+        load_config(write(tmp_path, text), env)

@@ -128,6 +128,14 @@ def test_a_full_design_parses_every_section(tmp_path: Path) -> None:
             "unreadable_inputs.max_unreadable_share: expected a fraction between 0 and 1",
         ),
         ({"version": 2}, "version: expected 1, got 2"),
+        ({"alerts": {"event_alert_max_age": "a week"}}, "alerts.event_alert_max_age: expected an ISO-8601 duration"),
+        ({"alerts": {"severity": {"after_hours": "low"}}}, "alerts.severity.after_hours: unknown key"),
+        ({"alerts": {"severity": {"break_glass_used": "urgent"}}}, "alerts.severity.break_glass_used: expected one of"),
+        (
+            {"alerts": {"suppressions": [{"rule": "after_hours_activation", "principal": "a@b"}]}},
+            "alerts.suppressions[0].reason: required",
+        ),
+        ({"alert_thresholds": {"after_hours": {"baseline": 30}}}, "alert_thresholds.after_hours.baseline: expected"),
     ],
 )
 def test_every_mistake_names_its_key(tmp_path: Path, document: dict, message: str) -> None:
@@ -158,3 +166,33 @@ def test_durations_are_iso_8601(text: str, seconds: int) -> None:
 def test_bad_durations_are_refused(text: object) -> None:
     with pytest.raises(DesignError, match="x: expected an ISO-8601 duration"):
         parse_duration(text, "x")
+
+
+def test_the_alert_lifecycle_section_parses_and_defaults_to_a_week(tmp_path: Path) -> None:
+    assert load_design(paths.DEFAULT_DESIGN_FILE).alerts.event_alert_max_age_seconds == 7 * 24 * 3600
+    design = load_design(
+        write(
+            tmp_path,
+            {
+                "alerts": {
+                    "event_alert_max_age": "P2D",
+                    "severity": {"after_hours_activation": "low"},
+                    "suppressions": [
+                        {
+                            "rule": "after_hours_activation",
+                            "principal": "OnCall@Contoso.test",
+                            "until": "2027-03-31",
+                            "reason": "on-call rota",
+                        }
+                    ],
+                },
+                "alert_thresholds": {"after_hours": {"baseline": "P14D", "usual_count": 0}},
+            },
+        )
+    )
+    assert design.alerts.event_alert_max_age_seconds == 2 * 24 * 3600
+    assert design.alerts.severity == {"after_hours_activation": "low"}
+    [suppression] = design.alerts.suppressions
+    assert (suppression.principal, suppression.until) == ("oncall@contoso.test", date(2027, 3, 31))
+    assert design.alert_thresholds.after_hours_baseline_seconds == 14 * 24 * 3600
+    assert design.alert_thresholds.after_hours_usual_count == 0

@@ -7,10 +7,13 @@
         meta={'keeps_history': true},
     )
 }}
--- Alert events, each raised once: an alert keeps the id and the first_seen_at of the run that first raised it.
--- That first sighting is not in raw, so an upgrade never drops this table to derive it again (keeps_history,
--- pipelines/lib/warehouse/model_upgrades.py).
--- Rules, thresholds and severities are in docs/metrics.md; thresholds come from the design file.
+-- Alerts, each raised once: an alert keeps the id and the first_seen_at of the run that first raised it, and its
+-- lifecycle (docs/alerts.md): a state alert is open while its condition holds and resolved when a run no longer
+-- sees it; an event alert is open until acknowledged (`pimlens alerts ack`) or until it is older than the design's
+-- alerts.event_alert_max_age. That history is not in raw, so an upgrade never drops this table to derive it again
+-- (keeps_history, pipelines/lib/warehouse/model_upgrades.py); a change of its columns is a migration
+-- (pipelines/lib/warehouse/history_migrations.py).
+-- Rules, thresholds and severities are in docs/metrics.md and docs/alerts.md; thresholds come from the design file.
 with
 
 requests as (
@@ -65,6 +68,22 @@ break_glass_accounts as (
     select * from {{ ref('stg_design__break_glass_accounts') }}
 ),
 
+lifecycle as (
+    select * from {{ ref('stg_design__alert_lifecycle') }}
+),
+
+severities as (
+    select * from {{ ref('stg_design__alert_severities') }}
+),
+
+suppressions as (
+    select * from {{ ref('stg_design__alert_suppressions') }}
+),
+
+acknowledgements as (
+    select * from {{ ref('stg_design__alert_acknowledgements') }}
+),
+
 break_glass_users as (
     select
         users.tenant_id,
@@ -86,7 +105,8 @@ since as (
     {% endif %}
 ),
 
--- Successful activations: the role became active.
+-- Successful activations: the role became active. Read from far enough back for the repeated-activation window
+-- and the after-hours baseline of the first activation recomputed.
 activations as (
     select requests.*
     from requests
@@ -94,8 +114,10 @@ activations as (
     cross join thresholds
     where
         requests.activated_at is not null
-        and requests.activated_at
-        > since.emit_after - 2 * to_seconds(thresholds.repeated_activation_window_seconds)
+        and requests.activated_at > since.emit_after - greatest(
+            2 * to_seconds(thresholds.repeated_activation_window_seconds),
+            to_seconds(thresholds.after_hours_baseline_seconds)
+        )
 ),
 
 -- Each activation in the local time of its user: their mailbox's zone, else their country's, else the design's
@@ -115,28 +137,60 @@ activations_local as (
             and activations.principal_id = user_time_zones.user_id
 ),
 
-after_hours as (
-    select
-        activations_local.tenant_id,
-        'after_hours_activation' as alert_rule,
-        'medium' as severity,
-        activations_local.principal_id,
-        activations_local.role_definition_id,
-        activations_local.request_id as subject_id,
-        activations_local.activated_at as event_at,
-        'activated at ' || strftime(activations_local.local_at, '%a %H:%M') || ' ' || activations_local.time_zone
-        || ' (zone from ' || activations_local.time_zone_source || ')'
-        || ', outside ' || left(cast(business_hours.start_time as varchar), 5) || '-'
-        || left(cast(business_hours.end_time as varchar), 5) as evidence
+outside_business_hours as (
+    select activations_local.*
     from activations_local
     cross join business_hours
-    cross join since
     where
-        activations_local.activated_at > since.emit_after
+        not list_contains(business_hours.iso_weekdays, isodow(activations_local.local_at))
+        or cast(activations_local.local_at as time) < business_hours.start_time
+        or cast(activations_local.local_at as time) >= business_hours.end_time
+),
+
+-- A per-user baseline (pim-rules.md (b) 4): an activation after hours is usual for a person who made at least
+-- after_hours.usual_count others after hours within the baseline before it (an on-call rota), and only an unusual
+-- one is alerted. The usual_count-th earlier after-hours activation of the same person, any role, decides it.
+after_hours_baselined as (
+    select
+        outside_business_hours.*,
+        lag(outside_business_hours.activated_at, greatest(thresholds.after_hours_usual_count, 1)) over (
+            partition by outside_business_hours.tenant_id, outside_business_hours.principal_id
+            order by outside_business_hours.activated_at, outside_business_hours.request_id
+        ) as usual_count_back_at
+    from outside_business_hours
+    cross join thresholds
+),
+
+after_hours as (
+    select
+        after_hours_baselined.tenant_id,
+        'after_hours_activation' as alert_rule,
+        -- Tier 0 after hours reaches on-call (medium); other tiers are recorded and reviewed by day (low).
+        case when after_hour_tiers.tier = 'tier0' then 'medium' else 'low' end as severity,
+        after_hours_baselined.principal_id,
+        after_hours_baselined.role_definition_id,
+        after_hours_baselined.request_id as subject_id,
+        after_hours_baselined.activated_at as event_at,
+        'activated at ' || strftime(after_hours_baselined.local_at, '%a %H:%M') || ' '
+        || after_hours_baselined.time_zone
+        || ' (zone from ' || after_hours_baselined.time_zone_source || ')'
+        || ', outside ' || left(cast(business_hours.start_time as varchar), 5) || '-'
+        || left(cast(business_hours.end_time as varchar), 5) as evidence
+    from after_hours_baselined
+    cross join business_hours
+    cross join thresholds
+    cross join since
+    left join role_tiers as after_hour_tiers
+        on
+            after_hours_baselined.tenant_id = after_hour_tiers.tenant_id
+            and after_hours_baselined.role_definition_id = after_hour_tiers.role_definition_id
+    where
+        after_hours_baselined.activated_at > since.emit_after
         and (
-            not list_contains(business_hours.iso_weekdays, isodow(activations_local.local_at))
-            or cast(activations_local.local_at as time) < business_hours.start_time
-            or cast(activations_local.local_at as time) >= business_hours.end_time
+            thresholds.after_hours_usual_count = 0
+            or after_hours_baselined.usual_count_back_at is null
+            or after_hours_baselined.usual_count_back_at
+            < after_hours_baselined.activated_at - to_seconds(thresholds.after_hours_baseline_seconds)
         )
 ),
 
@@ -435,29 +489,51 @@ unioned as (
     select * from membership_burst
 ),
 
--- Alerts raised by earlier runs keep their first_seen_at; on a full refresh there are none.
+-- What earlier runs recorded; on a full refresh, nothing.
 previous as (
     {% if is_incremental() %}
-        select
-            alert_id,
-            first_seen_at
-        from {{ this }}
+        select * from {{ this }}
     {% else %}
         select
             cast(null as varchar) as alert_id,
-            cast(null as timestamptz) as first_seen_at
+            cast(null as varchar) as tenant_id,
+            cast(null as varchar) as alert_rule,
+            cast(null as varchar) as severity,
+            cast(null as varchar) as principal_id,
+            cast(null as varchar) as role_definition_id,
+            cast(null as varchar) as subject_id,
+            cast(null as varchar) as evidence,
+            cast(null as timestamptz) as event_at,
+            cast(null as timestamptz) as first_seen_at,
+            cast(null as varchar) as alert_kind,
+            cast(null as varchar) as status,
+            cast(null as timestamptz) as opened_at,
+            cast(null as timestamptz) as resolved_at,
+            cast(null as varchar) as resolution,
+            cast(null as varchar) as acknowledged_by_display_name,
+            cast(null as boolean) as is_suppressed,
+            cast(null as varchar) as suppression_reason,
+            cast(null as timestamptz) as history_started_at
         where false
     {% endif %}
 ),
 
+evaluation as (
+    select {{ as_of() }} as evaluated_at
+),
+
+-- Event alerts carry the time of their event; state alerts have none.
 keyed as (
     select
         md5(concat_ws('|', tenant_id, alert_rule, subject_id)) as alert_id,
-        *
+        *,
+        case when event_at is null then 'state' else 'event' end as alert_kind
     from unioned
 ),
 
-final as (
+-- The alerts this run raised, and the ones earlier runs left open that it did not raise again: a state alert
+-- whose condition cleared, or an event alert older than this run's recompute window.
+candidates as (
     select
         keyed.alert_id,
         keyed.tenant_id,
@@ -468,10 +544,143 @@ final as (
         keyed.subject_id,
         keyed.evidence,
         keyed.event_at,
-        coalesce(previous.first_seen_at, keyed.event_at, {{ as_of() }}) as first_seen_at
+        keyed.alert_kind,
+        true as holds_now,
+        previous.first_seen_at as previous_first_seen_at,
+        previous.opened_at as previous_opened_at,
+        previous.status as previous_status
     from keyed
     left join previous
         on keyed.alert_id = previous.alert_id
+    union all
+    select
+        previous.alert_id,
+        previous.tenant_id,
+        previous.alert_rule,
+        previous.severity,
+        previous.principal_id,
+        previous.role_definition_id,
+        previous.subject_id,
+        previous.evidence,
+        previous.event_at,
+        previous.alert_kind,
+        false as holds_now,
+        previous.first_seen_at as previous_first_seen_at,
+        previous.opened_at as previous_opened_at,
+        previous.status as previous_status
+    from previous
+    where
+        previous.status = 'open'
+        and previous.alert_id not in (select keyed.alert_id from keyed)
+),
+
+-- One history per tenant: it started with the first build that raised its alerts (a rebuilt table starts another,
+-- and the delivery sends one summary for it, not every old alert).
+histories as (
+    select
+        tenant_id,
+        min(history_started_at) as history_started_at
+    from previous
+    group by tenant_id
+),
+
+judged as (
+    select
+        candidates.*,
+        coalesce(candidates.previous_first_seen_at, candidates.event_at, evaluation.evaluated_at) as first_seen_at,
+        evaluation.evaluated_at,
+        candidates.event_at + to_seconds(lifecycle.event_alert_max_age_seconds) as aged_at,
+        acknowledgements.acknowledged_at,
+        acknowledgements.acknowledged_by
+    from candidates
+    cross join evaluation
+    cross join lifecycle
+    left join acknowledgements
+        on
+            candidates.alert_id = acknowledgements.alert_id
+            and candidates.alert_kind = 'event'
+            and evaluation.evaluated_at >= acknowledgements.acknowledged_at
+),
+
+lifecycled as (
+    select
+        judged.*,
+        case
+            when judged.alert_kind = 'state' and judged.holds_now then 'open'
+            when judged.alert_kind = 'state' then 'resolved'
+            when judged.acknowledged_at is not null or judged.aged_at <= judged.evaluated_at then 'closed'
+            else 'open'
+        end as status,
+        case
+            when judged.alert_kind = 'event' then judged.first_seen_at
+            when judged.previous_status = 'resolved' and judged.holds_now then judged.evaluated_at
+            else coalesce(judged.previous_opened_at, judged.first_seen_at)
+        end as opened_at,
+        case
+            when judged.alert_kind = 'state' and not judged.holds_now then 'condition_cleared'
+            when judged.alert_kind = 'state' then null
+            when judged.acknowledged_at < least(judged.aged_at, judged.evaluated_at) then 'acknowledged'
+            when judged.aged_at <= judged.evaluated_at then 'aged'
+            when judged.acknowledged_at is not null then 'acknowledged'
+        end as resolution
+    from judged
+),
+
+-- Suppressed alerts are kept, with the reason, and never delivered: by rule and principal (object id or UPN).
+suppressed as (
+    select
+        lifecycled.alert_id,
+        any_value(suppressions.reason) as suppression_reason
+    from lifecycled
+    left join users
+        on
+            lifecycled.tenant_id = users.tenant_id
+            and lifecycled.principal_id = users.user_id
+    inner join suppressions
+        on
+            lifecycled.alert_rule = suppressions.alert_rule
+            and (
+                suppressions.principal = lower(lifecycled.principal_id)
+                or suppressions.principal = lower(users.user_principal_name)
+            )
+            and (suppressions.until_on is null or suppressions.until_on >= cast(lifecycled.evaluated_at as date))
+    group by lifecycled.alert_id
+),
+
+final as (
+    select
+        lifecycled.alert_id,
+        lifecycled.tenant_id,
+        lifecycled.alert_rule,
+        coalesce(severities.severity, lifecycled.severity) as severity,
+        lifecycled.principal_id,
+        lifecycled.role_definition_id,
+        lifecycled.subject_id,
+        lifecycled.evidence,
+        lifecycled.event_at,
+        lifecycled.first_seen_at,
+        lifecycled.alert_kind,
+        lifecycled.status,
+        lifecycled.opened_at,
+        case
+            when lifecycled.resolution = 'condition_cleared' then lifecycled.evaluated_at
+            when lifecycled.resolution = 'acknowledged' then lifecycled.acknowledged_at
+            when lifecycled.resolution = 'aged' then lifecycled.aged_at
+        end as resolved_at,
+        lifecycled.resolution,
+        case
+            when lifecycled.resolution = 'acknowledged' then lifecycled.acknowledged_by
+        end as acknowledged_by_display_name,
+        suppressed.alert_id is not null as is_suppressed,
+        suppressed.suppression_reason,
+        coalesce(histories.history_started_at, lifecycled.evaluated_at) as history_started_at
+    from lifecycled
+    left join severities
+        on lifecycled.alert_rule = severities.alert_rule
+    left join suppressed
+        on lifecycled.alert_id = suppressed.alert_id
+    left join histories
+        on lifecycled.tenant_id = histories.tenant_id
 )
 
 select * from final

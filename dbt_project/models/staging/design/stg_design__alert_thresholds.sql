@@ -13,7 +13,9 @@ renamed as (
         too_many_global_admins_count,
         too_many_global_admins_share,
         membership_burst_window_seconds,
-        membership_burst_count
+        membership_burst_count,
+        after_hours_baseline_seconds,
+        after_hours_usual_count
     from source
 )
 
