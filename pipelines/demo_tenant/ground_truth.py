@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipelines.demo_tenant import catalog, programme
+from pipelines.demo_tenant.azure_truth import AZURE_METRIC_IDS, azure_metrics
 from pipelines.demo_tenant.clock import iso
 from pipelines.demo_tenant.effective_privilege import (
     ACTIVE,
@@ -92,6 +93,7 @@ METRIC_IDS = (
     "access_review_denials_not_applied",
     "activations_granted_shorter_than_requested",
     "reactivations_after_expiry",
+    *AZURE_METRIC_IDS,
 )
 
 Metric = int | float | None
@@ -223,6 +225,7 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
     metrics |= _effective_privilege_metrics(privileged_paths)
     over_privileged = expected_over_privileged(model, history, paths)
     metrics |= over_privileged_metrics(over_privileged)
+    metrics |= azure_metrics(model)
     metrics = {name: metrics[name] for name in METRIC_IDS}  # in the order docs/metrics.md documents them
     # Access rows on a role the catalogue no longer lists: kept as an unknown role, never privileged (so no count
     # above includes them); too many of them and the counts they would feed are unknown.
