@@ -44,6 +44,7 @@ STALE_ELIGIBILITY_DAYS = 30
 # pim-rules.md rule 13: more than this many privileged-role additions by one admin inside the window.
 MEMBERSHIP_BURST_WINDOW, MEMBERSHIP_BURST_COUNT = HOUR, 4
 ACCESS_REVIEW_MAX_DAYS = 31  # rule 15: monthly or more often, so the quarterly reviews are overdue
+EXPIRING_HORIZON_DAYS = 30  # eligibilities and assignments ending within this many days are expiring
 # Tighter than PIM's sample 10 %: an organisation that wants the GA share of its admins to stay small.
 TOO_MANY_GA_COUNT, TOO_MANY_GA_SHARE = 3, 0.02
 
@@ -95,6 +96,7 @@ def design_document(model: TenantModel) -> dict[str, Any]:
             "membership_burst": {"window": "PT1H", "count": MEMBERSHIP_BURST_COUNT},
         },
         "access_reviews": {"max_days_since_review": ACCESS_REVIEW_MAX_DAYS},
+        "expiring_access": {"horizon_days": EXPIRING_HORIZON_DAYS},
     }
 
 

@@ -351,7 +351,8 @@ class AzureRbac:
         if role_groups:
             eligibility("Owner", role_groups[0].id, as_of - r.randint(20, 200) * DAY, None, resource_group, r)
         start = as_of - r.randint(5, 60) * DAY
-        standing("Contributor", few[0], start, as_of + r.randint(20, 90) * DAY, resource_group, r)
+        # Runs out within the design's expiring-access horizon (docs/metrics.md, "Expiring access").
+        standing("Contributor", few[0], start, as_of + r.randint(2, 25) * DAY, resource_group, r)
         eligibility("User Access Administrator", few[1 % len(few)], start, start + 180 * DAY, vault, r)
         assignment("Role Based Access Control Administrator", few[2 % len(few)], start, "", vault, r)
         grant(few[2 % len(few)], "Role Based Access Control Administrator", vault, "outside_pim")

@@ -32,6 +32,7 @@ users as (
 
 compliance as (
     select * from {{ ref('fct_role_compliance') }}
+    where role_system = 'entra'
 ),
 
 alerts as (
@@ -207,57 +208,15 @@ over_privileged_metric_rows as (
 ),
 -- End of over-privileged principals.
 
--- Azure RBAC and PIM for Azure resources (docs/metrics.md, "Azure"): holders by any path, groups expanded.
-azure_paths as (
-    select * from {{ ref('fct_effective_privilege') }}
-    where role_system = 'azure' and is_privileged_role and is_holder
-),
-
-azure_access_rows as (
-    select * from {{ ref('int_azure_access_rows') }}
-),
-
-azure_roles as (
-    select * from {{ ref('int_azure_roles_classified') }}
-),
-
-azure_metric_rows as (
+-- The metrics of issue 20's surfaces (Azure, policies beyond directory roles, expiring access, deactivations,
+-- verdicts, resource activations), computed in a mart of their own.
+surface_metric_rows as (
     select
-        tenants.tenant_id,
-        'azure_privileged_principals' as metric_name,
-        cast(count(distinct azure_paths.principal_id) as double) as metric_value
-    from tenants
-    left join azure_paths
-        on tenants.tenant_id = azure_paths.tenant_id
-    group by tenants.tenant_id
-    union all
-    select
-        tenants.tenant_id,
-        'azure_control_plane_principals' as metric_name,
-        cast(count(distinct azure_paths.principal_id) filter (where azure_paths.tier = 'tier0') as double)
-            as metric_value
-    from tenants
-    left join azure_paths
-        on tenants.tenant_id = azure_paths.tenant_id
-    group by tenants.tenant_id
-    union all
-    select
-        tenants.tenant_id,
-        'azure_standing_privileged_access' as metric_name,
-        cast(count(azure_roles.role_definition_id) as double) as metric_value
-    from tenants
-    left join azure_access_rows
-        on
-            tenants.tenant_id = azure_access_rows.tenant_id
-            and {{ standing_access_states('azure_access_rows.access_state') }}
-    left join azure_roles
-        on
-            azure_access_rows.tenant_id = azure_roles.tenant_id
-            and azure_access_rows.role_definition_id = azure_roles.role_definition_id
-            and azure_roles.is_privileged
-    group by tenants.tenant_id
+        tenant_id,
+        metric_name,
+        metric_value
+    from {{ ref('fct_surface_headline_metrics') }}
 ),
--- End of Azure.
 
 metrics as (
     select
@@ -404,9 +363,9 @@ unpivoted as (
     -- Over-privileged principals.
     union all
     select * from over_privileged_metric_rows
-    -- Azure.
+    -- Issue 20's surfaces.
     union all
-    select * from azure_metric_rows
+    select * from surface_metric_rows
 ),
 
 -- A metric whose sources were not all read in the latest run is unknown, never a misleading zero.

@@ -10,10 +10,7 @@ renamed as (
     select
         tenant_id,
         lower(id) as role_assignment_id,
-        record -> 'properties' ->> 'principalId' as principal_id,
-        record -> 'properties' ->> 'principalType' as principal_type,
-        lower(regexp_extract(record -> 'properties' ->> 'roleDefinitionId', '[^/]+$')) as role_definition_id,
-        record -> 'properties' ->> 'scope' as directory_scope_id,
+        {{ arm_access_columns(schedule=false) }}
         try_cast(record -> 'properties' ->> 'createdOn' as timestamptz) as created_at,
         load_id
     from source
