@@ -198,6 +198,17 @@ class AzureRbac:
             name, kind = scopes[scope]
             return self._expanded(scope, name, kind, role, principal)
 
+        def instance(role: str, principal: str, scope: str) -> Json:
+            """What every PIM schedule instance of a principal's role at a scope says about them."""
+            return {
+                "scope": scope,
+                "roleDefinitionId": self._role_id(sub_scope, role),
+                "principalId": principal,
+                "principalType": _principal_type(ctx.principal_type(principal)),
+                "status": "Provisioned",
+                "memberType": "Direct",
+            }
+
         def grant(principal: str, role: str, scope: str, state: str, end: Instant | None = None) -> None:
             self.grants.append(AzureGrant(principal, role, scope, kinds[scopes[scope][1]], state, end))
 
@@ -238,12 +249,7 @@ class AzureRbac:
                     "roleEligibilityScheduleInstances",
                     guid(r),
                     {
-                        "scope": scope,
-                        "roleDefinitionId": self._role_id(sub_scope, role),
-                        "principalId": principal,
-                        "principalType": _principal_type(ctx.principal_type(principal)),
-                        "status": "Provisioned",
-                        "memberType": "Direct",
+                        **instance(role, principal, scope),
                         "roleEligibilityScheduleId": f"{scope}/{AUTHORIZATION}/roleEligibilitySchedules/{schedule}",
                         "startDateTime": iso(start),
                         "endDateTime": iso_or_none(end),
@@ -271,13 +277,8 @@ class AzureRbac:
                     "roleAssignmentScheduleInstances",
                     guid(r),
                     {
-                        "scope": scope,
-                        "roleDefinitionId": self._role_id(sub_scope, role),
-                        "principalId": principal,
-                        "principalType": _principal_type(ctx.principal_type(principal)),
-                        "status": "Provisioned",
+                        **instance(role, principal, scope),
                         "assignmentType": "Assigned",
-                        "memberType": "Direct",
                         "startDateTime": iso(created),
                         "endDateTime": iso_or_none(end),
                         "roleAssignmentScheduleId": f"{scope}/{AUTHORIZATION}/roleAssignmentSchedules/{guid(r)}",
@@ -315,13 +316,8 @@ class AzureRbac:
                         "roleAssignmentScheduleInstances",
                         guid(rng),
                         {
-                            "scope": sub_scope,
-                            "roleDefinitionId": self._role_id(sub_scope, role),
-                            "principalId": principal,
-                            "principalType": "User",
-                            "status": "Provisioned",
+                            **instance(role, principal, sub_scope),
                             "assignmentType": "Activated",
-                            "memberType": "Direct",
                             "startDateTime": iso(began),
                             "endDateTime": iso(began + 8 * HOUR),
                             "roleAssignmentScheduleId": f"{schedules}/{assignment_schedule}",

@@ -21,13 +21,11 @@ rules as (
 renamed as (
     select
         tenant_id,
-        policy_assignment_id || '/' || (policy_rule ->> 'id') as policy_rule_id,
+        {{ policy_rule_keys() }}
         policy_assignment_id,
         group_id,
         group_access,
         policy_id,
-        policy_rule ->> 'id' as rule_name,
-        policy_rule ->> '@odata.type' as rule_type,
         policy_rule,
         load_id
     from rules
