@@ -162,6 +162,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         emulator_process,
         pipeline_environment,
         run_refresh_job,
+        tenant_subscriptions,
         write_demo_config,
     )
     from pipelines.lib.quality.gate import data_docs_index
@@ -184,7 +185,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with emulator_process(tenant_dir, paths.EMULATOR_STATE_DIR) as emulator:
         print(f"Emulator listening at {emulator.url}")
         # The tenant is frozen at --as-of, so the run evaluates every window and verdict at that instant too.
-        config_file = write_demo_config(paths.VAR_DIR / "demo" / "pimlens.yaml", emulator, as_of=args.as_of.isoformat())
+        config_file = write_demo_config(
+            paths.VAR_DIR / "demo" / "pimlens.yaml",
+            emulator,
+            as_of=args.as_of.isoformat(),
+            azure_subscriptions=tenant_subscriptions(tenant_dir),
+        )
         run_log = paths.VAR_DIR / "demo" / "dagster-run.log"
         print(f"Running ingest_tenant, then transform_warehouse, in Dagster (log: {run_log}) ...", flush=True)
         environment = pipeline_environment(config_file, warehouse, emulator, tenant_dir / "design.yaml")
@@ -280,7 +286,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    from pipelines.lib.demo_session import emulator_process, pipeline_environment, tenant_as_of, write_demo_config
+    from pipelines.lib.demo_session import (
+        emulator_process,
+        pipeline_environment,
+        tenant_as_of,
+        tenant_subscriptions,
+        write_demo_config,
+    )
     from pipelines.lib.process_group import run_in_own_group
 
     if not (paths.DEMO_TENANT_DIR / "tenant.json").exists():
@@ -290,7 +302,10 @@ def cmd_ui(args: argparse.Namespace) -> int:
     dagster = str(Path(sys.executable).with_name("dagster"))
     with emulator_process(paths.DEMO_TENANT_DIR, paths.EMULATOR_STATE_DIR) as emulator:
         config_file = write_demo_config(
-            paths.VAR_DIR / "demo" / "pimlens.yaml", emulator, as_of=tenant_as_of(paths.DEMO_TENANT_DIR)
+            paths.VAR_DIR / "demo" / "pimlens.yaml",
+            emulator,
+            as_of=tenant_as_of(paths.DEMO_TENANT_DIR),
+            azure_subscriptions=tenant_subscriptions(paths.DEMO_TENANT_DIR),
         )
         env = pipeline_environment(config_file, warehouse, emulator, paths.DEMO_TENANT_DIR / "design.yaml")
         command = [dagster, "dev", "-m", "pipelines.definitions", "--host", "127.0.0.1", "--port", str(args.port)]

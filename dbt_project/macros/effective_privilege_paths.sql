@@ -3,8 +3,11 @@
     paths compose a group membership path (group_membership_paths) with the group's own access rows. `grain` as
     in access_rows: none for the latest snapshot, snapshot_date for the daily history. `principals_seen` (daily
     history only): int_principals_seen, so a principal is typed by what was known on the day, not by today's
-    snapshot. -#}
-{% macro effective_privilege_paths(access_rows, group_memberships, grain=[], principals_seen=none) -%}
+    snapshot. `role_system`: `entra` (directory roles, classified by dim_role_classification, scoped to the tenant,
+    an administrative unit or an app) or `azure` (Azure roles, classified by `roles`, scoped to an ARM path). -#}
+{% macro effective_privilege_paths(
+    access_rows, group_memberships, grain=[], principals_seen=none, role_system='entra', roles=none
+) -%}
     {%- set grain_columns -%}{% for column in grain %}{{ column }}, {% endfor %}{%- endset -%}
     with
 
@@ -17,7 +20,7 @@
     ),
 
     roles as (
-        select * from {{ ref('dim_role_classification') }}
+        select * from {{ roles if roles is not none else ref('dim_role_classification') }}
     ),
 
     {% if principals_seen is not none %}
@@ -141,11 +144,23 @@
             coalesce(roles.is_privileged, false) as is_privileged_role,
             roles.tier,
             unioned.directory_scope_id,
-            case
-                when unioned.directory_scope_id = '/' then 'tenant'
-                when unioned.directory_scope_id like '/administrativeUnits/%' then 'administrative_unit'
-                else 'app'
-            end as scope_type,
+            {% if role_system == 'azure' %}
+                case
+                    when unioned.directory_scope_id = '/' then 'root'
+                    when starts_with(lower(unioned.directory_scope_id), '/providers/microsoft.management/managementgroups/')
+                        then 'management_group'
+                    when regexp_full_match(lower(unioned.directory_scope_id), '/subscriptions/[^/]+') then 'subscription'
+                    when regexp_full_match(lower(unioned.directory_scope_id), '/subscriptions/[^/]+/resourcegroups/[^/]+')
+                        then 'resource_group'
+                    else 'resource'
+                end as scope_type,
+            {% else %}
+                case
+                    when unioned.directory_scope_id = '/' then 'tenant'
+                    when unioned.directory_scope_id like '/administrativeUnits/%' then 'administrative_unit'
+                    else 'app'
+                end as scope_type,
+            {% endif %}
             unioned.path_kind,
             unioned.path_kind like 'direct_%' as is_direct,
             unioned.via_group_id,
@@ -156,7 +171,8 @@
             unioned.source_collection,
             unioned.role_source_collection,
             unioned.start_at,
-            unioned.end_at
+            unioned.end_at,
+            '{{ role_system }}' as role_system
         from unioned
         left join principals
             on

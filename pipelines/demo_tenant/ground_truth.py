@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipelines.demo_tenant import catalog, programme
+from pipelines.demo_tenant.azure_truth import AZURE_METRIC_IDS, azure_metrics
 from pipelines.demo_tenant.clock import iso
 from pipelines.demo_tenant.daily_state import daily_trend
 from pipelines.demo_tenant.effective_privilege import (
@@ -23,10 +24,14 @@ from pipelines.demo_tenant.effective_privilege import (
     principal_types,
 )
 from pipelines.demo_tenant.history import iter_activation_requests
+from pipelines.demo_tenant.lifecycle_truth import LIFECYCLE_METRIC_IDS, lifecycle_metrics
 from pipelines.demo_tenant.model import ActivationRequest, AssignmentKind, Decision, TenantModel
 from pipelines.demo_tenant.over_privileged import expected_over_privileged, over_privileged_metrics
+from pipelines.demo_tenant.policy_truth import POLICY_METRIC_IDS, policy_metrics
+from pipelines.demo_tenant.surface_activation_truth import SURFACE_ACTIVATION_METRIC_IDS, surface_activation_metrics
 from pipelines.demo_tenant.surfaces.context import Context
 from pipelines.demo_tenant.surfaces.reviews import AccessReviews
+from pipelines.demo_tenant.verdict_truth import VERDICT_METRIC_IDS, verdict_metrics
 
 ELIGIBLE = "eligible"
 ACTIVE_PERMANENT = "active_permanent"
@@ -87,12 +92,17 @@ METRIC_IDS = (
     "alerts_raised",
     "over_privileged_principals",
     *EFFECTIVE_PRIVILEGE_METRICS,
+    *POLICY_METRIC_IDS,
     "privileged_roles_without_access_review",
     "access_review_self_decisions",
     "access_review_late_decisions",
     "access_review_denials_not_applied",
     "activations_granted_shorter_than_requested",
     "reactivations_after_expiry",
+    *AZURE_METRIC_IDS,
+    *LIFECYCLE_METRIC_IDS,
+    *VERDICT_METRIC_IDS,
+    *SURFACE_ACTIVATION_METRIC_IDS,
 )
 
 Metric = int | float | None
@@ -227,6 +237,11 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
     metrics |= _effective_privilege_metrics(privileged_paths)
     over_privileged = expected_over_privileged(model, history, paths)
     metrics |= over_privileged_metrics(over_privileged)
+    metrics |= azure_metrics(model)
+    metrics |= policy_metrics(model)
+    metrics |= lifecycle_metrics(model, history)
+    metrics |= verdict_metrics(model, history)
+    metrics |= surface_activation_metrics(model)
     metrics = {name: metrics[name] for name in METRIC_IDS}  # in the order docs/metrics.md documents them
     # Access rows on a role the catalogue no longer lists: kept as an unknown role, never privileged (so no count
     # above includes them); too many of them and the counts they would feed are unknown.

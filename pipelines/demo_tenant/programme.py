@@ -48,6 +48,7 @@ AFTER_HOURS_BASELINE, AFTER_HOURS_USUAL_COUNT = 30 * DAY, 1
 # pim-rules.md rule 13: more than this many privileged-role additions by one admin inside the window.
 MEMBERSHIP_BURST_WINDOW, MEMBERSHIP_BURST_COUNT = HOUR, 4
 ACCESS_REVIEW_MAX_DAYS = 31  # rule 15: monthly or more often, so the quarterly reviews are overdue
+EXPIRING_HORIZON_DAYS = 30  # eligibilities and assignments ending within this many days are expiring
 # Tighter than PIM's sample 10 %: an organisation that wants the GA share of its admins to stay small.
 TOO_MANY_GA_COUNT, TOO_MANY_GA_SHARE = 3, 0.02
 
@@ -100,6 +101,7 @@ def design_document(model: TenantModel) -> dict[str, Any]:
             "after_hours": {"baseline": f"P{AFTER_HOURS_BASELINE // DAY}D", "usual_count": AFTER_HOURS_USUAL_COUNT},
         },
         "access_reviews": {"max_days_since_review": ACCESS_REVIEW_MAX_DAYS},
+        "expiring_access": {"horizon_days": EXPIRING_HORIZON_DAYS},
     }
 
 

@@ -79,10 +79,25 @@ def tenant_as_of(tenant_dir: Path) -> str | None:
     return json.loads(info.read_text(encoding="utf-8")).get("asOf") if info.is_file() else None
 
 
-def write_demo_config(path: Path, emulator: EmulatorHandle, *, name: str = "demo", as_of: str | None = None) -> Path:
+def tenant_subscriptions(tenant_dir: Path) -> list[str]:
+    """The Azure subscriptions a tenant directory serves (``arm/subscriptions/<id>``), sorted; none without ARM."""
+    folder = tenant_dir / "arm" / "subscriptions"
+    return sorted(path.name for path in folder.iterdir() if path.is_dir()) if folder.is_dir() else []
+
+
+def write_demo_config(
+    path: Path,
+    emulator: EmulatorHandle,
+    *,
+    name: str = "demo",
+    as_of: str | None = None,
+    azure_subscriptions: list[str] | None = None,
+) -> Path:
     """A pimlens configuration that points at the emulator; only URLs and the CA differ from a real tenant.
 
     ``as_of``: the evaluation instant, for a tenant frozen at that instant (``tenant_as_of``); None: the run's start.
+    ``azure_subscriptions``: the subscriptions to read Azure RBAC from (``tenant_subscriptions``); none: ARM is not
+    configured.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     document: dict[str, object] = {
@@ -102,6 +117,10 @@ def write_demo_config(path: Path, emulator: EmulatorHandle, *, name: str = "demo
             }
         ]
     }
+    if azure_subscriptions:
+        tenant = document["tenants"][0]  # type: ignore[index]
+        tenant["management_url"] = emulator.url
+        tenant["azure_subscriptions"] = list(azure_subscriptions)
     if as_of is not None:
         document["as_of"] = as_of
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")

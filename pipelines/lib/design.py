@@ -126,6 +126,13 @@ class AccessReviewCadence:
 
 
 @dataclass(frozen=True)
+class ExpiringAccess:
+    # Eligibilities and assignments ending within this many days of the evaluation instant are "expiring"
+    # (fct_expiring_access): long enough to renew or let go on purpose.
+    horizon_days: int = 30
+
+
+@dataclass(frozen=True)
 class DataQuality:
     # A load that sets aside more records than this blocks its collection's checks; any at all warns.
     max_quarantined_records: int = 100
@@ -158,6 +165,7 @@ class Design:
     data_quality: DataQuality = field(default_factory=DataQuality)
     unreadable_inputs: UnreadableInputs = field(default_factory=UnreadableInputs)
     alerts: AlertLifecycle = field(default_factory=AlertLifecycle)
+    expiring_access: ExpiringAccess = field(default_factory=ExpiringAccess)
 
 
 def parse_duration(value: Any, where: str) -> int:
@@ -200,6 +208,7 @@ def parse_design(document: Any, source: Path) -> Design:
             "data_quality",
             "unreadable_inputs",
             "alerts",
+            "expiring_access",
         },
     )
     if top.get("version", 1) != 1:
@@ -228,6 +237,7 @@ def parse_design(document: Any, source: Path) -> Design:
         data_quality=_data_quality(top.get("data_quality", {})),
         unreadable_inputs=_unreadable_inputs(top.get("unreadable_inputs", {})),
         alerts=_alert_lifecycle(top.get("alerts", {})),
+        expiring_access=_expiring_access(top.get("expiring_access", {})),
     )
 
 
@@ -358,6 +368,17 @@ def _access_reviews(doc: Any) -> AccessReviewCadence:
     if days == 0:
         raise DesignError(f"{where}.max_days_since_review: expected at least 1 day, got 0")
     return AccessReviewCadence(max_days_since_review=days)
+
+
+def _expiring_access(doc: Any) -> ExpiringAccess:
+    where = "expiring_access"
+    doc = _mapping(doc, where, {"horizon_days"})
+    if "horizon_days" not in doc:
+        return ExpiringAccess()
+    days = _count(doc["horizon_days"], f"{where}.horizon_days")
+    if days == 0:
+        raise DesignError(f"{where}.horizon_days: expected at least 1 day, got 0")
+    return ExpiringAccess(horizon_days=days)
 
 
 def _data_quality(doc: Any) -> DataQuality:

@@ -20,7 +20,7 @@ from azure.core.exceptions import HttpResponseError
 from pipelines.lib import progress
 from pipelines.lib.arm.transport import ArmTransport
 from pipelines.lib.config import TenantSettings
-from pipelines.lib.graph.collections import COLLECTIONS, CollectionSpec, LoadMode, Source
+from pipelines.lib.graph.collections import COLLECTIONS, COLLECTIONS_BY_TABLE, CollectionSpec, LoadMode, Source
 from pipelines.lib.graph.extract import ExtractResult, extract_collection, extract_fan_out
 from pipelines.lib.graph.retry import RetryBudget
 from pipelines.lib.graph.transport import GraphHTTPError, GraphTransport, RetryingTransport
@@ -127,14 +127,14 @@ def scratch_root(warehouse: Path) -> Path:
 async def _ingest(session: _TenantSession, spec: CollectionSpec, warehouse: Path) -> IngestReport:
     settings, budget = session.settings, session.budget
     started_at = datetime.now(UTC)
+    unconfigured = _missing_configuration(settings, spec)
+    if unconfigured:
+        return _not_covered(warehouse, settings, spec, "not_configured", budget, reason=unconfigured)
     with connect_for_landing(warehouse) as con:
         window_start = _window_start(con, settings, spec)
         parents = _parent_keys(con, settings, spec)
     if parents is None:
         return _not_covered(warehouse, settings, spec, "blocked", budget, reason="its parent collection is unreadable")
-    unconfigured = _missing_configuration(settings, spec)
-    if unconfigured:
-        return _not_covered(warehouse, settings, spec, "not_configured", budget, reason=unconfigured)
 
     with scratch_folder(scratch_root(warehouse)) as scratch:
         ndjson = scratch / f"{spec.table}.ndjson"
@@ -176,7 +176,11 @@ def _window_start(con: duckdb.DuckDBPyConnection, settings: TenantSettings, spec
 def _missing_configuration(settings: TenantSettings, spec: CollectionSpec) -> str | None:
     if spec.source is Source.LOG_ANALYTICS and not settings.log_analytics_workspace_id:
         return "no log_analytics_workspace_id configured"
-    if spec.source is Source.ARM and not settings.azure_subscriptions:
+    # A fan-out over an Azure collection (the members of groups holding Azure roles) has nothing to read without it.
+    reads_arm = spec.source is Source.ARM or (
+        spec.fan_out is not None and COLLECTIONS_BY_TABLE[spec.fan_out.parent_table].source is Source.ARM
+    )
+    if reads_arm and not settings.azure_subscriptions:
         return "no azure_subscriptions configured"
     return None
 

@@ -16,7 +16,13 @@ import pytest
 from pipelines.emulator import EmulatorOptions, RunningEmulator, start_emulator
 from pipelines.lib import paths
 from pipelines.lib.config import CONFIG_ENV, WAREHOUSE_ENV
-from pipelines.lib.demo_session import DEMO_CLIENT_SECRET_ENV, EmulatorHandle, tenant_as_of, write_demo_config
+from pipelines.lib.demo_session import (
+    DEMO_CLIENT_SECRET_ENV,
+    EmulatorHandle,
+    tenant_as_of,
+    tenant_subscriptions,
+    write_demo_config,
+)
 from pipelines.lib.design import DESIGN_ENV
 from pipelines.lib.warehouse.metrics import read_headline_metrics
 from pipelines.refresh import RefreshResult, refresh_in_process
@@ -88,7 +94,12 @@ def run_refresh(
     handle = EmulatorHandle(emulator.url, emulator.ca_file, emulator.tenant_id, opts.client_id, opts.client_secret)
     warehouse = work_dir / "warehouse.duckdb"
     # Evaluated at the instant the tenant is frozen at, as a run at that instant would be.
-    config_file = write_demo_config(work_dir / "pimlens.yaml", handle, as_of=tenant_as_of(emulator.tenant_dir))
+    config_file = write_demo_config(
+        work_dir / "pimlens.yaml",
+        handle,
+        as_of=tenant_as_of(emulator.tenant_dir),
+        azure_subscriptions=tenant_subscriptions(emulator.tenant_dir),
+    )
     env.setenv(CONFIG_ENV, str(config_file))
     env.setenv(WAREHOUSE_ENV, str(warehouse))
     env.setenv(DEMO_CLIENT_SECRET_ENV, opts.client_secret)

@@ -274,7 +274,8 @@ def test_a_role_the_design_raises_to_tier0_counts_in_standing_access_and_review_
 def test_compliance_failures_equal_the_planted_ones(demo_run: DemoRun) -> None:
     found = sorted(
         demo_run.query(
-            "select role_definition_id, compliance_rule from marts.fct_role_compliance where is_failure order by 1, 2"
+            "select role_definition_id, compliance_rule from marts.fct_role_compliance "
+            "where is_failure and role_system = 'entra' order by 1, 2"
         )
     )
     expected = sorted((f["role_definition_id"], f["rule"]) for f in demo_run.truth.compliance_failures)
@@ -624,3 +625,62 @@ def test_progress_reports_every_collection_the_dbt_build_and_the_export(demo_run
     for export in ("Parquet export", "analytics database"):
         written = board.latest[("export", None, export)]
         assert written["state"] == "done" and written["done"] == written["total"] >= 30
+
+
+def test_every_privileged_surface_has_rows_in_its_new_family(demo_run: DemoRun) -> None:
+    """Issue 20's families on the demo (their headline counts equal ground truth above): Azure access at every scope
+    kind, through nested security groups and PIM for Groups; Azure and group policies in the compliance matrix;
+    expiring access on every surface; deactivations linked to the activations they ended."""
+    azure = dict(
+        demo_run.query(
+            "select scope_type, count(*) from marts.fct_effective_privilege where role_system = 'azure' group by 1"
+        )
+    )
+    assert set(azure) == {"management_group", "subscription", "resource_group", "resource"}
+    kinds = {
+        kind
+        for (kind,) in demo_run.query(
+            "select distinct path_kind from marts.fct_effective_privilege where role_system = 'azure'"
+        )
+    }
+    assert {
+        "direct_eligible",
+        "direct_activated",
+        "direct_outside_pim",
+        "group_member",
+        "pim_group_member_eligible",
+    } <= kinds
+    # A plain security group's nested members hold its Azure role; the group itself is never a principal.
+    [(nested, groups)] = demo_run.query(
+        """select count(*) filter (where via_group_id in (select group_id from staging.stg_graph__groups
+                where not is_assignable_to_role)),
+            count(*) filter (where principal_id in (select group_id from staging.stg_graph__groups))
+        from marts.fct_effective_privilege where role_system = 'azure'"""
+    )
+    assert nested >= 4 and groups == 0
+    systems = dict(demo_run.query("select role_system, count(*) from marts.fct_role_compliance group by 1"))
+    assert set(systems) == {"entra", "azure", "pim_group"}
+    expiring = {system for (system,) in demo_run.query("select distinct role_system from marts.fct_expiring_access")}
+    assert expiring == {"entra", "azure", "pim_group"}
+    endings = dict(demo_run.query("select ended_by, count(*) from marts.fct_activation_endings group by 1"))
+    assert endings["self_deactivation"] > 0 and endings["expiry"] > 0
+    [(unlinked,)] = demo_run.query(
+        """select count(*) from marts.fct_activation_endings
+        where is_self_deactivated and not (deactivated_at > activated_at and deactivated_at <= granted_end_at)"""
+    )
+    assert unlinked == 0  # each deactivation ends its own activation, inside the granted window
+    # Each activation judged: every verdict occurs, each failure names its first failed rule.
+    verdicts = dict(demo_run.query("select verdict, count(*) from marts.fct_activation_verdicts group by 1"))
+    assert set(verdicts) == {"pass", "fail", "unknown"}
+    failed = {rule for (rule,) in demo_run.query("select distinct failed_rule from marts.fct_activation_verdicts")}
+    assert {"approval", "ticket", "duration"} <= failed
+    # Group and Azure activations with the resource each names; groups linked to what they grant.
+    resources = demo_run.query(
+        "select role_system, resource_id from marts.fct_resource_activations where has_activation order by all"
+    )
+    assert {system for system, _ in resources} == {"pim_group", "azure"}
+    assert all(r.startswith("/subscriptions/") for s, r in resources if s == "azure")
+    groups = {gid for (gid,) in demo_run.query("select group_id from staging.stg_graph__groups")}
+    assert all(r in groups for s, r in resources if s == "pim_group")
+    grants = set(demo_run.query("select role_system, is_role_assignable from marts.fct_group_role_grants"))
+    assert {("entra", True), ("azure", True), ("azure", False)} <= grants

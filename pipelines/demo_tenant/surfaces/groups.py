@@ -77,6 +77,15 @@ class PimGroups:
                 if index == 0:  # one eligible member of each group is active right now
                     began = as_of - rng.randint(10 * MINUTE, 3 * HOUR)
                     grant("member", principal, "activated", began, began + 4 * HOUR)
+        # One eligible membership that runs out within the design's expiring-access horizon, whatever the seed
+        # (docs/metrics.md, "Expiring access"); drawn from a generator of its own, so nothing above moves.
+        expiring = self.ctx.rng("pim-groups-expiring")
+        if self.onboarded and people:
+            group, principal = self.onboarded[0], expiring.choice(people)
+            schedule = f"{group.id}_member_{guid(expiring)}"
+            start = as_of - expiring.randint(30, 300) * DAY
+            end = as_of + expiring.randint(2, 25) * DAY
+            grants.append(GroupGrant(schedule + "-e", group.id, "member", principal, start, end, None))
         return grants
 
     def eligibility_instances(self) -> list[Json]:

@@ -450,13 +450,15 @@ LOG_ANALYTICS_COLLECTIONS: tuple[CollectionSpec, ...] = (
 
 
 def _arm(table: str, resource: str, api_version: str, description: str) -> CollectionSpec:
+    # No $filter: ARM then lists what holds at the subscription, above it (inherited from management groups) and
+    # below it (resource groups and resources); atScope() would leave out everything below (graph-pim.md section 5).
     return CollectionSpec(
         table=table,
         api_version="",
         path=f"subscriptions/{{subscription}}/providers/Microsoft.Authorization/{resource}",
         description=description,
         permission="Reader (Microsoft.Authorization/*/read) on each subscription",
-        params={"api-version": api_version, "$filter": "atScope()"},
+        params={"api-version": api_version},
         source=Source.ARM,
     )
 
@@ -467,7 +469,7 @@ ARM_COLLECTIONS: tuple[CollectionSpec, ...] = (
         "arm_role_eligibility_schedule_instances",
         "roleEligibilityScheduleInstances",
         "2020-10-01",
-        "Eligible Azure role assignments (PIM for Azure resources) at or below each subscription.",
+        "Eligible Azure role assignments (PIM for Azure resources) at, above and below each subscription.",
     ),
     _arm(
         "arm_role_assignment_schedule_instances",
@@ -481,18 +483,50 @@ ARM_COLLECTIONS: tuple[CollectionSpec, ...] = (
         "2022-04-01",
         "Every Azure RBAC role assignment, PIM-managed or not.",
     ),
+    _arm(
+        "arm_role_management_policies",
+        "roleManagementPolicies",
+        "2020-10-01",
+        "PIM settings of each Azure role at each subscription.",
+    ),
+    _arm(
+        "arm_role_management_policy_assignments",
+        "roleManagementPolicyAssignments",
+        "2020-10-01",
+        "Which PIM policy governs each Azure role at each subscription.",
+    ),
+)
+
+# Azure RBAC nests through security groups (role-assignable groups do not): the members of every group that holds
+# an Azure role, read after the Azure collections that name them.
+ARM_GROUPS = FanOut(
+    "arm_role_assignments",
+    "select distinct record -> 'properties' ->> 'principalId' as id from parent "
+    "where record -> 'properties' ->> 'principalType' = 'Group' union "
+    "select distinct record -> 'properties' ->> 'principalId' as id from raw.arm_role_eligibility_schedule_instances "
+    "where tenant_id = $tenant and record -> 'properties' ->> 'principalType' = 'Group' and load_id = ("
+    "select max(load_id) from meta.loads where tenant_id = $tenant "
+    "and collection = 'arm_role_eligibility_schedule_instances')",
+    also_reads=("arm_role_eligibility_schedule_instances",),
+)
+ARM_GROUP_COLLECTIONS: tuple[CollectionSpec, ...] = (
     CollectionSpec(
-        table="arm_role_management_policies",
-        api_version="",
-        path="subscriptions/{subscription}/providers/Microsoft.Authorization/roleManagementPolicies",
-        description="PIM settings of each Azure role at each subscription.",
-        permission="Reader (Microsoft.Authorization/*/read) on each subscription",
-        params={"api-version": "2020-10-01"},
-        source=Source.ARM,
+        table="arm_group_transitive_members",
+        api_version="v1.0",
+        path="groups/{id}/transitiveMembers",
+        description="Everyone inside each group that holds an Azure role, nested groups expanded.",
+        permission="GroupMember.Read.All",
+        params={"$top": "999"},
+        fan_out=ARM_GROUPS,
     ),
 )
 
 COLLECTIONS = (
-    CORE_COLLECTIONS + SURFACE_COLLECTIONS + USER_SETTINGS_COLLECTIONS + LOG_ANALYTICS_COLLECTIONS + ARM_COLLECTIONS
+    CORE_COLLECTIONS
+    + SURFACE_COLLECTIONS
+    + USER_SETTINGS_COLLECTIONS
+    + LOG_ANALYTICS_COLLECTIONS
+    + ARM_COLLECTIONS
+    + ARM_GROUP_COLLECTIONS
 )
 COLLECTIONS_BY_TABLE = {spec.table: spec for spec in COLLECTIONS}

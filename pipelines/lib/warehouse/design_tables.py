@@ -42,6 +42,7 @@ TABLES: dict[str, str] = {
     "access_reviews": "max_days_since_review integer",
     "data_quality": "max_quarantined_records integer, max_collection_age_seconds bigint",
     "unreadable_inputs": "max_unreadable_share double",
+    "expiring_access": "horizon_days integer",
     # Not from the design file but from the pimlens configuration: the name each tenant is known by (dim_tenant).
     "tenants": "tenant_id varchar, tenant_name varchar",
 }
@@ -91,6 +92,7 @@ def design_rows(
         "access_reviews": [(design.access_reviews.max_days_since_review,)],
         "data_quality": [dataclasses.astuple(design.data_quality)],
         "unreadable_inputs": [(design.unreadable_inputs.max_unreadable_share,)],
+        "expiring_access": [(design.expiring_access.horizon_days,)],
         "tenants": sorted(tenants),
         "alert_lifecycle": [(design.alerts.event_alert_max_age_seconds,)],
         "alert_severities": sorted(design.alerts.severity.items()),

@@ -22,6 +22,8 @@ def recount(tenant: Tenant) -> tuple[dict[str, float], set[tuple[str, str, str, 
     """The head-count metrics and fct_privileged_head_counts' rows (global_admins and privileged_principals)."""
     privileged = tenant.privileged_roles()
     groups = {g["id"] for g in tenant.collection("v1.0/groups.json")}
+    # Directory roles reach through role-assignable groups only (a plain security group's members file is Azure's).
+    role_assignable = {g["id"] for g in tenant.collection("v1.0/groups.json") if g["isAssignableToRole"]}
     types = {u["id"]: "user" for u in tenant.collection("v1.0/users.json")}
     types |= {sp["id"]: "service_principal" for sp in tenant.collection("v1.0/servicePrincipals.json")}
     rows = access_rows_from_files(tenant)
@@ -49,7 +51,7 @@ def recount(tenant: Tenant) -> tuple[dict[str, float], set[tuple[str, str, str, 
         )
         if state == ACTIVE:
             pim_members.add((grant["principalId"], grant["groupId"]))
-    for group_id in groups:
+    for group_id in role_assignable:
         path = tenant.root / f"v1.0/groups/{group_id}/transitiveMembers.json"
         if path.exists():
             for member in tenant.collection(path.relative_to(tenant.root).as_posix()):

@@ -204,6 +204,9 @@ def test_log_analytics_audit_rows_are_the_graph_events(tenant: Tenant) -> None:
     assert "0" in {s["ResultType"] for s in signins} and len({s["ResultType"] for s in signins}) > 1
 
 
+MANAGEMENT_GROUPS = "/providers/Microsoft.Management/managementGroups/"
+
+
 def test_azure_rbac_references_resolve(tenant: Tenant) -> None:
     principals = (
         ids(tenant.collection("v1.0/users.json"))
@@ -216,12 +219,19 @@ def test_azure_rbac_references_resolve(tenant: Tenant) -> None:
     definitions = ids(orjson.loads((base / "roleDefinitions.json").read_bytes()))
     assert any(d.endswith(ARM_OWNER) for d in definitions)
     assignments = orjson.loads((base / "roleAssignments.json").read_bytes())
+    guids = {definition.rsplit("/", 1)[1] for definition in definitions}
+    subscription = f"/subscriptions/{subscriptions[0].name}"
+    scopes = set()
     for name in ("roleEligibilityScheduleInstances", "roleAssignmentScheduleInstances", "roleAssignments"):
         for row in orjson.loads((base / f"{name}.json").read_bytes()):
             p = row["properties"]
             assert row["id"].endswith("/" + row["name"]) and row["type"] == f"Microsoft.Authorization/{name}"
-            assert p["principalId"] in principals and p["roleDefinitionId"] in definitions
-            assert p["scope"] == f"/subscriptions/{subscriptions[0].name}"
+            assert row["id"].startswith(p["scope"] + "/providers/Microsoft.Authorization/")
+            assert p["principalId"] in principals and p["roleDefinitionId"].rsplit("/", 1)[1] in guids
+            # Listed without $filter: at the subscription, below it, or inherited from its management group.
+            assert p["scope"].startswith(subscription) or p["scope"].startswith(MANAGEMENT_GROUPS), p["scope"]
+            scopes.add(p["scope"].removeprefix(subscription).count("/"))
+    assert {0, 2, 6} <= scopes  # the subscription, a resource group, a resource in it
     for row in orjson.loads((base / "roleAssignmentScheduleInstances.json").read_bytes()):
         assert row["properties"]["originRoleAssignmentId"] in ids(assignments)
 

@@ -33,6 +33,7 @@ def test_the_shipped_default_design_loads_with_pim_rules_defaults() -> None:
         3 * 24 * 3600,
     )
     assert design.unreadable_inputs.max_unreadable_share == 0.01
+    assert design.expiring_access.horizon_days == 30
 
 
 def test_a_full_design_parses_every_section(tmp_path: Path) -> None:
@@ -52,6 +53,7 @@ def test_a_full_design_parses_every_section(tmp_path: Path) -> None:
                 "alert_thresholds": {"repeated_activation": {"window": "PT30M", "count": 4}},
                 "access_reviews": {"max_days_since_review": 92},
                 "unreadable_inputs": {"max_unreadable_share": 0.05},
+                "expiring_access": {"horizon_days": 14},
             },
         )
     )
@@ -65,6 +67,7 @@ def test_a_full_design_parses_every_section(tmp_path: Path) -> None:
     assert design.alert_thresholds.stale_eligibility_days == 30  # untouched defaults stay
     assert design.access_reviews.max_days_since_review == 92
     assert design.unreadable_inputs.max_unreadable_share == 0.05
+    assert design.expiring_access.horizon_days == 14
 
 
 @pytest.mark.parametrize(
@@ -117,6 +120,7 @@ def test_a_full_design_parses_every_section(tmp_path: Path) -> None:
         ),
         ({"access_reviews": {"max_days_since_review": 0}}, "access_reviews.max_days_since_review: expected at least 1"),
         ({"access_reviews": {"cadence": "P1M"}}, "access_reviews.cadence: unknown key"),
+        ({"expiring_access": {"horizon_days": 0}}, "expiring_access.horizon_days: expected at least 1 day"),
         (
             {"data_quality": {"max_quarantined_records": -1}},
             "data_quality.max_quarantined_records: expected a whole number of 0 or more",

@@ -7,6 +7,8 @@ with
 
 effective_privilege as (
     select * from {{ ref('fct_effective_privilege') }}
+    -- Directory roles: Azure access has marts and metrics of its own (docs/metrics.md, "Azure").
+    where role_system = 'entra'
 ),
 
 users as (

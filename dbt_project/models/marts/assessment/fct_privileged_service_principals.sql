@@ -20,6 +20,8 @@ permissions as (
 
 effective_privilege as (
     select * from {{ ref('fct_effective_privilege') }}
+    -- Directory roles: Azure access has marts and metrics of its own (docs/metrics.md, "Azure").
+    where role_system = 'entra'
 ),
 
 permission_counts as (

@@ -32,6 +32,7 @@ users as (
 
 compliance as (
     select * from {{ ref('fct_role_compliance') }}
+    where role_system = 'entra'
 ),
 
 alerts as (
@@ -47,6 +48,7 @@ head_counts as (
 
 effective_privilege as (
     select * from {{ ref('fct_effective_privilege') }}
+    where role_system = 'entra'
 ),
 
 tenants as (
@@ -206,6 +208,16 @@ over_privileged_metric_rows as (
 ),
 -- End of over-privileged principals.
 
+-- The metrics of issue 20's surfaces (Azure, policies beyond directory roles, expiring access, deactivations,
+-- verdicts, resource activations), computed in a mart of their own.
+surface_metric_rows as (
+    select
+        tenant_id,
+        metric_name,
+        metric_value
+    from {{ ref('fct_surface_headline_metrics') }}
+),
+
 metrics as (
     select
         state_counts.tenant_id,
@@ -351,6 +363,9 @@ unpivoted as (
     -- Over-privileged principals.
     union all
     select * from over_privileged_metric_rows
+    -- Issue 20's surfaces.
+    union all
+    select * from surface_metric_rows
 ),
 
 -- A metric whose sources were not all read in the latest run is unknown, never a misleading zero.

@@ -41,7 +41,7 @@ texts as (
         justification,
         trim(regexp_replace(lower(justification), '[^a-z0-9/]+', ' ', 'g')) as normalized_text,
         length(trim(justification)) < 10 as is_empty_or_short,
-        regexp_matches(justification, '(?i)\b([a-z]{2,}-\d+|(chg|inc|ritm|req|sr|task)\d+)\b') as has_ticket_reference
+        {{ has_ticket_reference('justification') }} as has_ticket_reference
     from (select distinct coalesce(requests.justification, '') as justification from requests) as distinct_texts
 ),
 

@@ -6,6 +6,8 @@ with
 
 paths as (
     select * from {{ ref('fct_effective_privilege') }}
+    -- Directory roles: Azure access has marts and metrics of its own (docs/metrics.md, "Azure").
+    where role_system = 'entra'
 ),
 
 tenants as (

@@ -4,6 +4,8 @@ with
 
 compliance as (
     select * from {{ ref('fct_role_compliance') }}
+    -- Directory roles: the contract's role dimension holds them only.
+    where role_system = 'entra'
 ),
 
 tenants as (

@@ -11,13 +11,7 @@ renamed as (
         snapshot_date,
         parent_key as group_id,
         id as member_id,
-        case record ->> '@odata.type'
-            when '#microsoft.graph.user' then 'user'
-            when '#microsoft.graph.group' then 'group'
-            when '#microsoft.graph.servicePrincipal' then 'service_principal'
-            when '#microsoft.graph.device' then 'device'
-            else 'unknown'
-        end as member_type
+        {{ directory_object_type('record') }} as member_type
     from source
 )
 

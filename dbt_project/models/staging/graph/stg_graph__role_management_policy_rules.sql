@@ -19,12 +19,10 @@ rules as (
 renamed as (
     select
         tenant_id,
-        policy_assignment_id || '/' || (policy_rule ->> 'id') as policy_rule_id,
+        {{ policy_rule_keys() }}
         policy_assignment_id,
         role_definition_id,
         policy_id,
-        policy_rule ->> 'id' as rule_name,
-        policy_rule ->> '@odata.type' as rule_type,
         policy_rule,
         load_id
     from rules
