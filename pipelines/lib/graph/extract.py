@@ -121,6 +121,7 @@ async def extract_collection(
     result = ExtractResult()
     with RecordFiles(out_path, time_property) as writer:
         for first_url in first_urls:
+            writer.begin_read()
             part = await _read_with_restarts(transport, first_url, writer, None)
             result.rows += part.rows
             result.pages += part.pages

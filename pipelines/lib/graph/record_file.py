@@ -43,6 +43,14 @@ class RecordWriter:
         self._keys = keys
         self._time_property = time_property
         self.lines = 0
+        # Where the current read began (file positions and line count): a collection read with several filters
+        # writes them one after the other, and a restart of one must keep what the reads before it wrote.
+        self._read_start: tuple[int, int, int] = (0, 0, 0)
+
+    def begin_read(self) -> None:
+        """Marks the start of another read into the same files: ``reset`` goes back to here, not to the start."""
+        keys_at = self._keys.tell() if self._keys is not None else 0
+        self._read_start = (self._records.tell(), keys_at, self.lines)
 
     def write(self, record_id: str, line: bytes, record: dict[str, Any]) -> None:
         self.write_line(record_id, line, _event_at(record, self._time_property))
@@ -56,12 +64,12 @@ class RecordWriter:
             self._keys.write(b"\n")
 
     def reset(self) -> None:
-        """Forgets everything written, for a read that starts again from its first page."""
-        for sink in (self._records, self._keys):
+        """Forgets everything the current read wrote, for a read that starts again from its first page."""
+        records_at, keys_at, self.lines = self._read_start
+        for sink, at in ((self._records, records_at), (self._keys, keys_at)):
             if sink is not None:
-                sink.seek(0)
+                sink.seek(at)
                 sink.truncate()
-        self.lines = 0
 
 
 class RecordFiles:

@@ -97,6 +97,28 @@ def test_an_extracted_event_stream_keys_every_record_once_even_after_a_restart(t
     assert spans[1][0] == datetime(2026, 10, 1, 9, 0, 0, 500000, tzinfo=UTC)
 
 
+def test_two_filtered_reads_land_in_one_file_and_a_restart_of_the_second_keeps_the_first(tmp_path: Path) -> None:
+    """A collection read with one filter per service (the audit log's PIM and Access Reviews): the second read's
+    restart throws away only its own lines, and the keys number both reads' lines as one file."""
+    pim, reviews, reviews_next = FIRST, FIRST + "&service=reviews", FIRST + "&service=reviews&$skiptoken=2"
+    expired = GraphHTTPError(400, "Directory_ExpiredPageToken", "expired", reviews_next)
+    a = {"id": "a", "activityDateTime": "2026-10-01T08:00:00Z"}
+    b = {"id": "b", "activityDateTime": "2026-10-01T09:00:00Z"}
+    c = {"id": "c", "activityDateTime": "2026-10-01T10:00:00Z"}
+    transport = ScriptedTransport(
+        {
+            pim: [page([a])],
+            reviews: [page([b], reviews_next), page([b], reviews_next)],
+            reviews_next: [expired, page([c])],
+        }
+    )
+    out = tmp_path / "audits.ndjson"
+    result = asyncio.run(extract_collection(transport, [pim, reviews], out, time_property="activityDateTime"))  # type: ignore[arg-type]
+    assert (result.rows, result.restarts) == (3, 1)
+    assert [orjson.loads(line)["id"] for line in out.read_bytes().splitlines()] == ["a", "b", "c"]
+    assert [(key["line"], key["id"]) for key in keys_in(out)] == [(1, "a"), (2, "b"), (3, "c")]
+
+
 def test_a_fan_out_event_stream_keys_its_lines_in_file_order(tmp_path: Path) -> None:
     g1, g2 = "https://g/v1.0/x/g1/events", "https://g/v1.0/x/g2/events"
     transport = ScriptedTransport(
