@@ -24,6 +24,7 @@ from pipelines.demo_tenant.effective_privilege import (
 from pipelines.demo_tenant.history import iter_activation_requests
 from pipelines.demo_tenant.model import ActivationRequest, AssignmentKind, Decision, TenantModel
 from pipelines.demo_tenant.over_privileged import expected_over_privileged, over_privileged_metrics
+from pipelines.demo_tenant.surface_findings import SURFACE_METRICS, surface_findings
 from pipelines.demo_tenant.surfaces.context import Context
 from pipelines.demo_tenant.surfaces.reviews import AccessReviews
 
@@ -92,6 +93,7 @@ METRIC_IDS = (
     "access_review_denials_not_applied",
     "activations_granted_shorter_than_requested",
     "reactivations_after_expiry",
+    *SURFACE_METRICS,
 )
 
 Metric = int | float | None
@@ -105,6 +107,12 @@ UNKNOWN_ROLE_METRICS = (
     *PRIVILEGED_PRINCIPAL_METRICS,
     *EFFECTIVE_PRIVILEGE_METRICS,
     "alerts_raised",
+    "stale_privileged_accounts",
+    "tier0_applications",
+    "tier0_application_owners",
+    "pim_alert_disagreements",
+    "privileged_users_without_mfa_policy",
+    "break_glass_check_failures",
 )
 
 
@@ -124,6 +132,8 @@ class GroundTruth:
     head_counts: tuple[dict[str, str | int], ...] = ()
     # fct_privileged_access_daily on the as_of day: one dict of counts per department.
     rollout: tuple[dict[str, str | int], ...] = ()
+    # Sign-ins, applications and Microsoft's PIM alerts (surface_findings.py): the rows behind their metrics.
+    surfaces: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -138,6 +148,7 @@ class GroundTruth:
             "unreadable_inputs": {check: list(rows) for check, rows in self.unreadable_inputs.items()},
             "head_counts": list(self.head_counts),
             "rollout": list(self.rollout),
+            "surfaces": dict(self.surfaces),
         }
 
 
@@ -223,6 +234,8 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
     metrics |= _effective_privilege_metrics(privileged_paths)
     over_privileged = expected_over_privileged(model, history, paths)
     metrics |= over_privileged_metrics(over_privileged)
+    surface_metrics, surfaces = surface_findings(model, history, privileged_paths, alerts)
+    metrics |= surface_metrics
     metrics = {name: metrics[name] for name in METRIC_IDS}  # in the order docs/metrics.md documents them
     # Access rows on a role the catalogue no longer lists: kept as an unknown role, never privileged (so no count
     # above includes them); too many of them and the counts they would feed are unknown.
@@ -253,6 +266,7 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
             for (kind, path_kind), count in sorted(counts.items())
         ),
         rollout=rollout_by_department(model, rows, privileged_paths, types),
+        surfaces=surfaces,
     )
 
 

@@ -41,6 +41,7 @@ _MAX_ACTIVATION = {"tier0": 8 * HOUR, "tier1": 12 * HOUR}
 BUSINESS_START_HOUR, BUSINESS_END_HOUR = 8, 19  # local time, Monday to Friday
 REPEATED_ACTIVATION_WINDOW, REPEATED_ACTIVATION_COUNT = HOUR, 2
 STALE_ELIGIBILITY_DAYS = 30
+STALE_SIGN_IN_DAYS = 30  # pim-rules.md rule 14: no sign-in for this many days (PIM's StaleSignIn alert, P30D)
 # pim-rules.md rule 13: more than this many privileged-role additions by one admin inside the window.
 MEMBERSHIP_BURST_WINDOW, MEMBERSHIP_BURST_COUNT = HOUR, 4
 ACCESS_REVIEW_MAX_DAYS = 31  # rule 15: monthly or more often, so the quarterly reviews are overdue
@@ -93,6 +94,7 @@ def design_document(model: TenantModel) -> dict[str, Any]:
             "stale_eligibility": {"days": STALE_ELIGIBILITY_DAYS},
             "too_many_global_admins": {"count": TOO_MANY_GA_COUNT, "share": TOO_MANY_GA_SHARE},
             "membership_burst": {"window": "PT1H", "count": MEMBERSHIP_BURST_COUNT},
+            "stale_sign_in": {"days": STALE_SIGN_IN_DAYS},
         },
         "access_reviews": {"max_days_since_review": ACCESS_REVIEW_MAX_DAYS},
     }

@@ -81,6 +81,8 @@ class AlertThresholds:
     too_many_global_admins_share: float = 0.10
     membership_burst_window_seconds: int = 3600
     membership_burst_count: int = 4
+    # A privileged account with no successful sign-in for this many days is stale (PIM's StaleSignIn alert).
+    stale_sign_in_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -269,6 +271,7 @@ def _thresholds(doc: Any) -> AlertThresholds:
         "stale_eligibility": {"days": _count},
         "too_many_global_admins": {"count": _count, "share": _fraction},
         "membership_burst": {"window": parse_duration, "count": _count},
+        "stale_sign_in": {"days": _count},
     }
     doc = _mapping(doc, where, set(sections))
     values: dict[str, Any] = {}

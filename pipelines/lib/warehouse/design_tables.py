@@ -31,7 +31,8 @@ TABLES: dict[str, str] = {
     "alert_thresholds": (
         "repeated_activation_window_seconds bigint, repeated_activation_count integer, "
         "stale_eligibility_days integer, too_many_global_admins_count integer, "
-        "too_many_global_admins_share double, membership_burst_window_seconds bigint, membership_burst_count integer"
+        "too_many_global_admins_share double, membership_burst_window_seconds bigint, membership_burst_count integer, "
+        "stale_sign_in_days integer"
     ),
     "access_reviews": "max_days_since_review integer",
     "data_quality": "max_quarantined_records integer, max_collection_age_seconds bigint",

@@ -13,7 +13,8 @@ renamed as (
         too_many_global_admins_count,
         too_many_global_admins_share,
         membership_burst_window_seconds,
-        membership_burst_count
+        membership_burst_count,
+        stale_sign_in_days
     from source
 )
 
