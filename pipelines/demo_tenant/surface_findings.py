@@ -305,7 +305,7 @@ def _controls(model: TenantModel, paths: list[PrivilegePath]) -> tuple[dict[str,
     }
     for user_id in sorted(holders - glass_ids):
         covered = any(p.requires_mfa and "All" in p.include_applications for p in targeting(user_id))
-        rows.append({"control": "conditional_access_mfa", "subject_id": user_id, "is_met": covered})
+        rows.append({"control": "conditional_access_mfa", "user_id": user_id, "is_met": covered})
     permanent_ga = {
         a.principal_id
         for a in model.assignments
@@ -321,10 +321,7 @@ def _controls(model: TenantModel, paths: list[PrivilegePath]) -> tuple[dict[str,
             "break_glass_permanent_global_admin": user.id in permanent_ga,
             "break_glass_excluded_from_conditional_access": not targeting(user.id),
         }
-        rows += [
-            {"control": control, "subject_id": user.user_principal_name.lower(), "is_met": met}
-            for control, met in checks.items()
-        ]
+        rows += [{"control": control, "user_id": user.id, "is_met": met} for control, met in checks.items()]
     metrics = {
         "privileged_users_without_mfa_policy": sum(
             1 for row in rows if row["control"] == "conditional_access_mfa" and not row["is_met"]
@@ -333,4 +330,4 @@ def _controls(model: TenantModel, paths: list[PrivilegePath]) -> tuple[dict[str,
             1 for row in rows if row["control"].startswith("break_glass") and not row["is_met"]
         ),
     }
-    return metrics, sorted(rows, key=lambda row: (row["control"], row["subject_id"]))
+    return metrics, sorted(rows, key=lambda row: (row["control"], row["user_id"]))

@@ -464,8 +464,8 @@ def test_controls_coverage_equals_ground_truth(demo_run: DemoRun) -> None:
     """Enforced MFA by Conditional Access for each active privileged user, and the break-glass checks, as the
     generator's own policies reach its users: one tier-1 role left out of the MFA policy, one break-glass account
     still targeted."""
-    found = demo_run.query("select control, subject_id, is_met from marts.fct_controls_coverage order by 1, 2")
-    expected = [(row["control"], row["subject_id"], row["is_met"]) for row in demo_run.truth.surfaces["controls"]]
+    found = demo_run.query("select control, user_id, is_met from marts.fct_controls_coverage order by 1, 2")
+    expected = [(row["control"], row["user_id"], row["is_met"]) for row in demo_run.truth.surfaces["controls"]]
     assert found == expected
     assert {control for control, _, met in expected if not met} == {
         "conditional_access_mfa",

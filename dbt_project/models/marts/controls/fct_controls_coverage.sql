@@ -129,7 +129,8 @@ mfa_rows as (
     select
         active_holders.tenant_id,
         'conditional_access_mfa' as control,
-        active_holders.user_id as subject_id,
+        active_holders.user_id,
+        null as registered_principal_name,
         coalesce(bool_or(targeting.is_mfa_for_sign_in), false) as is_met,
         string_agg(targeting.policy_name, ', ' order by targeting.policy_name) filter (
             where targeting.is_mfa_for_sign_in
@@ -175,7 +176,12 @@ tenants as (
 break_glass_subjects as (
     select
         tenants.tenant_id,
-        checks.*
+        checks.user_principal_name,
+        checks.user_id,
+        checks.is_account_enabled,
+        checks.is_synced_from_on_premises,
+        checks.is_permanent_global_admin,
+        checks.targeted_by
     from tenants
     cross join break_glass_checks as checks
     where checks.tenant_id = tenants.tenant_id or checks.tenant_id is null
@@ -185,7 +191,8 @@ break_glass_rows as (
     select
         tenant_id,
         'break_glass_exists' as control,
-        user_principal_name as subject_id,
+        user_id,
+        user_principal_name as registered_principal_name,
         user_id is not null as is_met,
         null as evidence
     from break_glass_subjects
@@ -193,7 +200,8 @@ break_glass_rows as (
     select
         tenant_id,
         'break_glass_enabled' as control,
-        user_principal_name as subject_id,
+        user_id,
+        user_principal_name as registered_principal_name,
         coalesce(is_account_enabled, false) as is_met,
         null as evidence
     from break_glass_subjects
@@ -201,7 +209,8 @@ break_glass_rows as (
     select
         tenant_id,
         'break_glass_cloud_only' as control,
-        user_principal_name as subject_id,
+        user_id,
+        user_principal_name as registered_principal_name,
         user_id is not null and not is_synced_from_on_premises
         and ends_with(user_principal_name, '.onmicrosoft.com') as is_met,
         null as evidence
@@ -210,7 +219,8 @@ break_glass_rows as (
     select
         tenant_id,
         'break_glass_permanent_global_admin' as control,
-        user_principal_name as subject_id,
+        user_id,
+        user_principal_name as registered_principal_name,
         is_permanent_global_admin as is_met,
         null as evidence
     from break_glass_subjects
@@ -218,7 +228,8 @@ break_glass_rows as (
     select
         tenant_id,
         'break_glass_excluded_from_conditional_access' as control,
-        user_principal_name as subject_id,
+        user_id,
+        user_principal_name as registered_principal_name,
         user_id is not null and targeted_by is null as is_met,
         targeted_by as evidence
     from break_glass_subjects
@@ -226,19 +237,21 @@ break_glass_rows as (
 
 final as (
     select
-        md5(concat_ws('|', tenant_id, control, subject_id)) as control_coverage_id,
+        md5(concat_ws('|', tenant_id, control, coalesce(user_id, registered_principal_name))) as control_coverage_id,
         tenant_id,
         control,
-        subject_id,
+        user_id,
+        registered_principal_name,
         is_met,
         evidence
     from mfa_rows
     union all
     select
-        md5(concat_ws('|', tenant_id, control, subject_id)) as control_coverage_id,
+        md5(concat_ws('|', tenant_id, control, coalesce(user_id, registered_principal_name))) as control_coverage_id,
         tenant_id,
         control,
-        subject_id,
+        user_id,
+        registered_principal_name,
         is_met,
         evidence
     from break_glass_rows
