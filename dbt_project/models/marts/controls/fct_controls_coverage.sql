@@ -235,6 +235,12 @@ break_glass_rows as (
     from break_glass_subjects
 ),
 
+unioned as (
+    select * from mfa_rows
+    union all
+    select * from break_glass_rows
+),
+
 final as (
     select
         md5(concat_ws('|', tenant_id, control, coalesce(user_id, registered_principal_name))) as control_coverage_id,
@@ -244,17 +250,7 @@ final as (
         registered_principal_name,
         is_met,
         evidence
-    from mfa_rows
-    union all
-    select
-        md5(concat_ws('|', tenant_id, control, coalesce(user_id, registered_principal_name))) as control_coverage_id,
-        tenant_id,
-        control,
-        user_id,
-        registered_principal_name,
-        is_met,
-        evidence
-    from break_glass_rows
+    from unioned
 )
 
 select * from final

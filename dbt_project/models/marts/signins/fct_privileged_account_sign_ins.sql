@@ -14,12 +14,8 @@ thresholds as (
     select * from {{ ref('stg_design__alert_thresholds') }}
 ),
 
-users as (
-    select * from {{ ref('stg_graph__users') }}
-),
-
-break_glass_accounts as (
-    select * from {{ ref('stg_design__break_glass_accounts') }}
+break_glass_users as (
+    select * from {{ ref('int_break_glass_users') }}
 ),
 
 holders as (
@@ -38,15 +34,6 @@ last_sign_ins as (
     from sign_ins
     where is_success
     group by tenant_id, user_id
-),
-
-break_glass_users as (
-    select
-        users.tenant_id,
-        users.user_id
-    from users
-    inner join break_glass_accounts
-        on lower(users.user_principal_name) = break_glass_accounts.user_principal_name
 ),
 
 final as (

@@ -16,12 +16,8 @@ requests as (
     select * from {{ ref('fct_activation_requests') }}
 ),
 
-users as (
-    select * from {{ ref('stg_graph__users') }}
-),
-
-break_glass_accounts as (
-    select * from {{ ref('stg_design__break_glass_accounts') }}
+break_glass_users as (
+    select * from {{ ref('int_break_glass_users') }}
 ),
 
 privileged_users as (
@@ -36,15 +32,6 @@ privileged_users as (
         principal_id as user_id
     from requests
     where is_privileged_role
-),
-
-break_glass_users as (
-    select
-        users.tenant_id,
-        users.user_id
-    from users
-    inner join break_glass_accounts
-        on lower(users.user_principal_name) = break_glass_accounts.user_principal_name
 ),
 
 kept as (
