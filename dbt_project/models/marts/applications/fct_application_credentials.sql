@@ -24,7 +24,7 @@ final as (
         credentials.tenant_id,
         credentials.app_id,
         applications.application_id,
-        applications.display_name as application_name,
+        applications.display_name as application_display_name,
         credentials.credential_source,
         credentials.credential_type,
         credentials.key_id,

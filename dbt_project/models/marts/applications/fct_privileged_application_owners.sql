@@ -53,7 +53,7 @@ final as (
             as privileged_application_owner_id,
         owned.tenant_id,
         owned.service_principal_id,
-        owned.display_name as application_name,
+        owned.display_name as application_display_name,
         owned.is_tier0,
         owned.owned_object_type,
         owned.owned_object_id,
