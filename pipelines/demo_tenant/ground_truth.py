@@ -29,6 +29,7 @@ from pipelines.demo_tenant.model import ActivationRequest, AssignmentKind, Decis
 from pipelines.demo_tenant.over_privileged import expected_over_privileged, over_privileged_metrics
 from pipelines.demo_tenant.policy_truth import POLICY_METRIC_IDS, policy_metrics
 from pipelines.demo_tenant.surface_activation_truth import SURFACE_ACTIVATION_METRIC_IDS, surface_activation_metrics
+from pipelines.demo_tenant.surface_findings import SURFACE_METRICS, surface_findings
 from pipelines.demo_tenant.surfaces.context import Context
 from pipelines.demo_tenant.surfaces.reviews import AccessReviews
 from pipelines.demo_tenant.verdict_truth import VERDICT_METRIC_IDS, verdict_metrics
@@ -103,6 +104,7 @@ METRIC_IDS = (
     *LIFECYCLE_METRIC_IDS,
     *VERDICT_METRIC_IDS,
     *SURFACE_ACTIVATION_METRIC_IDS,
+    *SURFACE_METRICS,
 )
 
 Metric = int | float | None
@@ -116,6 +118,12 @@ UNKNOWN_ROLE_METRICS = (
     *PRIVILEGED_PRINCIPAL_METRICS,
     *EFFECTIVE_PRIVILEGE_METRICS,
     "alerts_raised",
+    "stale_privileged_accounts",
+    "tier0_applications",
+    "tier0_application_owners",
+    "pim_alert_disagreements",
+    "privileged_users_without_mfa_policy",
+    "break_glass_check_failures",
 )
 
 
@@ -137,6 +145,8 @@ class GroundTruth:
     rollout: tuple[dict[str, str | int], ...] = ()
     # fct_access_trend_daily: per day of the year up to as_of, the privileged access rows held at its close.
     daily_trend: tuple[dict[str, str | int], ...] = ()
+    # Sign-ins, applications and Microsoft's PIM alerts (surface_findings.py): the rows behind their metrics.
+    surfaces: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -152,6 +162,7 @@ class GroundTruth:
             "head_counts": list(self.head_counts),
             "rollout": list(self.rollout),
             "daily_trend": list(self.daily_trend),
+            "surfaces": dict(self.surfaces),
         }
 
 
@@ -242,6 +253,8 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
     metrics |= lifecycle_metrics(model, history)
     metrics |= verdict_metrics(model, history)
     metrics |= surface_activation_metrics(model)
+    surface_metrics, surfaces = surface_findings(model, history, privileged_paths, alerts)
+    metrics |= surface_metrics
     metrics = {name: metrics[name] for name in METRIC_IDS}  # in the order docs/metrics.md documents them
     # Access rows on a role the catalogue no longer lists: kept as an unknown role, never privileged (so no count
     # above includes them); too many of them and the counts they would feed are unknown.
@@ -273,6 +286,7 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
         ),
         rollout=rollout_by_department(model, rows, privileged_paths, types),
         daily_trend=daily_trend(model, history, privileged_roles),
+        surfaces=surfaces,
     )
 
 

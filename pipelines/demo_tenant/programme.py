@@ -45,6 +45,7 @@ STALE_ELIGIBILITY_DAYS = 30
 # An after-hours activation is alerted unless the person made this many others after hours in the baseline before it
 # (design/default.yaml's defaults, docs/alerts.md).
 AFTER_HOURS_BASELINE, AFTER_HOURS_USUAL_COUNT = 30 * DAY, 1
+STALE_SIGN_IN_DAYS = 30  # pim-rules.md rule 14: no sign-in for this many days (PIM's StaleSignIn alert, P30D)
 # pim-rules.md rule 13: more than this many privileged-role additions by one admin inside the window.
 MEMBERSHIP_BURST_WINDOW, MEMBERSHIP_BURST_COUNT = HOUR, 4
 ACCESS_REVIEW_MAX_DAYS = 31  # rule 15: monthly or more often, so the quarterly reviews are overdue
@@ -99,6 +100,7 @@ def design_document(model: TenantModel) -> dict[str, Any]:
             "too_many_global_admins": {"count": TOO_MANY_GA_COUNT, "share": TOO_MANY_GA_SHARE},
             "membership_burst": {"window": "PT1H", "count": MEMBERSHIP_BURST_COUNT},
             "after_hours": {"baseline": f"P{AFTER_HOURS_BASELINE // DAY}D", "usual_count": AFTER_HOURS_USUAL_COUNT},
+            "stale_sign_in": {"days": STALE_SIGN_IN_DAYS},
         },
         "access_reviews": {"max_days_since_review": ACCESS_REVIEW_MAX_DAYS},
         "expiring_access": {"horizon_days": EXPIRING_HORIZON_DAYS},

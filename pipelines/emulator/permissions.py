@@ -101,6 +101,7 @@ PERMISSION_RULES: tuple[tuple[tuple[str, ...], PermissionRule], ...] = (
     (("applications",), _any_of("Application.Read.All", "Application.ReadWrite.All", *_DIRECTORY_READ)),
     (("oauth2PermissionGrants",), _any_of("DelegatedPermissionGrant.Read.All", *_DIRECTORY_READ)),
     (("organization",), _any_of("Organization.Read.All", *_DIRECTORY_READ)),
+    (("identity", "conditionalAccess"), _any_of("Policy.Read.All", "Policy.ReadWrite.ConditionalAccess")),
     (("directory", "administrativeUnits"), _any_of("AdministrativeUnit.Read.All", *_DIRECTORY_READ)),
 )
 

@@ -188,7 +188,8 @@ def graph_sign_in(row: dict[str, Any]) -> dict[str, Any]:
             "errorCode": int(code) if code.isdigit() else 0,
             "failureReason": row.get("ResultDescription") or None,
         },
-        "location": {"countryOrRegion": row.get("Location")},
+        "location": row.get("LocationDetails") or {"countryOrRegion": row.get("Location")},
+        "deviceDetail": row.get("DeviceDetail") or {},
     }
 
 

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -26,6 +27,9 @@ from pipelines.lib.progress_view import showing_progress
 
 DEMO_CLIENT_SECRET_ENV = "PIMLENS_DEMO_CLIENT_SECRET"
 DEMO_WORKSPACE_ID = "00000000-0000-4000-8000-0000000000aa"
+# The demo tenant's history spans a year before its as_of; Log Analytics is read back this far from then.
+DEMO_HISTORY_DAYS = 400
+MAX_HISTORY_DAYS = 3650  # what the configuration accepts
 STARTUP_TIMEOUT_SECONDS = 60
 
 
@@ -100,6 +104,11 @@ def write_demo_config(
     configured.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    # A first run reads Log Analytics history_days back from now, not from as_of: a tenant frozen some days ago
+    # needs those days more, or its oldest sign-ins go unread.
+    history_days = DEMO_HISTORY_DAYS
+    if as_of is not None:
+        history_days += max(0, (datetime.now(UTC) - datetime.fromisoformat(as_of)).days + 1)
     document: dict[str, object] = {
         "tenants": [
             {
@@ -111,9 +120,9 @@ def write_demo_config(
                 "authority_url": emulator.url,
                 "log_analytics_url": emulator.url,
                 "ca_bundle": str(emulator.ca_file),
-                # The emulator answers for any workspace id; the demo tenant's history spans a year.
+                # The emulator answers for any workspace id.
                 "log_analytics_workspace_id": DEMO_WORKSPACE_ID,
-                "history_days": 400,
+                "history_days": min(history_days, MAX_HISTORY_DAYS),
             }
         ]
     }

@@ -86,6 +86,8 @@ class AlertThresholds:
     # patterns"). usual_count 0 alerts on every after-hours activation.
     after_hours_baseline_seconds: int = 30 * 24 * 3600
     after_hours_usual_count: int = 1
+    # A privileged account with no successful sign-in for this many days is stale (PIM's StaleSignIn alert).
+    stale_sign_in_days: int = 30
 
 
 ALERT_RULES = (
@@ -314,6 +316,7 @@ def _thresholds(doc: Any) -> AlertThresholds:
         "too_many_global_admins": {"count": _count, "share": _fraction},
         "membership_burst": {"window": parse_duration, "count": _count},
         "after_hours": {"baseline": parse_duration, "usual_count": _count},
+        "stale_sign_in": {"days": _count},
     }
     doc = _mapping(doc, where, set(sections))
     values: dict[str, Any] = {}

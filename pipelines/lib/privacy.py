@@ -28,7 +28,7 @@ PSEUDONYM_DOMAIN = "pseudonymised.invalid"
 _DIGEST_CHARS = 20
 
 # Mart columns that hold personal values. Any column named so, in any mart, is pseudonymised.
-PERSONAL_COLUMN_SUFFIXES = ("principal_name", "display_name", "_upn", "mail", "ip_address")
+PERSONAL_COLUMN_SUFFIXES = ("principal_name", "display_name", "_upn", "mail", "ip_address", "ip_range")
 FREE_TEXT_COLUMNS = frozenset({"justification", "normalized_text", "justification_text", "reason_text"})
 
 # Graph and Log Analytics properties that hold personal values wherever they are (names compared lower-cased).

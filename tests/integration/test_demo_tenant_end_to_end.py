@@ -684,3 +684,82 @@ def test_every_privileged_surface_has_rows_in_its_new_family(demo_run: DemoRun) 
     assert all(r in groups for s, r in resources if s == "pim_group")
     grants = set(demo_run.query("select role_system, is_role_assignable from marts.fct_group_role_grants"))
     assert {("entra", True), ("azure", True), ("azure", False)} <= grants
+
+
+def test_privileged_sign_ins_equal_ground_truth_and_keep_only_privileged_users(demo_run: DemoRun) -> None:
+    """Stale privileged accounts and activations made from a new country, network or device, against the
+    generator's own sign-in events; the marts keep the sign-ins of privileged users only."""
+    surfaces = demo_run.truth.surfaces
+    stale = [
+        user
+        for (user,) in demo_run.query(
+            "select user_id from marts.fct_privileged_account_sign_ins where is_stale order by 1"
+        )
+    ]
+    assert stale == surfaces["stale_privileged_accounts"] and stale
+    contexts = demo_run.query(
+        "select request_id, is_new_country, is_new_ip_range, is_new_device from marts.fct_activation_sign_in_context "
+        "where is_from_new_context order by request_id"
+    )
+    expected = [
+        (row["request_id"], row["new_country"], row["new_ip_range"], row["new_device"])
+        for row in surfaces["activation_sign_in_contexts"]
+    ]
+    assert contexts == expected
+    assert {any(row[i] for row in expected) for i in (1, 2, 3)} == {True}  # each kind of novelty planted
+    [(kept, read, outside)] = demo_run.query(
+        """select
+            (select count(*) from marts.fct_privileged_sign_ins),
+            (select count(*) from staging.stg_loganalytics__signin_logs),
+            (select count(*) from marts.fct_privileged_sign_ins as sign_ins
+             where sign_ins.user_id not in (
+                select principal_id from marts.fct_effective_privilege where is_privileged_role and is_holder
+                union select principal_id from marts.fct_activation_requests where is_privileged_role))"""
+    )
+    assert 0 < kept < read and outside == 0
+    [(break_glass,)] = demo_run.query("select count(*) from marts.fct_privileged_sign_ins where is_break_glass")
+    assert break_glass >= demo_run.truth.metrics["break_glass_sign_ins"] >= 1
+
+
+def test_application_risk_equals_ground_truth(demo_run: DemoRun) -> None:
+    """One risk row per app registration, its level as the generator's own holdings, owners, credentials and
+    grants make it; owners of tier-0 apps and high-privilege delegated grants are there to be seen."""
+    found = demo_run.query("select application_id, risk_level from marts.fct_application_risk order by 1")
+    expected = [(row["application_id"], row["risk_level"]) for row in demo_run.truth.surfaces["application_risk"]]
+    assert found == expected
+    assert {"critical", "high", "medium"} <= {level for _, level in expected}
+    [(scopes,)] = demo_run.query(
+        "select list(distinct scope_name order by scope_name) from marts.fct_high_privilege_delegated_grants"
+    )
+    assert scopes == ["Application.ReadWrite.All", "Directory.AccessAsUser.All"]
+
+
+def test_microsoft_pim_alerts_agree_with_pimlens_as_ground_truth_says(demo_run: DemoRun) -> None:
+    """Each kind of Microsoft PIM alert beside pimlens' detection of the same kind: findings on each side and on
+    both, as the generator's own alert incidents and its truth of pimlens' detections give them."""
+    found = demo_run.query(
+        "select alert_kind, microsoft_findings, pimlens_findings, both_findings from marts.fct_pim_alert_agreement "
+        "where is_known order by 1"
+    )
+    expected = sorted(
+        (row["alert_kind"], row["microsoft"], row["pimlens"], row["both"])
+        for row in demo_run.truth.surfaces["pim_alert_agreement"]
+    )
+    assert found == expected
+    [(incidents, found_by_pimlens)] = demo_run.query(
+        "select count(*), count(*) filter (where is_found_by_pimlens) from marts.fct_pim_alert_incidents"
+    )
+    assert incidents > found_by_pimlens > 0
+
+
+def test_controls_coverage_equals_ground_truth(demo_run: DemoRun) -> None:
+    """Enforced MFA by Conditional Access for each active privileged user, and the break-glass checks, as the
+    generator's own policies reach its users: one tier-1 role left out of the MFA policy, one break-glass account
+    still targeted."""
+    found = demo_run.query("select control, user_id, is_met from marts.fct_controls_coverage order by 1, 2")
+    expected = [(row["control"], row["user_id"], row["is_met"]) for row in demo_run.truth.surfaces["controls"]]
+    assert found == expected
+    assert {control for control, _, met in expected if not met} == {
+        "conditional_access_mfa",
+        "break_glass_excluded_from_conditional_access",
+    }

@@ -15,6 +15,7 @@ from pipelines.demo_tenant.model import TenantModel
 from pipelines.demo_tenant.surfaces.alerts import Alerts
 from pipelines.demo_tenant.surfaces.apps import Apps, with_app_roles
 from pipelines.demo_tenant.surfaces.arm import AzureRbac
+from pipelines.demo_tenant.surfaces.conditional_access import conditional_access_policies, policy_json
 from pipelines.demo_tenant.surfaces.context import Context, Json
 from pipelines.demo_tenant.surfaces.groups import PimGroups
 from pipelines.demo_tenant.surfaces.loganalytics import SignIns, audit_rows
@@ -79,6 +80,10 @@ class Surfaces:
         for sp_id, rows in apps.app_role_assignments().items():
             collection(f"v1.0/servicePrincipals/{sp_id}/appRoleAssignments.json", rows)
         collection("v1.0/oauth2PermissionGrants.json", apps.oauth2_permission_grants())
+        collection(
+            "v1.0/identity/conditionalAccess/policies.json",
+            [policy_json(ctx.model, policy) for policy in conditional_access_policies(ctx.model)],
+        )
 
         reviews = AccessReviews(ctx)
         collection(f"{REVIEWS}.json", reviews.definitions)

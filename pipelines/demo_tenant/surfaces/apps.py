@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from typing import NamedTuple
 
 from pipelines.demo_tenant import catalog
 from pipelines.demo_tenant.clock import DAY, iso
@@ -51,12 +52,24 @@ _COMMON = (
     "AuditLog.Read.All",
     "Group.ReadWrite.All",
 )
+# A user's own consent to a tool that manages every app registration (a delegated path to tier 0).
+PLANTED_USER_CONSENT = ("Terraform Deployer", "Application.ReadWrite.All User.Read")
 DELEGATED_SCOPES = (
     "openid profile offline_access User.Read",
     "User.Read Mail.Read",
     "User.Read Files.Read.All",
     "Directory.AccessAsUser.All User.Read",
 )
+
+
+class Grant(NamedTuple):
+    """One delegated permission grant (oauth2PermissionGrant)."""
+
+    id: str
+    client_id: str  # the client service principal
+    consent_type: str  # AllPrincipals (admin consent) | Principal (one user's)
+    principal_id: str | None
+    scope: str  # space-separated delegated scopes
 
 
 def graph_app_roles() -> list[Json]:
@@ -112,6 +125,8 @@ class Apps:
             sp.id: derived_guid(ctx.model.tenant.id, "application", sp.app_id) for sp in self.own_apps
         }
         self.held = self._held()
+        self.owner_ids = self._owner_ids()
+        self.grants = self._grants()
 
     def _held(self) -> dict[str, list[str]]:
         rng = self.rng
@@ -145,22 +160,29 @@ class Apps:
             )
         return result
 
-    def owners(self) -> tuple[dict[str, list[Json]], dict[str, list[Json]]]:
-        """(application id -> owners, service principal id -> owners): users, now and then an app."""
+    def _owner_ids(self) -> dict[str, list[str]]:
+        """Service principal id -> its owners' ids (the same on its app registration): users, now and then an app."""
         rng = self.ctx.rng("app-owners")
         people = [u.id for u in self.ctx.model.users if u.user_type == "Member" and not u.is_break_glass]
-        apps: dict[str, list[Json]] = {}
-        sps: dict[str, list[Json]] = {}
+        result: dict[str, list[str]] = {}
         for sp in self.tenant_sps:
             if rng.random() < 0.2:
                 continue  # ownerless: a finding of its own
             owners = rng.sample(people, min(len(people), rng.choice((1, 1, 2, 3))))
             if rng.random() < 0.1 and len(self.tenant_sps) > 1:
                 owners.append(rng.choice([other.id for other in self.tenant_sps if other.id != sp.id]))
-            objects = [self.ctx.directory_object(o) for o in dict.fromkeys(owners)]
-            sps[sp.id] = objects
-            if sp.id in self.application_id:
-                apps[self.application_id[sp.id]] = objects
+            result[sp.id] = list(dict.fromkeys(owners))
+        return result
+
+    def owners(self) -> tuple[dict[str, list[Json]], dict[str, list[Json]]]:
+        """(application id -> owners, service principal id -> owners), as directory objects."""
+        apps: dict[str, list[Json]] = {}
+        sps: dict[str, list[Json]] = {}
+        for sp_id, owner_ids in self.owner_ids.items():
+            objects = [self.ctx.directory_object(o) for o in owner_ids]
+            sps[sp_id] = objects
+            if sp_id in self.application_id:
+                apps[self.application_id[sp_id]] = objects
         return apps, sps
 
     def app_role_assignments(self) -> dict[str, list[Json]]:
@@ -188,7 +210,7 @@ class Apps:
             ]
         return result
 
-    def oauth2_permission_grants(self) -> list[Json]:
+    def _grants(self) -> list[Grant]:
         rng = self.ctx.rng("oauth2-grants")
         users = [u.id for u in self.ctx.model.users if u.account_enabled]
         grants = []
@@ -197,25 +219,28 @@ class Apps:
                 continue
             # The first app carries the risky admin-consented grant; the others a plain sign-in one.
             scope = DELEGATED_SCOPES[3] if index == 0 else rng.choice(DELEGATED_SCOPES[:3])
-            grants.append(
-                {
-                    "id": _object_key(sp.id, "AllPrincipals"),
-                    "clientId": sp.id,
-                    "consentType": "AllPrincipals",
-                    "principalId": None,
-                    "resourceId": self.graph.id,
-                    "scope": scope,
-                }
-            )
+            grants.append(Grant(_object_key(sp.id, "AllPrincipals"), sp.id, "AllPrincipals", None, scope))
             for user in rng.sample(users, min(len(users), rng.randint(0, 2))):
                 grants.append(
-                    {
-                        "id": _object_key(sp.id, user),
-                        "clientId": sp.id,
-                        "consentType": "Principal",
-                        "principalId": user,
-                        "resourceId": self.graph.id,
-                        "scope": rng.choice(DELEGATED_SCOPES[:3]),
-                    }
+                    Grant(_object_key(sp.id, user), sp.id, "Principal", user, rng.choice(DELEGATED_SCOPES[:3]))
                 )
+        # One person consented for themselves to a deployment tool managing every app registration.
+        deployer = next((sp for sp in self.own_apps if sp.display_name == PLANTED_USER_CONSENT[0]), None)
+        if deployer is not None and users:
+            grants.append(
+                Grant(_object_key(deployer.id, users[0]), deployer.id, "Principal", users[0], PLANTED_USER_CONSENT[1])
+            )
         return grants
+
+    def oauth2_permission_grants(self) -> list[Json]:
+        return [
+            {
+                "id": grant.id,
+                "clientId": grant.client_id,
+                "consentType": grant.consent_type,
+                "principalId": grant.principal_id,
+                "resourceId": self.graph.id,
+                "scope": grant.scope,
+            }
+            for grant in self.grants
+        ]

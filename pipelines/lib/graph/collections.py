@@ -327,6 +327,15 @@ SURFACE_COLLECTIONS: tuple[CollectionSpec, ...] = (
         permission="Directory.Read.All",
     ),
     CollectionSpec(
+        table="conditional_access_policies",
+        api_version="v1.0",
+        path="identity/conditionalAccess/policies",
+        description="Conditional Access policies: who each includes and excludes (users, groups, roles), for which "
+        "apps or authentication contexts, and what it grants (MFA, an authentication strength, block). Optional: "
+        "without Policy.Read.All the controls coverage reads unknown.",
+        permission="Policy.Read.All",
+    ),
+    CollectionSpec(
         table="access_review_definitions",
         api_version="v1.0",
         path="identityGovernance/accessReviews/definitions",
@@ -359,6 +368,15 @@ SURFACE_COLLECTIONS: tuple[CollectionSpec, ...] = (
         description="Microsoft's own PIM alerts for directory roles, with their incidents.",
         permission="RoleManagementAlert.Read.Directory",
         params={"$filter": "scopeId eq '/' and scopeType eq 'DirectoryRole'"},
+    ),
+    CollectionSpec(
+        table="pim_alert_incidents",
+        api_version="beta",
+        path="identityGovernance/roleManagementAlerts/alerts/{id}/alertIncidents",
+        description="What each active PIM alert found: the principal and role of every incident, beside pimlens' "
+        "own detections (fct_pim_alert_agreement).",
+        permission="RoleManagementAlert.Read.Directory",
+        fan_out=FanOut("pim_alerts", "select id from parent where record ->> 'isActive' = 'true'"),
     ),
     CollectionSpec(
         table="pim_alert_definitions",

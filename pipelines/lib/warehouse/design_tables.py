@@ -32,7 +32,7 @@ TABLES: dict[str, str] = {
         "repeated_activation_window_seconds bigint, repeated_activation_count integer, "
         "stale_eligibility_days integer, too_many_global_admins_count integer, "
         "too_many_global_admins_share double, membership_burst_window_seconds bigint, membership_burst_count integer, "
-        "after_hours_baseline_seconds bigint, after_hours_usual_count integer"
+        "after_hours_baseline_seconds bigint, after_hours_usual_count integer, stale_sign_in_days integer"
     ),
     "alert_lifecycle": "event_alert_max_age_seconds bigint",
     "alert_severities": "alert_rule varchar, severity varchar",

@@ -53,6 +53,7 @@ SURFACE_PATTERNS = (
     "v1.0/applications/*/owners.json",
     "v1.0/servicePrincipals/*/*.json",
     "v1.0/oauth2PermissionGrants.json",
+    "v1.0/identity/conditionalAccess/policies.json",
     "beta/identityGovernance/**/*.json",
 )
 

@@ -239,3 +239,47 @@ def test_azure_rbac_references_resolve(tenant: Tenant) -> None:
 def _optional(tenant: Tenant, relative: str) -> list[dict]:
     path = tenant.root / relative
     return orjson.loads(path.read_bytes()) if path.is_file() else []
+
+
+def test_sign_ins_carry_location_and_device_details_and_plant_trips_new_devices_and_break_glass_tests(
+    tenant: Tenant,
+) -> None:
+    """SigninLogs rows in the table's shape (LocationDetails and DeviceDetail dynamic columns), with activation
+    sign-ins from abroad and from unregistered devices, and the break-glass accounts signing in only to test."""
+    signins = tenant.collection("loganalytics/SigninLogs.json")
+    users = {u["id"]: u for u in tenant.collection("v1.0/users.json")}
+    assert all(s["LocationDetails"]["countryOrRegion"] == s["Location"] for s in signins)
+    abroad = [s for s in signins if s["Location"] != users[s["UserId"]]["usageLocation"]]
+    assert abroad and all(
+        s["IPAddress"].startswith("198.18.") and s["AppDisplayName"] == "Azure Portal" for s in abroad
+    )
+    unregistered = [s for s in signins if not s["DeviceDetail"]["deviceId"]]
+    assert unregistered and all(not s["DeviceDetail"]["isManaged"] for s in unregistered)
+    assert len({s["DeviceDetail"]["operatingSystem"] for s in unregistered}) >= 2
+    glass = {user_id for user_id, user in users.items() if user["userPrincipalName"].startswith("breakglass")}
+    tests = [s for s in signins if s["UserId"] in glass]
+    assert tests and all(s["AppDisplayName"] == "Azure Portal" and s["ResultType"] == "0" for s in tests)
+    assert any(millis(s["TimeGenerated"]) > millis("2026-10-02T00:00:00Z") for s in tests)  # one in the last 30 days
+
+
+def test_delegated_grants_plant_a_user_consent_to_a_tool_that_manages_every_app(tenant: Tenant) -> None:
+    grants = tenant.collection("v1.0/oauth2PermissionGrants.json")
+    sps = {sp["id"]: sp["displayName"] for sp in tenant.collection("v1.0/servicePrincipals.json")}
+    assert {(sps[g["clientId"]], g["consentType"], g["scope"]) for g in grants if "ReadWrite" in g["scope"]} == {
+        ("Terraform Deployer", "Principal", "Application.ReadWrite.All User.Read")
+    }
+
+
+def test_conditional_access_policies_have_graph_shape_and_exclude_break_glass_from_the_enforced_ones(
+    tenant: Tenant,
+) -> None:
+    policies = tenant.collection("v1.0/identity/conditionalAccess/policies.json")
+    users = tenant.collection("v1.0/users.json")
+    glass = {u["id"] for u in users if u["userPrincipalName"].startswith("breakglass")}
+    assert {p["state"] for p in policies} == {"enabled", "disabled", "enabledForReportingButNotEnforced"}
+    enforced = [p for p in policies if p["state"] == "enabled"]
+    excluded = [set(p["conditions"]["users"]["excludeUsers"]) for p in enforced]
+    # Every enforced policy excludes the first account; one forgets the second (the check must find it).
+    assert all(len(glass & names) >= 1 for names in excluded) and sum(glass <= names for names in excluded) == 2
+    mfa = next(p for p in policies if p["displayName"].startswith("CA001"))
+    assert mfa["grantControls"]["builtInControls"] == ["mfa"] and mfa["conditions"]["users"]["includeRoles"]

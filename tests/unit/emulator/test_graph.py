@@ -337,6 +337,7 @@ def test_graph_sign_ins_are_the_log_analytics_sign_ins_in_graph_shape(serve) -> 
         "AuthenticationRequirement": "multiFactorAuthentication",
         "ConditionalAccessStatus": "failure",
         "IsInteractive": True,
+        "DeviceDetail": {"deviceId": "", "operatingSystem": "MacOs", "browser": "Safari 17.6"},
         "Type": "SigninLogs",
     }
     client = GraphClient(serve({"loganalytics/SigninLogs": [row]}))
@@ -355,6 +356,7 @@ def test_graph_sign_ins_are_the_log_analytics_sign_ins_in_graph_shape(serve) -> 
             "authenticationRequirement": "multiFactorAuthentication",
             "status": {"errorCode": 53003, "failureReason": "Blocked by Conditional Access"},
             "location": {"countryOrRegion": "NL"},
+            "deviceDetail": {"deviceId": "", "operatingSystem": "MacOs", "browser": "Safari 17.6"},
         }
     ]
     assert client.get("/v1.0/auditLogs/signIns?$filter=userId eq 'nobody'").json()["value"] == []

@@ -1,8 +1,10 @@
 """Checks of the parsed dbt project that dbt's own parse lets through."""
 
 import json
+import re
 
 from pipelines.lib import paths
+from pipelines.lib.graph.collections import COLLECTIONS
 
 
 def test_every_data_test_names_a_generic_test_that_exists() -> None:
@@ -40,3 +42,29 @@ def test_every_data_test_has_a_short_name_saying_what_it_checks() -> None:
         if node["name"] != expected:
             misnamed.append(f"{node['original_file_path']}: {node['name']} (name it {expected})")
     assert misnamed == []
+
+
+def test_every_raw_collection_feeds_a_model_or_docs_say_why_not() -> None:
+    """Issue 20's bookkeeping: a collection pimlens extracts is read by some model, or docs/metrics.md names it under
+    "Raw collections no model reads" with the reason; and a collection named there is really read by none."""
+    manifest = json.loads((paths.DBT_PROJECT_DIR / "target" / "manifest.json").read_text(encoding="utf-8"))
+    read = {
+        dependency.rsplit(".", 1)[1]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        for dependency in node["depends_on"]["nodes"]
+        if dependency.startswith("source.pimlens.raw.")
+    }
+    if "directory_audits_typed" in read:  # the PIM audit events, typed in the transaction that lands them
+        read.add("directory_audits")
+    text = (paths.REPO_ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
+    section = text.split("## Raw collections no model reads", 1)[1].split("\n## ", 1)[0]
+    named = {
+        name
+        for line in section.splitlines()
+        if line.startswith("| `")
+        for name in re.findall(r"`([a-z0-9_]+)`", line.split(" | ", 1)[0])
+    }
+    extracted = {spec.table for spec in COLLECTIONS}
+    assert named <= extracted, named - extracted
+    assert extracted - read == named

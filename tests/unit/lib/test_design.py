@@ -65,6 +65,7 @@ def test_a_full_design_parses_every_section(tmp_path: Path) -> None:
     assert design.alert_thresholds.repeated_activation_window_seconds == 1800
     assert design.alert_thresholds.repeated_activation_count == 4
     assert design.alert_thresholds.stale_eligibility_days == 30  # untouched defaults stay
+    assert design.alert_thresholds.stale_sign_in_days == 30
     assert design.access_reviews.max_days_since_review == 92
     assert design.unreadable_inputs.max_unreadable_share == 0.05
     assert design.expiring_access.horizon_days == 14

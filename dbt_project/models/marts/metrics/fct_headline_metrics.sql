@@ -218,6 +218,111 @@ surface_metric_rows as (
     from {{ ref('fct_surface_headline_metrics') }}
 ),
 
+-- Sign-ins of privileged accounts, applications and Microsoft's PIM alerts (issue 20, items 4, 5 and 8) ---------
+privileged_accounts as (
+    select * from {{ ref('fct_privileged_account_sign_ins') }}
+),
+
+activation_contexts as (
+    select * from {{ ref('fct_activation_sign_in_context') }}
+),
+
+privileged_sign_ins as (
+    select * from {{ ref('fct_privileged_sign_ins') }}
+),
+
+application_risk as (
+    select * from {{ ref('fct_application_risk') }}
+),
+
+privileged_application_owners as (
+    select * from {{ ref('fct_privileged_application_owners') }}
+),
+
+application_credentials as (
+    select * from {{ ref('fct_application_credentials') }}
+),
+
+high_privilege_grants as (
+    select * from {{ ref('fct_high_privilege_delegated_grants') }}
+),
+
+pim_alert_agreement as (
+    select * from {{ ref('fct_pim_alert_agreement') }}
+),
+
+controls as (
+    select * from {{ ref('fct_controls_coverage') }}
+),
+
+surface_metrics as (
+    select
+        tenants.tenant_id,
+        (
+            select count(*) from privileged_accounts
+            where privileged_accounts.tenant_id = tenants.tenant_id and privileged_accounts.is_stale
+        ) as stale_privileged_accounts,
+        (
+            select count(*) from activation_contexts
+            where activation_contexts.tenant_id = tenants.tenant_id and activation_contexts.is_new_country
+        ) as activations_from_new_country,
+        (
+            select count(*) from activation_contexts
+            where activation_contexts.tenant_id = tenants.tenant_id and activation_contexts.is_new_ip_range
+        ) as activations_from_new_ip_range,
+        (
+            select count(*) from activation_contexts
+            where activation_contexts.tenant_id = tenants.tenant_id and activation_contexts.is_new_device
+        ) as activations_from_new_device,
+        (
+            select count(*) from privileged_sign_ins
+            where
+                privileged_sign_ins.tenant_id = tenants.tenant_id and privileged_sign_ins.is_break_glass
+                and privileged_sign_ins.signed_in_at > {{ as_of() }} - interval 30 day
+        ) as break_glass_sign_ins,
+        (
+            select count(*) from application_risk
+            where application_risk.tenant_id = tenants.tenant_id and application_risk.is_tier0
+        ) as tier0_applications,
+        (
+            select count(distinct privileged_application_owners.owner_id) from privileged_application_owners
+            where
+                privileged_application_owners.tenant_id = tenants.tenant_id
+                and privileged_application_owners.is_tier0
+        ) as tier0_application_owners,
+        (
+            select count(*) from application_credentials
+            where application_credentials.tenant_id = tenants.tenant_id and application_credentials.is_expired
+        ) as expired_application_credentials,
+        (
+            select count(*) from application_credentials
+            where application_credentials.tenant_id = tenants.tenant_id and application_credentials.is_over_lifetime
+        ) as long_lived_application_credentials,
+        (
+            select count(distinct high_privilege_grants.grant_id) from high_privilege_grants
+            where high_privilege_grants.tenant_id = tenants.tenant_id
+        ) as high_privilege_delegated_grants,
+        (
+            select sum(pim_alert_agreement.microsoft_only_findings + pim_alert_agreement.pimlens_only_findings)
+            from pim_alert_agreement
+            where pim_alert_agreement.tenant_id = tenants.tenant_id and pim_alert_agreement.compared_on != 'none'
+        ) as pim_alert_disagreements,
+        (
+            select count(*) from controls
+            where
+                controls.tenant_id = tenants.tenant_id and controls.control = 'conditional_access_mfa'
+                and not controls.is_met
+        ) as privileged_users_without_mfa_policy,
+        (
+            select count(*) from controls
+            where
+                controls.tenant_id = tenants.tenant_id and starts_with(controls.control, 'break_glass')
+                and not controls.is_met
+        ) as break_glass_check_failures
+    from tenants
+),
+-- End of sign-ins, applications and PIM alerts.
+
 metrics as (
     select
         state_counts.tenant_id,
@@ -366,6 +471,29 @@ unpivoted as (
     -- Issue 20's surfaces.
     union all
     select * from surface_metric_rows
+    -- Sign-ins of privileged accounts, applications and Microsoft's PIM alerts.
+    {% for metric_name in [
+        'stale_privileged_accounts',
+        'activations_from_new_country',
+        'activations_from_new_ip_range',
+        'activations_from_new_device',
+        'break_glass_sign_ins',
+        'tier0_applications',
+        'tier0_application_owners',
+        'expired_application_credentials',
+        'long_lived_application_credentials',
+        'high_privilege_delegated_grants',
+        'pim_alert_disagreements',
+        'privileged_users_without_mfa_policy',
+        'break_glass_check_failures',
+    ] %}
+        union all
+        select
+            tenant_id,
+            '{{ metric_name }}' as metric_name,
+            cast({{ metric_name }} as double) as metric_value
+        from surface_metrics
+    {% endfor %}
 ),
 
 -- A metric whose sources were not all read in the latest run is unknown, never a misleading zero.

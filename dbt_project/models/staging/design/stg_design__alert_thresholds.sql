@@ -15,7 +15,8 @@ renamed as (
         membership_burst_window_seconds,
         membership_burst_count,
         after_hours_baseline_seconds,
-        after_hours_usual_count
+        after_hours_usual_count,
+        stale_sign_in_days
     from source
 )
 
