@@ -7,8 +7,10 @@ policy_targets as (
     select * from {{ ref('stg_graph__conditional_access_policies') }}
 ),
 
+-- Directory roles only: Azure RBAC holders (role_system azure) are not judged here yet.
 effective_privilege as (
     select * from {{ ref('fct_effective_privilege') }}
+    where role_system = 'entra'
 ),
 
 access as (

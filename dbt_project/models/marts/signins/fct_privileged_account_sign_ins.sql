@@ -2,8 +2,10 @@
 -- and whether the account is stale (PIM's StaleSignIn alert, pim-rules.md rule 14), break-glass accounts aside.
 with
 
+-- Directory roles only: Azure RBAC holders (role_system azure) are not judged here yet.
 effective_privilege as (
     select * from {{ ref('fct_effective_privilege') }}
+    where role_system = 'entra'
 ),
 
 sign_ins as (
