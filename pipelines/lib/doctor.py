@@ -3,7 +3,7 @@
 It makes the requests a run makes, one page each: a token, the first page of every Graph collection, the first
 parent's page of every nested collection (a group's members, a review's decisions, a user's mailbox settings),
 one hour of each Log Analytics table and every Azure Resource Manager collection of each subscription. A surface
-only a ReadWrite permission opens, and ``MailboxSettings.Read``, are optional: not granted, they are reported as
+only a ReadWrite permission opens, ``MailboxSettings.Read`` and ``Policy.Read.All`` are optional: not granted, they are reported as
 not covered, as the run records them, and the tenant is still healthy. A failure to reach a service is one finding
 that names what failed and its likely cause.
 """
@@ -36,7 +36,8 @@ from pipelines.lib.network_errors import network_cause
 # nothing to read it from in the configuration; skipped: nothing to probe it with (its parent has no rows or
 # failed); missing: a permission the README's set grants is not granted; error: anything else that stops a run.
 FAILING = frozenset({"missing", "error"})
-OPTIONAL_PERMISSIONS = frozenset({"MailboxSettings.Read"})
+# The README lists these as optional: without them a surface reads unknown (mailbox time zones, Conditional Access).
+OPTIONAL_PERMISSIONS = frozenset({"MailboxSettings.Read", "Policy.Read.All"})
 
 
 @dataclass(frozen=True)

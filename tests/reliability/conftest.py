@@ -28,7 +28,7 @@ import yaml
 from pipelines.demo_tenant import generate_tenant
 from pipelines.emulator import EmulatorOptions, RunningEmulator, start_emulator
 from pipelines.lib import paths
-from pipelines.lib.demo_session import EmulatorHandle, pipeline_environment, write_demo_config
+from pipelines.lib.demo_session import EmulatorHandle, pipeline_environment, tenant_subscriptions, write_demo_config
 from pipelines.lib.warehouse.metrics import compare_with_truth, read_headline_metrics
 from pipelines.lib.warehouse.publish import analytics_path, mart_columns
 from tests.integration.reconcile import landed_fingerprint, orphan_rows
@@ -110,7 +110,9 @@ class Site:
 
     def config_file(self) -> Path:
         handle = self.handle()
-        config = write_demo_config(self.folder / "pimlens.yaml", handle)
+        config = write_demo_config(
+            self.folder / "pimlens.yaml", handle, azure_subscriptions=tenant_subscriptions(self.tenant.directory)
+        )
         if self.pseudonymise:
             document = yaml.safe_load(config.read_text(encoding="utf-8"))
             config.write_text(
