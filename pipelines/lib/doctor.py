@@ -3,9 +3,9 @@
 It makes the requests a run makes, one page each: a token, the first page of every Graph collection, the first
 parent's page of every nested collection (a group's members, a review's decisions, a user's mailbox settings),
 one hour of each Log Analytics table and every Azure Resource Manager collection of each subscription. A surface
-only a ReadWrite permission opens, ``MailboxSettings.Read`` and ``Policy.Read.All`` are optional: not granted, they are reported as
-not covered, as the run records them, and the tenant is still healthy. A failure to reach a service is one finding
-that names what failed and its likely cause.
+only a ReadWrite permission opens, ``MailboxSettings.Read`` and ``Policy.Read.All`` are optional: not granted, they
+are reported as not covered, as the run records them, and the tenant is still healthy. A failure to reach a service
+is one finding that names what failed and its likely cause.
 """
 
 from __future__ import annotations
