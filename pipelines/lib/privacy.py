@@ -39,6 +39,7 @@ PERSONAL_PROPERTIES = frozenset(
         "givenName",
         "surname",
         "mail",
+        "email",  # ARM's expandedProperties.principal.email (Azure PIM schedule instances)
         "mailNickname",
         "otherMails",
         "proxyAddresses",

@@ -13,7 +13,8 @@ def landed_fingerprint(
     warehouse: Path, specs: tuple[CollectionSpec, ...] = COLLECTIONS
 ) -> dict[str, tuple[int, int, str]]:
     """Per raw table: rows, distinct ids and a hash of (id, record) over the latest snapshot, each id's newest row of
-    a cache, or the whole stream."""
+    a cache, or the whole stream. Ordered by id, then record: a nested collection can hold one id under two parents
+    (one principal's incidents under two PIM alerts), landed in whichever order the parents' reads finished."""
     fingerprint = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for spec in specs:
@@ -29,8 +30,8 @@ def landed_fingerprint(
                 )
             fingerprint[spec.table] = con.execute(
                 f"""select count(*), count(distinct id),
-                       coalesce(md5(string_agg(id || ':' || md5(record::varchar), ',' order by id)), '')
-                from {rows} as rows {where}"""
+                       coalesce(md5(string_agg(id || ':' || digest, ',' order by id, digest)), '')
+                from (select id, md5(record::varchar) as digest from {rows} as rows {where})"""
             ).fetchone()
     return fingerprint
 

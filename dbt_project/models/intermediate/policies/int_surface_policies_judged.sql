@@ -24,10 +24,6 @@ group_rules as (
     select * from {{ ref('stg_graph__group_policy_rules') }}
 ),
 
-groups as (
-    select * from {{ ref('stg_graph__groups') }}
-),
-
 group_tiers as (
     select * from {{ ref('int_group_tiers_granted') }}
 ),
@@ -45,18 +41,15 @@ azure_matrix as (
 ),
 
 -- One "role" per group and access (member, owner), keyed as group/access so the matrix matches it to its policy.
+-- Named by the group's id, not its display name: a group can be named after a person, and role_name is never
+-- pseudonymised (fct_group_role_grants.group_display_name has the name, pseudonymised with the option).
 group_roles as (
     select
         group_rules.tenant_id,
         group_rules.group_id || '/' || group_rules.group_access as role_definition_id,
-        any_value(coalesce(groups.display_name, group_rules.group_id)) || ' (' || group_rules.group_access || 's)'
-            as role_name,
+        'PIM for Groups ' || group_rules.group_access || 's of group ' || group_rules.group_id as role_name,
         coalesce(any_value(group_tiers.tier), 'tier2') as tier
     from group_rules
-    left join groups
-        on
-            group_rules.tenant_id = groups.tenant_id
-            and group_rules.group_id = groups.group_id
     left join group_tiers
         on
             group_rules.tenant_id = group_tiers.tenant_id

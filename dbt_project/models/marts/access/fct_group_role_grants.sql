@@ -60,7 +60,7 @@ final as (
         )) as group_role_grant_id,
         grants.tenant_id,
         grants.group_id,
-        groups.display_name as group_name,
+        groups.display_name as group_display_name,
         groups.is_assignable_to_role as is_role_assignable,
         grants.role_system,
         grants.role_definition_id,
