@@ -60,6 +60,8 @@ PERSONAL_PROPERTIES = frozenset(
         "userDisplayName",
         "principalDisplayName",
         "principalName",
+        "assigneeDisplayName",  # PIM alert incidents (roleManagementAlerts/alerts/{id}/alertIncidents)
+        "assigneeUserPrincipalName",
         "Identity",
     )
 )
