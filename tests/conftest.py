@@ -21,12 +21,25 @@ from xdist.scheduler import LoadScopeScheduling
 # end to end): each case is a unit of work of its own.
 SCOPE_PER_PARAM = ("tests/integration/test_demo_tenant_end_to_end.py",)
 PARAM_ID = re.compile(r"\[(?P<id>[^\]]+)\]$")
-# Modules that share a session-scoped fixture too costly to build on each worker: tests/reliability's baseline (a
-# generated tenant and one clean refresh of it).
-SHARED_SCOPES = {
-    f"tests/reliability/{module}.py": "tests/reliability[baseline]"
-    for module in ("test_concurrency", "test_handover_files", "test_killed_runs", "test_privacy", "test_recording")
+# Units that share a session-scoped fixture too costly to build on each worker: tests/reliability's baseline (a
+# generated tenant and one clean refresh of it), and the integration tier's shared refreshes of a generated tenant
+# (SHARED_TENANT) and of the hand-written one (tests/integration/conftest.py).
+SHARED_UNITS = {
+    "tests/reliability[baseline]": [
+        f"tests/reliability/{module}.py"
+        for module in ("test_concurrency", "test_handover_files", "test_killed_runs", "test_privacy", "test_recording")
+    ],
+    "tests/integration[S-seed11]": [
+        "tests/integration/test_demo_tenant_end_to_end.py[S-seed11]",
+        "tests/integration/test_as_of.py",
+        "tests/integration/test_incremental_builds.py",
+    ],
+    "tests/integration[handwritten]": [
+        "tests/integration/test_handwritten_tenant.py",
+        "tests/integration/test_model_upgrades.py",
+    ],
 }
+SHARED_SCOPES = {member: unit for unit, members in SHARED_UNITS.items() for member in members}
 
 
 class ModuleOrParamScheduling(LoadScopeScheduling):
@@ -36,9 +49,10 @@ class ModuleOrParamScheduling(LoadScopeScheduling):
     def _split_scope(self, nodeid: str) -> str:
         module = nodeid.split("::", 1)[0]
         param = PARAM_ID.search(nodeid)
-        if module in SCOPE_PER_PARAM and param:
-            return f"{module}[{param['id']}]"
-        return SHARED_SCOPES.get(module) or super()._split_scope(nodeid)
+        unit = f"{module}[{param['id']}]" if module in SCOPE_PER_PARAM and param else module
+        if unit in SHARED_SCOPES:
+            return SHARED_SCOPES[unit]
+        return unit if unit != module else super()._split_scope(nodeid)
 
 
 @pytest.hookimpl(optionalhook=True)  # a hook of xdist's: `-p no:xdist` must still run the suite

@@ -8,13 +8,16 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
+from pipelines.demo_tenant import GroundTruth, generate_tenant
 from pipelines.emulator import EmulatorOptions, RunningEmulator, start_emulator
-from pipelines.lib import paths
+from pipelines.lib import paths, progress
 from pipelines.lib.config import CONFIG_ENV, WAREHOUSE_ENV
 from pipelines.lib.demo_session import (
     DEMO_CLIENT_SECRET_ENV,
@@ -121,3 +124,61 @@ def run_pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 def load_json(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+# The instant the generated tenants of the integration tier are frozen at and evaluated at.
+GENERATED_AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
+# The generated tenant whose refresh several modules read (the end-to-end checks, the as-of and the incremental
+# builds): it is refreshed once per worker, and tests/conftest.py runs those modules on one worker.
+SHARED_TENANT = ("S", 11)
+
+
+@dataclass
+class GeneratedRun:
+    """A generated tenant, the emulator serving it, and one refresh of it (its warehouse, the files beside it and
+    the progress it wrote to `progress.jsonl` there). Shared: read it, or copy the warehouse to change it."""
+
+    truth: GroundTruth
+    tenant_dir: Path
+    warehouse: Path
+    success: bool
+    emulator: RunningEmulator
+
+    def query(self, sql: str) -> list[tuple]:
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+
+def generated_run(root: Path, size: str, seed: int) -> Iterator[GeneratedRun]:
+    """Generates the tenant under `root`, serves it and refreshes it with its own design, evaluated at
+    GENERATED_AS_OF; the emulator stops when the generator is closed."""
+    truth = generate_tenant(root / "tenant", size=size, seed=seed, as_of=GENERATED_AS_OF)
+    with (
+        start_emulator(root / "tenant", state_dir=root / "emulator", options=emulator_options()) as emulator,
+        pytest.MonkeyPatch.context() as env,
+    ):
+        with progress.writing_to(root / "progress.jsonl"):
+            run = run_refresh(emulator, root, env, raise_on_error=False, design=root / "tenant" / "design.yaml")
+        yield GeneratedRun(truth, root / "tenant", run.warehouse, run.result.success, emulator)
+
+
+@pytest.fixture(scope="session")
+def shared_tenant_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GeneratedRun]:
+    size, seed = SHARED_TENANT
+    yield from generated_run(tmp_path_factory.mktemp(f"{size}-{seed}"), size, seed)
+
+
+# The hand-written tenant (tests/fixtures/handwritten_tenant): checked in, every expected value worked out by hand.
+HANDWRITTEN_TENANT = Path(__file__).parents[1] / "fixtures" / "handwritten_tenant"
+
+
+@pytest.fixture(scope="session")
+def handwritten_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineRun]:
+    """One refresh of the hand-written tenant, read by its module's tests and copied by the upgrade test (both on
+    one worker, tests/conftest.py)."""
+    work = tmp_path_factory.mktemp("handwritten")
+    with (
+        start_emulator(HANDWRITTEN_TENANT, state_dir=work / "emulator", options=emulator_options()) as emulator,
+        pytest.MonkeyPatch.context() as env,
+    ):
+        yield run_refresh(emulator, work, env)

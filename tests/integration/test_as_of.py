@@ -11,17 +11,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.demo_tenant import generate_tenant
-from pipelines.emulator import start_emulator
 from pipelines.lib import paths
 from pipelines.lib.dbt_commands import SCHEDULED_BUILD, as_of_arguments
-from tests.limits import emulator_options
 
-from .conftest import run_refresh
+from .conftest import GENERATED_AS_OF, GeneratedRun
 
 pytestmark = pytest.mark.slow
 
-AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
+AS_OF = GENERATED_AS_OF
 # Columns that say when a row was written, not what it was computed for.
 WRITTEN_AT = {"computed_at", "refreshed_at"}
 
@@ -64,13 +61,11 @@ def as_of_at(warehouse: Path) -> set[datetime]:
         return {row[0] for row in con.execute("select distinct as_of_at from marts.fct_headline_metrics").fetchall()}
 
 
-def test_a_fixed_as_of_gives_the_marts_of_a_run_at_that_instant(tmp_path: Path) -> None:
-    generate_tenant(tmp_path / "tenant", size="S", seed=11, as_of=AS_OF)
-    with (
-        start_emulator(tmp_path / "tenant", state_dir=tmp_path / "emulator", options=emulator_options()) as emulator,
-        pytest.MonkeyPatch.context() as env,
-    ):
-        run = run_refresh(emulator, tmp_path / "run", env, design=tmp_path / "tenant" / "design.yaml")
+def test_a_fixed_as_of_gives_the_marts_of_a_run_at_that_instant(
+    shared_tenant_run: GeneratedRun, tmp_path: Path
+) -> None:
+    run = shared_tenant_run
+    assert run.success
     # The pipeline evaluated at the configuration's as_of (the tenant's instant, conftest.run_refresh).
     assert as_of_at(run.warehouse) == {AS_OF}
     at_tenant_instant = marts(run.warehouse)

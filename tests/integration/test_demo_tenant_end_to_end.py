@@ -5,17 +5,14 @@ import json
 import shutil
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipelines.demo_tenant import GroundTruth, generate_tenant
 from pipelines.demo_tenant.over_privileged import REASONS as OVER_PRIVILEGED_REASONS
-from pipelines.emulator import RunningEmulator, start_emulator
-from pipelines.lib import paths, progress
+from pipelines.lib import paths
 from pipelines.lib.alerting.store import acknowledge, open_store, state_path
 from pipelines.lib.design import ALERT_RULES
 from pipelines.lib.graph.collections import COLLECTIONS
@@ -24,14 +21,14 @@ from pipelines.lib.progress_view import ProgressBoard
 from pipelines.lib.warehouse.metrics import read_headline_metrics
 from pipelines.lib.warehouse.publish import TableDocs, mart_docs
 from tests.dbt_docs import load_manifest, undeclared
-from tests.limits import emulator_options
 from tests.powerbi_validation import project_problems
 
-from .conftest import run_refresh
+from .conftest import GENERATED_AS_OF, SHARED_TENANT, generated_run, run_refresh
+from .conftest import GeneratedRun as DemoRun
 
 pytestmark = pytest.mark.slow
 
-AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
+AS_OF = GENERATED_AS_OF
 # The largest first: it is the suite's longest piece of work. Each tenant is a unit of work of its own for
 # `pytest -n` (tests/conftest.py), so that both workers run tenants.
 TENANTS = [("M", 7), ("S", 7), ("S", 11), ("S", 23)]
@@ -39,32 +36,15 @@ TENANTS = [("M", 7), ("S", 7), ("S", 11), ("S", 23)]
 RERUN_TENANT = ("S", 7)
 
 
-@dataclass
-class DemoRun:
-    truth: GroundTruth
-    tenant_dir: Path
-    warehouse: Path
-    success: bool
-    emulator: RunningEmulator
-
-    def query(self, sql: str) -> list[tuple]:
-        with duckdb.connect(str(self.warehouse), read_only=True) as con:
-            return con.execute(sql).fetchall()
-
-
 @pytest.fixture(scope="module", params=TENANTS, ids=[f"{size}-seed{seed}" for size, seed in TENANTS])
 def demo_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
-    """One generated tenant and one real pipeline run against it, shared by every assertion below."""
+    """One generated tenant and one real pipeline run against it, shared by every assertion below (the shared
+    tenant's run is also read by other modules)."""
     size, seed = request.param
-    root = tmp_path_factory.mktemp(f"{size}-{seed}")
-    truth = generate_tenant(root / "tenant", size=size, seed=seed, as_of=AS_OF)
-    with (
-        start_emulator(root / "tenant", state_dir=root / "emulator", options=emulator_options()) as emulator,
-        pytest.MonkeyPatch.context() as env,
-    ):
-        with progress.writing_to(root / "progress.jsonl"):
-            run = run_refresh(emulator, root, env, raise_on_error=False, design=root / "tenant" / "design.yaml")
-        yield DemoRun(truth, root / "tenant", run.warehouse, run.result.success, emulator)
+    if (size, seed) == SHARED_TENANT:
+        yield request.getfixturevalue("shared_tenant_run")
+        return
+    yield from generated_run(tmp_path_factory.mktemp(f"{size}-{seed}"), size, seed)
 
 
 def test_the_run_succeeds(demo_run: DemoRun) -> None:

@@ -4,33 +4,18 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipelines.emulator import start_emulator
 from pipelines.lib import paths
 from pipelines.lib.dbt_commands import UNIT_TESTS
-from tests.limits import emulator_options
 
-from .conftest import PipelineRun, load_json, run_refresh
-
-TENANT = Path(__file__).parents[1] / "fixtures" / "handwritten_tenant"
+from .conftest import HANDWRITTEN_TENANT as TENANT
+from .conftest import PipelineRun, load_json
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def handwritten_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineRun]:
-    """One pipeline run on the hand-written tenant, shared by the tests below."""
-    work = tmp_path_factory.mktemp("handwritten")
-    with (
-        start_emulator(TENANT, state_dir=work / "emulator", options=emulator_options()) as emulator,
-        pytest.MonkeyPatch.context() as env,
-    ):
-        yield run_refresh(emulator, work, env)
 
 
 def test_metrics_of_a_handwritten_tenant_match_its_hand_computed_values(handwritten_run: PipelineRun) -> None:

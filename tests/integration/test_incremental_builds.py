@@ -14,18 +14,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.demo_tenant import generate_tenant
-from pipelines.emulator import start_emulator
 from pipelines.lib import paths
 from pipelines.lib.dbt_commands import SCHEDULED_BUILD, as_of_arguments
 from pipelines.lib.warehouse.typed_events import type_load
-from tests.limits import emulator_options
 
-from .conftest import run_refresh
+from .conftest import GENERATED_AS_OF, GeneratedRun
 
 pytestmark = pytest.mark.slow
 
-AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
+AS_OF = GENERATED_AS_OF
 # Events after this are held back for the second build; the odd hour splits some requests' lifecycles across it.
 CUTOFF = AS_OF - timedelta(days=4, hours=7)
 # The marts incremental by snapshot day (macros/snapshot_days.sql), with the newest load commit their build saw.
@@ -93,15 +90,10 @@ def _rows_only_in(con: duckdb.DuckDBPyConnection, table: str, excluded: tuple[st
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Builds]:
+def builds(shared_tenant_run: GeneratedRun, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Builds]:
     root = tmp_path_factory.mktemp("incremental")
-    generate_tenant(root / "tenant", size="S", seed=11, as_of=AS_OF)
-    with (
-        start_emulator(root / "tenant", state_dir=root / "emulator", options=emulator_options()) as emulator,
-        pytest.MonkeyPatch.context() as env,
-    ):
-        full_run = run_refresh(emulator, root, env, design=root / "tenant" / "design.yaml")
-    assert full_run.result.success
+    full_run = shared_tenant_run
+    assert full_run.success
 
     # Yesterday: the same raw data without the newest audit events, built from scratch.
     incremental = root / "incremental.duckdb"

@@ -24,6 +24,7 @@ import pytest
 from pipelines.demo_tenant import generate_tenant
 from pipelines.emulator import start_emulator
 from pipelines.lib import paths
+from pipelines.lib.dbt_commands import SCHEDULED_BUILD, as_of_arguments
 from pipelines.lib.warehouse.metrics import read_headline_metrics
 from tests.integration.conftest import run_refresh
 from tests.limits import emulator_options
@@ -184,11 +185,12 @@ def test_bad_records_are_quarantined_named_and_healed_by_the_next_run(
             where id = ? and load_id = (select max(load_id) from meta.loads where collection = ?)""",
             [planted["not_a_date"], "role_eligibility_schedule_instances"],
         )
-    dbt = [str(Path(sys.executable).with_name("pimlens-dbt")), "build", "--quiet"]
+    # The scheduled build, at the instant the runs were evaluated at.
+    dbt = [str(Path(sys.executable).with_name("pimlens-dbt")), *SCHEDULED_BUILD, *as_of_arguments(AS_OF), "--quiet"]
     environment = {**os.environ, "PIMLENS_WAREHOUSE": str(healed.warehouse)}
     for extra in ([], ["--full-refresh"]):
         built = subprocess.run(
-            [*dbt, *extra, "--exclude", "resource_type:unit_test"],
+            [*dbt, *extra],
             cwd=paths.DBT_PROJECT_DIR,
             env=environment,
             capture_output=True,

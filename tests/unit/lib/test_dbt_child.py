@@ -8,7 +8,14 @@ import time
 from pathlib import Path
 
 from pipelines.lib import paths
-from pipelines.lib.dbt_child import AS_OF_ENV, child_environment, dbt_command
+from pipelines.lib.dbt_child import (
+    AS_OF_ENV,
+    PARTIAL_PARSE_FILE,
+    child_environment,
+    dbt_command,
+    own_target,
+    prepare_own_target,
+)
 
 
 def test_the_secrets_the_configuration_names_are_removed_and_nothing_else(tmp_path: Path) -> None:
@@ -101,3 +108,33 @@ def test_the_dbt_resource_still_skips_dagster_dbts_in_process_adapter() -> None:
     assert callable(getattr(DbtCliResource, "_initialize_dbt_core_adapter", None))
     resource = DbtWithoutInProcessAdapter(project_dir=str(paths.DBT_PROJECT_DIR), dbt_executable=sys.executable)
     assert resource._initialize_dbt_core_adapter(["build"]) is None
+
+
+def test_version_is_answered_from_the_installed_packages_as_dagster_dbt_reads_it() -> None:
+    """dagster-dbt reads the first x.y.z of `<executable> --version` before every build (its `_cli_version`)."""
+    from importlib import metadata
+
+    from dagster_dbt import DbtCliResource
+
+    executable = Path(sys.executable).with_name("pimlens-dbt")
+    answer = subprocess.run([executable, "--version"], capture_output=True, text=True, check=True, timeout=30)
+    assert answer.stdout.startswith(f"Core:\n  - installed: {metadata.version('dbt-core')}\n")
+    resource = DbtCliResource(project_dir=str(paths.DBT_PROJECT_DIR), dbt_executable=str(executable))
+    assert str(resource._cli_version) == metadata.version("dbt-core")
+
+
+def test_a_build_started_by_hand_gets_a_target_folder_of_its_own_beside_the_saved_parse(tmp_path: Path) -> None:
+    """The pipeline reads target/manifest.json while it runs: only parse and docs may rewrite it."""
+    shared = tmp_path / "target"
+    shared.mkdir()
+    (shared / PARTIAL_PARSE_FILE).write_bytes(b"the saved parse")
+    folder = own_target(["build", "--select", "x"], {}, shared, "1-2")
+    assert folder == shared / "pimlens-dbt-1-2"
+    prepare_own_target(folder, shared)
+    assert (folder / PARTIAL_PARSE_FILE).read_bytes() == b"the saved parse"
+    assert own_target(["test", "--select", "test_type:unit"], {}, shared, "3") == shared / "pimlens-dbt-3"
+    # Given a folder (dagster-dbt passes DBT_TARGET_PATH), or meant to write the shared one: unchanged.
+    assert own_target(["build"], {"DBT_TARGET_PATH": "/t"}, shared, "4") is None
+    assert own_target(["test", "--target-path", "/t"], {}, shared, "5") is None
+    assert own_target(["parse"], {}, shared, "6") is None
+    assert own_target(["docs", "generate"], {}, shared, "7") is None
