@@ -28,6 +28,7 @@ import dagster as dg
 from pipelines.definitions import defs
 from pipelines.defs.automation import INGEST_JOB, TRANSFORM_JOB
 from pipelines.defs.ingest.partitions import sync_tenant_partitions
+from pipelines.lib import progress
 from pipelines.lib.config import CONFIG_ENV, WAREHOUSE_ENV, ConfigError, load_config
 from pipelines.lib.dagster_runs import fail_dead_runs
 from pipelines.lib.quality.summary import quality_summary
@@ -69,14 +70,16 @@ def refresh_in_process(
     only: Sequence[str] | None = None,
 ) -> RefreshResult:
     """``only``: the names of the tenants to ingest (each must be configured); None: every configured tenant."""
-    definitions = defs()
-    config = load_config(config_file)
-    for name in only or ():
-        config.tenant_named(name)  # a ConfigError naming the tenants there are
-    for run_id in fail_dead_runs(instance):
-        print(f"run {run_id} was left unfinished by a process that is gone: marked failed", file=sys.stderr)
-    # Every configured tenant keeps its partition, also when only some are ingested now.
-    sync_tenant_partitions(instance, config.tenant_names)
+    # Seconds pass before the first collection is read: reported, so that `pimlens run` shows the start moving.
+    with progress.tracking("setup", "loading the pipeline's definitions and Dagster's run history"):
+        definitions = defs()
+        config = load_config(config_file)
+        for name in only or ():
+            config.tenant_named(name)  # a ConfigError naming the tenants there are
+        for run_id in fail_dead_runs(instance):
+            print(f"run {run_id} was left unfinished by a process that is gone: marked failed", file=sys.stderr)
+        # Every configured tenant keeps its partition, also when only some are ingested now.
+        sync_tenant_partitions(instance, config.tenant_names)
     tenants = [name for name in config.tenant_names if only is None or name in only]
     ingest = definitions.resolve_job_def(INGEST_JOB)
     ingests = {

@@ -12,10 +12,17 @@ Not `--dist loadgroup`: with it (xdist 3.8, pytest 9) a worker set up a module-s
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
 from xdist.scheduler import LoadScopeScheduling
+
+from pipelines.lib.dbt_child import THREADS_ENV
+
+# Every dbt build the suite starts, in process or in a child, runs on one thread: two workers share two cores, and
+# a second dbt thread would only add CPU (pipelines/lib/dbt_child.py says how much).
+os.environ.setdefault(THREADS_ENV, "1")
 
 # Modules whose module-scoped fixture is parametrized with one expensive case per param (a tenant generated and run
 # end to end): each case is a unit of work of its own.

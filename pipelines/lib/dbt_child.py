@@ -38,6 +38,13 @@ from pipelines.lib.config import CONFIG_ENV, WAREHOUSE_ENV, secret_variable_name
 
 _PR_SET_PDEATHSIG = 1
 
+# dbt's threads for a build, run or test, over the profile's 2: a command line option, so dbt's saved parse stays
+# valid. The test suite sets 1: it runs two workers on two cores, and a small tenant's build took the same wall time
+# on one thread as on two with a fifth less CPU (dbt's threads contend for one interpreter; DuckDB still runs each
+# query on every core). Large tenants' builds gain from two threads (docs/benchmarks.md), hence the profile's 2.
+THREADS_ENV = "PIMLENS_DBT_THREADS"
+THREADED_COMMANDS = frozenset({"build", "run", "test", "seed", "snapshot", "compile"})
+
 # `pimlens-dbt --as-of INSTANT <dbt arguments>`: the evaluation instant, handed to the as_of macro (macros/as_of.sql).
 AS_OF_OPTION = "--as-of"
 AS_OF_ENV = "PIMLENS_DBT_AS_OF"
@@ -67,6 +74,9 @@ def dbt_command(arguments: list[str], environ: dict[str, str]) -> tuple[list[str
             raise SystemExit(f"pimlens-dbt: {AS_OF_OPTION} needs an ISO 8601 instant")
         environment[AS_OF_ENV] = arguments[at + 1]
         del arguments[at : at + 2]
+    threads = environment.get(THREADS_ENV)
+    if threads and "--threads" not in arguments and any(argument in THREADED_COMMANDS for argument in arguments):
+        arguments += ["--threads", threads]
     warehouse = environment.get(WAREHOUSE_ENV)
     if not warehouse or "/" not in warehouse:
         return arguments, environment, None

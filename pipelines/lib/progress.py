@@ -212,5 +212,7 @@ def describe(event: dict[str, Any], *, now: float | None = None, named: bool = T
         return f"{who}{amount}; waiting {left:.0f} s before retrying ({event['reason']})"
     if state == "started":
         return f"{who}started"
+    if event["kind"] == "setup":  # no amount: only how long it took
+        return f"{who}done in {event['elapsed']:.1f} s" if state == "done" else f"{who}{state}"
     suffix = {"running": "", "done": f" in {event['elapsed']:.1f} s"}.get(state, f" ({state})")
     return f"{who}{amount}{suffix}"

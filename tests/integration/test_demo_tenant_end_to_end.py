@@ -600,6 +600,9 @@ def test_progress_reports_every_collection_the_dbt_build_and_the_export(demo_run
     # The emulator throttles the audit log: each wait was reported with the instant it ends.
     waits = [event for event in events if event["state"] == "waiting"]
     assert all(event["until"] > event["at"] and event["reason"] for event in waits)
+    # The seconds before the first collection are reported too, first of all.
+    (setup,) = [event for (kind, _, _), event in board.latest.items() if kind == "setup"]
+    assert setup["state"] == "done" and events[0]["kind"] == "setup"
     dbt = board.latest[("dbt", None, "dbt build")]
     assert dbt["state"] == "done" and dbt["done"] == dbt["total"] >= 100 and dbt["rows"] > 0
     for export in ("Parquet export", "analytics database"):

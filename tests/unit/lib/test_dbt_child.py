@@ -11,6 +11,7 @@ from pipelines.lib import paths
 from pipelines.lib.dbt_child import (
     AS_OF_ENV,
     PARTIAL_PARSE_FILE,
+    THREADS_ENV,
     child_environment,
     dbt_command,
     own_target,
@@ -138,3 +139,11 @@ def test_a_build_started_by_hand_gets_a_target_folder_of_its_own_beside_the_save
     assert own_target(["test", "--target-path", "/t"], {}, shared, "5") is None
     assert own_target(["parse"], {}, shared, "6") is None
     assert own_target(["docs", "generate"], {}, shared, "7") is None
+
+
+def test_the_threads_the_environment_asks_for_are_passed_to_commands_that_build() -> None:
+    arguments, _, _ = dbt_command(["build", "--select", "x"], {THREADS_ENV: "1"})
+    assert arguments == ["build", "--select", "x", "--threads", "1"]
+    assert dbt_command(["build", "--threads", "4"], {THREADS_ENV: "1"})[0] == ["build", "--threads", "4"]
+    assert dbt_command(["parse"], {THREADS_ENV: "1"})[0] == ["parse"]
+    assert dbt_command(["build"], {})[0] == ["build"]

@@ -68,6 +68,14 @@ def test_the_dbt_build_is_counted_by_model_and_test(progress_file) -> None:
     assert progress.describe(last).startswith("dbt build: 2 of 2 models and seeds built, 2 tests run in ")
 
 
+def test_the_start_of_a_refresh_is_reported_with_how_long_it_took(progress_file) -> None:
+    with progress.tracking("setup", "loading the pipeline's definitions"):
+        pass
+    started, done = ProgressBoard().read(progress_file)
+    assert progress.describe(started) == "loading the pipeline's definitions: started"
+    assert progress.describe(done).startswith("loading the pipeline's definitions: done in ")
+
+
 def test_a_log_gets_finished_work_at_once_and_work_under_way_every_interval(progress_file) -> None:
     out = io.StringIO()
     with showing_progress(progress_file, out, live=False, interval=0.3):
