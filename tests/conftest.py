@@ -3,9 +3,9 @@
 xdist hands each worker whole modules, so a module-scoped fixture (a generated tenant, a built warehouse) is built
 once, on one worker. The modules named in `SCOPE_PER_PARAM` are split further, one unit per parametrized case (one
 per generated tenant), so both workers run tenants; those in `SHARED_SCOPES` are joined into one unit, so the
-session fixture they share is built once, not once per worker. The slow end-to-end modules go first, so the longest work
-starts at once and the unit tests fill the gaps; `make test` keeps this order (`--no-loadscope-reorder`) instead of
-xdist's default of the largest unit first.
+session fixture they share is built once, not once per worker. The longest units go first (`LONGEST_UNITS`), then
+the other slow modules, so the longest work starts at once and the unit tests fill the gaps; `make test` keeps this
+order (`--no-loadscope-reorder`) instead of xdist's default of the unit with the most tests first.
 
 Not `--dist loadgroup`: with it (xdist 3.8, pytest 9) a worker set up a module-scoped fixture again for every test.
 """
@@ -49,17 +49,32 @@ SHARED_UNITS = {
 SHARED_SCOPES = {member: unit for unit, members in SHARED_UNITS.items() for member in members}
 
 
+# The longest units, handed out first: xdist hands units out in the order their tests were collected, and a long
+# unit started last leaves the other worker idle to the end. In the last full run the reliability baseline's unit kept
+# one worker busy about 11 minutes (its refreshes run one after another, each in its own process).
+LONGEST_UNITS = (
+    "tests/reliability[baseline]",
+    "tests/integration/test_demo_tenant_end_to_end.py[M-seed7]",
+    "tests/integration[S-seed11]",
+)
+
+
+def unit_of(nodeid: str) -> str | None:
+    """The unit of work of the test `nodeid` where this module splits or joins modules; None: its module's."""
+    module = nodeid.split("::", 1)[0]
+    param = PARAM_ID.search(nodeid)
+    unit = f"{module}[{param['id']}]" if module in SCOPE_PER_PARAM and param else module
+    if unit in SHARED_SCOPES:
+        return SHARED_SCOPES[unit]
+    return unit if unit != module else None
+
+
 class ModuleOrParamScheduling(LoadScopeScheduling):
     """xdist's loadscope, with the modules of `SCOPE_PER_PARAM` split by param id and those of `SHARED_SCOPES`
     joined."""
 
     def _split_scope(self, nodeid: str) -> str:
-        module = nodeid.split("::", 1)[0]
-        param = PARAM_ID.search(nodeid)
-        unit = f"{module}[{param['id']}]" if module in SCOPE_PER_PARAM and param else module
-        if unit in SHARED_SCOPES:
-            return SHARED_SCOPES[unit]
-        return unit if unit != module else super()._split_scope(nodeid)
+        return unit_of(nodeid) or super()._split_scope(nodeid)
 
 
 @pytest.hookimpl(optionalhook=True)  # a hook of xdist's: `-p no:xdist` must still run the suite
@@ -70,5 +85,13 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log) -> LoadScopeScheduli
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """`slow` first, then the rest; the sort is stable, so each keeps its collection order."""
-    items.sort(key=lambda item: 0 if item.get_closest_marker("slow") else 1)
+    """The longest units first, then the other `slow` tests, then the rest; the sort is stable, so each keeps its
+    collection order."""
+
+    def rank(item: pytest.Item) -> int:
+        unit = unit_of(item.nodeid)
+        if unit in LONGEST_UNITS:
+            return LONGEST_UNITS.index(unit)
+        return len(LONGEST_UNITS) + (0 if item.get_closest_marker("slow") else 1)
+
+    items.sort(key=rank)
