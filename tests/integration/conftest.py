@@ -54,6 +54,13 @@ def _parse_dbt_project() -> None:
     )
 
 
+def warehouse_in(folder: Path) -> Path:
+    """`folder`/warehouse.duckdb, the folder made: a warehouse of another name would make dbt parse the whole project
+    again, its profile's path differing from the saved parse's (pipelines/lib/dbt_child.py)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / "warehouse.duckdb"
+
+
 @dataclass
 class PipelineRun:
     warehouse: Path

@@ -14,7 +14,7 @@ import pytest
 from pipelines.lib import paths
 from pipelines.lib.dbt_commands import SCHEDULED_BUILD, as_of_arguments
 
-from .conftest import GENERATED_AS_OF, GeneratedRun
+from .conftest import GENERATED_AS_OF, GeneratedRun, warehouse_in
 
 pytestmark = pytest.mark.slow
 
@@ -72,7 +72,7 @@ def test_a_fixed_as_of_gives_the_marts_of_a_run_at_that_instant(
 
     # A build from the raw data, left to its default, is evaluated at its own start: a run at that instant. (From
     # nothing: an incremental build would keep the alerts the first build raised, with their first sightings.)
-    now_run = tmp_path / "now.duckdb"
+    now_run = warehouse_in(tmp_path / "now")
     shutil.copy(run.warehouse, now_run)
     before = datetime.now(UTC)
     dbt_build(now_run, "--full-refresh")
@@ -81,7 +81,7 @@ def test_a_fixed_as_of_gives_the_marts_of_a_run_at_that_instant(
     at_run_start = marts(now_run)
 
     # The same raw data built from nothing later, with as_of fixed at that start: the same marts.
-    replay = tmp_path / "replay.duckdb"
+    replay = warehouse_in(tmp_path / "replay")
     shutil.copy(run.warehouse, replay)
     dbt_build(replay, "--full-refresh", *as_of_arguments(started))
     replayed = marts(replay)

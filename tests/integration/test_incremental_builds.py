@@ -18,7 +18,7 @@ from pipelines.lib import paths
 from pipelines.lib.dbt_commands import SCHEDULED_BUILD, as_of_arguments
 from pipelines.lib.warehouse.typed_events import type_load
 
-from .conftest import GENERATED_AS_OF, GeneratedRun
+from .conftest import GENERATED_AS_OF, GeneratedRun, warehouse_in
 
 pytestmark = pytest.mark.slow
 
@@ -96,7 +96,7 @@ def builds(shared_tenant_run: GeneratedRun, tmp_path_factory: pytest.TempPathFac
     assert full_run.success
 
     # Yesterday: the same raw data without the newest audit events, built from scratch.
-    incremental = root / "incremental.duckdb"
+    incremental = warehouse_in(root / "incremental")
     shutil.copy(full_run.warehouse, incremental)
     newest = {"cutoff": CUTOFF}
     after_cutoff = "where try_cast(record->>'activityDateTime' as timestamptz) > $cutoff"
@@ -144,7 +144,7 @@ def test_a_daily_incremental_build_equals_a_full_rebuild(builds: Builds) -> None
 
 
 def test_after_a_design_change_an_incremental_build_equals_a_full_rebuild(builds: Builds, tmp_path: Path) -> None:
-    changed = tmp_path / "changed.duckdb"
+    changed = warehouse_in(tmp_path / "changed")
     shutil.copy(builds.incremental, changed)
     with duckdb.connect(str(changed)) as con:
         # A longer re-activation window and a ticket now required on tier 1: old requests are judged again.
@@ -152,7 +152,7 @@ def test_after_a_design_change_an_incremental_build_equals_a_full_rebuild(builds
         con.execute("update design.tier_requirements set is_ticket_required = true where tier = 'tier1'")
     before = newest_refresh(changed)
     dbt_build(changed)
-    rebuilt_from_scratch = tmp_path / "rebuilt.duckdb"
+    rebuilt_from_scratch = warehouse_in(tmp_path / "rebuilt")
     shutil.copy(changed, rebuilt_from_scratch)
     dbt_build(rebuilt_from_scratch, "--full-refresh")
 
@@ -209,7 +209,7 @@ def land_snapshot(
 @pytest.fixture(scope="module")
 def history(builds: Builds, tmp_path_factory: pytest.TempPathFactory) -> History:
     root = tmp_path_factory.mktemp("history")
-    incremental = root / "incremental.duckdb"
+    incremental = warehouse_in(root / "incremental")
     shutil.copy(builds.full, incremental)
     with duckdb.connect(str(incremental)) as con:
         first, first_committed = con.execute(
@@ -267,7 +267,7 @@ def history(builds: Builds, tmp_path_factory: pytest.TempPathFactory) -> History
         land_snapshot(con, ELIGIBILITY, loads["late"], committed[loads["late"]], late_rows)
     dbt_build(incremental, *HISTORY_BUILD)
 
-    full = root / "full.duckdb"
+    full = warehouse_in(root / "full")
     shutil.copy(incremental, full)
     dbt_build(full, *HISTORY_BUILD, "--full-refresh")
     return History(incremental, full, loads, committed, changed, gone_and_back, late_gone, assignment_gone)
@@ -317,7 +317,7 @@ def test_history_built_day_by_day_has_each_change_and_the_late_load(history: His
 
 def test_a_daily_build_derives_only_the_newest_day_until_the_design_changes(history: History, tmp_path: Path) -> None:
     """A stored day is left alone by the next day's build, and rebuilt after a change of what it is judged by."""
-    warehouse = tmp_path / "daily.duckdb"
+    warehouse = warehouse_in(tmp_path / "daily")
     shutil.copy(history.incremental, warehouse)
     day1 = history.committed[history.loads["day1"]].astimezone(UTC).date()
     marked = "update marts.fct_privileged_access_daily set standing_access = -1 where snapshot_date = $day"
