@@ -19,6 +19,7 @@ import pytest
 from xdist.scheduler import LoadScopeScheduling
 
 from pipelines.lib.dbt_child import THREADS_ENV
+from tests.shared_tenant import SHARED_TENANT, tenant_id
 
 # Every dbt build the suite starts, in process or in a child, runs on one thread: two workers share two cores, and
 # a second dbt thread would only add CPU (pipelines/lib/dbt_child.py says how much).
@@ -36,8 +37,8 @@ SHARED_UNITS = {
         f"tests/reliability/{module}.py"
         for module in ("test_concurrency", "test_handover_files", "test_killed_runs", "test_privacy", "test_recording")
     ],
-    "tests/integration[S-seed11]": [
-        "tests/integration/test_demo_tenant_end_to_end.py[S-seed11]",
+    f"tests/integration[{tenant_id(*SHARED_TENANT)}]": [
+        f"tests/integration/test_demo_tenant_end_to_end.py[{tenant_id(*SHARED_TENANT)}]",
         "tests/integration/test_as_of.py",
         "tests/integration/test_incremental_builds.py",
     ],
@@ -55,7 +56,7 @@ SHARED_SCOPES = {member: unit for unit, members in SHARED_UNITS.items() for memb
 LONGEST_UNITS = (
     "tests/reliability[baseline]",
     "tests/integration/test_demo_tenant_end_to_end.py[M-seed7]",
-    "tests/integration[S-seed11]",
+    f"tests/integration[{tenant_id(*SHARED_TENANT)}]",
 )
 
 

@@ -30,6 +30,7 @@ from pipelines.lib.design import DESIGN_ENV
 from pipelines.lib.warehouse.metrics import read_headline_metrics
 from pipelines.refresh import RefreshResult, refresh_in_process
 from tests.limits import emulator_options
+from tests.shared_tenant import SHARED_TENANT
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -137,7 +138,6 @@ def load_json(path: Path) -> dict:
 GENERATED_AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 # The generated tenant whose refresh several modules read (the end-to-end checks, the as-of and the incremental
 # builds): it is refreshed once per worker, and tests/conftest.py runs those modules on one worker.
-SHARED_TENANT = ("S", 11)
 
 
 @dataclass

@@ -22,6 +22,7 @@ from pipelines.lib.warehouse.metrics import read_headline_metrics
 from pipelines.lib.warehouse.publish import TableDocs, mart_docs
 from tests.dbt_docs import load_manifest, undeclared
 from tests.powerbi_validation import project_problems
+from tests.shared_tenant import tenant_id
 
 from .conftest import GENERATED_AS_OF, SHARED_TENANT, generated_run, run_refresh
 from .conftest import GeneratedRun as DemoRun
@@ -36,7 +37,7 @@ TENANTS = [("M", 7), ("S", 7), ("S", 11), ("S", 23)]
 RERUN_TENANT = ("S", 7)
 
 
-@pytest.fixture(scope="module", params=TENANTS, ids=[f"{size}-seed{seed}" for size, seed in TENANTS])
+@pytest.fixture(scope="module", params=TENANTS, ids=[tenant_id(size, seed) for size, seed in TENANTS])
 def demo_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
     """One generated tenant and one real pipeline run against it, shared by every assertion below (the shared
     tenant's run is also read by other modules)."""
