@@ -15,8 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +32,8 @@ from pipelines.lib.warehouse.metrics import compare_with_truth, read_headline_me
 from pipelines.lib.warehouse.publish import analytics_path, mart_columns
 from tests.integration.reconcile import landed_fingerprint, orphan_rows
 from tests.limits import emulator_options
+
+from .killed_site import KilledSite, kill_three_times_and_rerun
 
 PSEUDONYM_KEY_ENV = "PIMLENS_TEST_PSEUDONYM_KEY"
 REFRESH_TIMEOUT_SECONDS = 600
@@ -226,50 +227,6 @@ def baseline(tenant_s: Tenant, emulator_s: RunningEmulator, tmp_path_factory: py
     return Baseline(site, snapshot(site.warehouse))
 
 
-def wait_for(condition: Callable[[], object], timeout: float, what: str) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"{what} did not happen within {timeout} s")
-
-
-def children_of(pid: int) -> list[int]:
-    """The PIDs whose parent is `pid`, from /proc."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text(encoding="ascii").rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def command_line(pid: int) -> list[str]:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
-    except OSError:
-        return []
-
-
-def is_running(pid: int) -> bool:
-    """False once `pid` has exited, even while it waits, a zombie, for a parent to reap it."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state not in ("Z", "X")
-
-
-def environment_of(pid: int) -> dict[str, str]:
-    raw = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
-    return dict(item.split("=", 1) for item in raw.split("\0") if "=" in item)
-
-
 def file_mode(path: Path) -> int:
     return os.stat(path).st_mode & 0o777
 
@@ -325,3 +282,10 @@ def strings_in_parquet(folder: Path) -> set[str]:
                 )
                 texts |= {row[0] for row in rows.fetchall()}
     return texts
+
+
+@pytest.fixture(scope="session")
+def killed_site(baseline: Baseline, tmp_path_factory: pytest.TempPathFactory) -> KilledSite:
+    """A pseudonymised copy of the baseline killed during ingest, the quality gates and dbt, then rerun
+    (killed_site.py): read by the kill tests and the privacy test."""
+    return kill_three_times_and_rerun(baseline, tmp_path_factory.mktemp("killed"))
