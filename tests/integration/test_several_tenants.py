@@ -16,7 +16,7 @@ from pipelines.lib.warehouse.metrics import read_headline_metrics
 
 from .conftest import load_json, users_per_tenant
 from .handwritten_variants import HANDWRITTEN_TENANT as TENANT
-from .handwritten_variants import HANDWRITTEN_TENANT_ID, SECOND_TENANT_ID, UNKNOWN_ROLE_ID
+from .handwritten_variants import HANDWRITTEN_TENANT_ID, SECOND_TENANT_ID, UNKNOWN_ROLE_ID, VARIANTS
 
 pytestmark = pytest.mark.slow
 
@@ -29,6 +29,9 @@ def test_each_tenant_gets_its_own_metrics(handwritten_variants_run) -> None:
     # One partition's run reads its tenant only.
     assert run.users_after_ingest["first"] == {HANDWRITTEN_TENANT_ID: 5}
     assert run.users_after_ingest["second"] == {HANDWRITTEN_TENANT_ID: 5, SECOND_TENANT_ID: 5}
+    # And so does every other variant's: each ingest adds its own tenant, and only it.
+    for done, variant in enumerate(VARIANTS, start=1):
+        assert set(run.users_after_ingest[variant.name]) == {ingested.tenant_id for ingested in VARIANTS[:done]}
     # Every ingest done: the sensor asks for the one transform of every tenant.
     assert run.transform_requests == 1
 
