@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import subprocess
@@ -14,7 +15,11 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+import yaml
 
+from pipelines.definitions import defs
+from pipelines.defs.automation import INGEST_JOB, TRANSFORM_JOB, transform_after_ingests
+from pipelines.defs.ingest.partitions import sync_tenant_partitions
 from pipelines.demo_tenant import GroundTruth, generate_tenant
 from pipelines.emulator import EmulatorOptions, RunningEmulator, start_emulator
 from pipelines.lib import paths, progress
@@ -31,6 +36,8 @@ from pipelines.lib.warehouse.metrics import read_headline_metrics
 from pipelines.refresh import RefreshResult, refresh_in_process
 from tests.limits import emulator_options
 from tests.shared_tenant import SHARED_TENANT
+
+from .handwritten_variants import HANDWRITTEN_TENANT, VARIANTS, Variant
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -188,10 +195,6 @@ def shared_tenant_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gene
     yield from generated_run(tmp_path_factory.mktemp(f"{size}-{seed}"), size, seed)
 
 
-# The hand-written tenant (tests/fixtures/handwritten_tenant): checked in, every expected value worked out by hand.
-HANDWRITTEN_TENANT = Path(__file__).parents[1] / "fixtures" / "handwritten_tenant"
-
-
 @pytest.fixture(scope="session")
 def handwritten_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineRun]:
     """One refresh of the hand-written tenant, read by its module's tests and copied by the upgrade test (both on
@@ -202,3 +205,78 @@ def handwritten_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeli
         pytest.MonkeyPatch.context() as env,
     ):
         yield run_refresh(emulator, work, env)
+
+
+@dataclass
+class VariantsRun(PipelineRun):
+    """The refresh of every variant of the hand-written tenant (tests/integration/handwritten_variants.py) into
+    one warehouse, and what was seen on the way: after each variant's ingest (by its name), the users in the
+    warehouse per tenant id; how many transforms the sensor asked for once every tenant was ingested."""
+
+    users_after_ingest: dict[str, dict[str, int]]
+    transform_requests: int
+
+
+def users_per_tenant(warehouse: Path) -> dict[str, int]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return dict(con.execute("select tenant_id, count(*) from raw.users group by 1").fetchall())
+
+
+@pytest.fixture(scope="session")
+def handwritten_variants_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VariantsRun]:
+    """One ingest partition per variant, in VARIANTS' order, then the one transform the sensor asks for, all
+    evaluated at the hand-written tenant's instant. Read by three modules, run on one worker (tests/conftest.py)."""
+    work = tmp_path_factory.mktemp("handwritten-variants")
+    warehouse = warehouse_in(work)
+    as_of = tenant_as_of(HANDWRITTEN_TENANT)
+    with contextlib.ExitStack() as stack:
+        tenants = []
+        for variant in VARIANTS:
+            tenant_dir = variant.build(work / variant.name / "tenant")
+            emulator = stack.enter_context(
+                start_emulator(tenant_dir, state_dir=work / variant.name / "emulator", options=variant.options)
+            )
+            assert emulator.tenant_id == variant.tenant_id
+            tenants.append(_tenant_config(variant, emulator, work / variant.name, as_of))
+        secrets = {variant.options.client_secret for variant in VARIANTS}
+        assert len(secrets) == 1, "the variants' tenants share one client secret variable"
+        (work / "pimlens.yaml").write_text(yaml.safe_dump({"as_of": as_of, "tenants": tenants}), encoding="utf-8")
+        env = stack.enter_context(pytest.MonkeyPatch.context())
+        env.setenv(CONFIG_ENV, str(work / "pimlens.yaml"))
+        env.setenv(WAREHOUSE_ENV, str(warehouse))
+        env.setenv(DEMO_CLIENT_SECRET_ENV, secrets.pop())
+        env.setenv(DESIGN_ENV, str(paths.DEFAULT_DESIGN_FILE))
+        definitions = defs()
+        instance = stack.enter_context(dg.instance_for_test())
+        sync_tenant_partitions(instance, [variant.name for variant in VARIANTS])
+        ingest = definitions.resolve_job_def(INGEST_JOB)
+        ingests, users_after_ingest = {}, {}
+        for variant in VARIANTS:
+            ingests[variant.name] = ingest.execute_in_process(instance=instance, partition_key=variant.name)
+            users_after_ingest[variant.name] = users_per_tenant(warehouse)
+        tick = transform_after_ingests(dg.build_sensor_context(instance=instance))
+        transform_requests = len(tick.run_requests) if isinstance(tick, dg.SensorResult) else 0
+        transform = definitions.resolve_job_def(TRANSFORM_JOB).execute_in_process(instance=instance)
+        yield VariantsRun(warehouse, RefreshResult(ingests, transform), users_after_ingest, transform_requests)
+
+
+# What write_demo_config configures for Log Analytics alone (history_days is how far back a first run reads it).
+LOG_ANALYTICS_KEYS = ("log_analytics_url", "log_analytics_workspace_id", "history_days")
+
+
+def _tenant_config(variant: Variant, emulator: RunningEmulator, folder: Path, as_of: str | None) -> dict:
+    """The variant's entry in the configuration: as `run_refresh` writes it (`write_demo_config`), or that entry
+    without Log Analytics."""
+    opts = variant.options
+    handle = EmulatorHandle(emulator.url, emulator.ca_file, emulator.tenant_id, opts.client_id, opts.client_secret)
+    config_file = write_demo_config(
+        folder / "pimlens.yaml",
+        handle,
+        name=variant.name,
+        as_of=as_of,
+        azure_subscriptions=tenant_subscriptions(emulator.tenant_dir),
+    )
+    (entry,) = yaml.safe_load(config_file.read_text(encoding="utf-8"))["tenants"]
+    if variant.log_analytics:
+        return entry
+    return {key: value for key, value in entry.items() if key not in LOG_ANALYTICS_KEYS}
