@@ -31,7 +31,7 @@ SCOPE_PER_PARAM = ("tests/integration/test_demo_tenant_end_to_end.py",)
 PARAM_ID = re.compile(r"\[(?P<id>[^\]]+)\]$")
 # Units that share a session-scoped fixture too costly to build on each worker: tests/reliability's baseline (a
 # generated tenant and one clean refresh of it), and the integration tier's shared refreshes of a generated tenant
-# (SHARED_TENANT), of the hand-written one, and of the hand-written one's variants as tenants of one warehouse
+# (SHARED_TENANT) and of the hand-written tenant with its variants as tenants of one warehouse
 # (tests/integration/conftest.py).
 SHARED_UNITS = {
     "tests/reliability[baseline]": [
@@ -44,12 +44,14 @@ SHARED_UNITS = {
         "tests/integration/test_incremental_builds.py",
     ],
     "tests/integration[handwritten]": [
-        "tests/integration/test_handwritten_tenant.py",
-        "tests/integration/test_model_upgrades.py",
-    ],
-    "tests/integration[handwritten-variants]": [
         f"tests/integration/{module}.py"
-        for module in ("test_several_tenants", "test_coverage", "test_effective_privilege")
+        for module in (
+            "test_handwritten_tenant",
+            "test_model_upgrades",
+            "test_several_tenants",
+            "test_coverage",
+            "test_effective_privilege",
+        )
     ],
 }
 SHARED_SCOPES = {member: unit for unit, members in SHARED_UNITS.items() for member in members}

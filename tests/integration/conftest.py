@@ -195,18 +195,6 @@ def shared_tenant_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gene
     yield from generated_run(tmp_path_factory.mktemp(f"{size}-{seed}"), size, seed)
 
 
-@pytest.fixture(scope="session")
-def handwritten_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineRun]:
-    """One refresh of the hand-written tenant, read by its module's tests and copied by the upgrade test (both on
-    one worker, tests/conftest.py)."""
-    work = tmp_path_factory.mktemp("handwritten")
-    with (
-        start_emulator(HANDWRITTEN_TENANT, state_dir=work / "emulator", options=emulator_options()) as emulator,
-        pytest.MonkeyPatch.context() as env,
-    ):
-        yield run_refresh(emulator, work, env)
-
-
 @dataclass
 class VariantsRun(PipelineRun):
     """The refresh of every variant of the hand-written tenant (tests/integration/handwritten_variants.py) into
@@ -225,7 +213,8 @@ def users_per_tenant(warehouse: Path) -> dict[str, int]:
 @pytest.fixture(scope="session")
 def handwritten_variants_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VariantsRun]:
     """One ingest partition per variant, in VARIANTS' order, then the one transform the sensor asks for, all
-    evaluated at the hand-written tenant's instant. Read by three modules, run on one worker (tests/conftest.py)."""
+    evaluated at the hand-written tenant's instant. Read by five modules (the upgrade test copies it), run on one
+    worker (tests/conftest.py)."""
     work = tmp_path_factory.mktemp("handwritten-variants")
     warehouse = warehouse_in(work)
     as_of = tenant_as_of(HANDWRITTEN_TENANT)
