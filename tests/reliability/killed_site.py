@@ -9,6 +9,7 @@ records what it saw at each step; the tests assert on the record, so a broken st
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -151,7 +152,8 @@ def _kill_during_gates_then_dbt(site: Site, instance: dg.DagsterInstance) -> Tra
     )
 
 
-def _within(seconds: float, condition) -> bool:
+def _within(seconds: float, condition: Callable[[], object]) -> bool:
+    """Whether `condition` holds within `seconds`."""
     try:
         return bool(wait_for(condition, timeout=seconds, what=""))
     except AssertionError:
