@@ -35,6 +35,7 @@ from pathlib import Path
 
 from pipelines.lib import paths
 from pipelines.lib.config import CONFIG_ENV, WAREHOUSE_ENV, secret_variable_names
+from pipelines.lib.dbt_build_folders import prune_build_folders
 
 _PR_SET_PDEATHSIG = 1
 
@@ -89,10 +90,9 @@ def dbt_command(arguments: list[str], environ: dict[str, str]) -> tuple[list[str
     return arguments, environment, folder
 
 
-# The dbt commands that write their artifacts to a target folder of their own (the module's docstring says why).
-OWN_TARGET_COMMANDS = frozenset(
-    {"build", "run", "test", "seed", "snapshot", "compile", "show", "ls", "list", "run-operation", "retry", "clone"}
-)
+# The dbt commands that write their artifacts to a target folder of their own (the module's docstring says why):
+# those that run nodes, and those that only read the project.
+OWN_TARGET_COMMANDS = THREADED_COMMANDS | {"show", "ls", "list", "run-operation", "retry", "clone"}
 OWN_TARGET_PREFIX = "pimlens-dbt-"
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
@@ -109,8 +109,6 @@ def own_target(arguments: list[str], environment: dict[str, str], shared: Path, 
 
 def prepare_own_target(folder: Path, shared: Path) -> None:
     """Creates `folder` with the saved parse in it (so dbt parses only what changed) and removes the old ones."""
-    from pipelines.lib.dbt_commands import prune_build_folders  # it imports this module
-
     folder.mkdir(parents=True)
     if shared.joinpath(PARTIAL_PARSE_FILE).exists():
         shutil.copy(shared / PARTIAL_PARSE_FILE, folder / PARTIAL_PARSE_FILE)

@@ -13,7 +13,8 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from pipelines.defs.dbt.project import dbt_project
 from pipelines.defs.resources import DUCKDB_WRITER_POOL, OWNERS, PimlensSource, Warehouse
 from pipelines.lib import progress
-from pipelines.lib.dbt_commands import SCHEDULED_BUILD, as_of_arguments, prune_build_folders
+from pipelines.lib.dbt_build_folders import prune_build_folders
+from pipelines.lib.dbt_commands import SCHEDULED_BUILD, as_of_arguments
 from pipelines.lib.warehouse.history_migrations import migrate_kept_histories
 from pipelines.lib.warehouse.model_upgrades import drop_changed_models, record_built_models
 from pipelines.lib.warehouse.schema import ensure_meta

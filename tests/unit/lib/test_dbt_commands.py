@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from pipelines.lib.dbt_commands import INVOCATIONS_KEPT, prune_build_folders
+from pipelines.lib.dbt_build_folders import INVOCATIONS_KEPT, prune_build_folders
 
 
 def _folder(target: Path, name: str, age_days: float) -> Path:
