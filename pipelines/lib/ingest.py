@@ -107,10 +107,11 @@ async def _ingest_tenant(
     remove_abandoned_scratch(scratch_root(warehouse))
     async with AsyncExitStack() as stack:
         session = _TenantSession(settings, budget, stack)
+        con = stack.enter_context(connect_for_landing(warehouse))
         reports = []
         for spec in specs:
             with progress.tracking("collection", spec.table, tenant=settings.name) as tracker:
-                report = await _ingest(session, spec, warehouse)
+                report = await _ingest(session, spec, warehouse, con)
                 tracker.finish(report.status if report.status != "ok" else "done", new=_rows_new(report))
             reports.append(report)
         return reports
@@ -124,17 +125,19 @@ def scratch_root(warehouse: Path) -> Path:
     return warehouse.with_name(warehouse.name + ".scratch")
 
 
-async def _ingest(session: _TenantSession, spec: CollectionSpec, warehouse: Path) -> IngestReport:
+async def _ingest(
+    session: _TenantSession, spec: CollectionSpec, warehouse: Path, con: duckdb.DuckDBPyConnection
+) -> IngestReport:
+    """Reads one collection into the scratch folder beside `warehouse`, then lands it on `con`."""
     settings, budget = session.settings, session.budget
     started_at = datetime.now(UTC)
     unconfigured = _missing_configuration(settings, spec)
     if unconfigured:
-        return _not_covered(warehouse, settings, spec, "not_configured", budget, reason=unconfigured)
-    with connect_for_landing(warehouse) as con:
-        window_start = _window_start(con, settings, spec)
-        parents = _parent_keys(con, settings, spec)
+        return _not_covered(con, settings, spec, "not_configured", budget, reason=unconfigured)
+    window_start = _window_start(con, settings, spec)
+    parents = _parent_keys(con, settings, spec)
     if parents is None:
-        return _not_covered(warehouse, settings, spec, "blocked", budget, reason="its parent collection is unreadable")
+        return _not_covered(con, settings, spec, "blocked", budget, reason="its parent collection is unreadable")
 
     with scratch_folder(scratch_root(warehouse)) as scratch:
         ndjson = scratch / f"{spec.table}.ndjson"
@@ -147,14 +150,14 @@ async def _ingest(session: _TenantSession, spec: CollectionSpec, warehouse: Path
             if error.status not in NOT_GRANTED_STATUS:
                 raise
             status = "unlicensed" if "licen" in f"{error.code} {error.message}".lower() else "forbidden"
-            return _not_covered(warehouse, settings, spec, status, budget, error.status, error.code, str(error))
+            return _not_covered(con, settings, spec, status, budget, error.status, error.code, str(error))
         except HttpResponseError as error:
             if error.status_code not in NOT_GRANTED_STATUS:
                 raise
             code = error.error.code if error.error else None
-            return _not_covered(warehouse, settings, spec, "forbidden", budget, error.status_code, code, str(error))
+            return _not_covered(con, settings, spec, "forbidden", budget, error.status_code, code, str(error))
         loaded = land_extracted(
-            warehouse,
+            con,
             spec,
             tenant_id=settings.tenant_id,
             load_id=new_load_id(spec, started_at),
@@ -208,7 +211,7 @@ def _parent_keys(
 
 
 def _not_covered(
-    warehouse: Path,
+    con: duckdb.DuckDBPyConnection,
     settings: TenantSettings,
     spec: CollectionSpec,
     status: str,
@@ -217,10 +220,9 @@ def _not_covered(
     error_code: str | None = None,
     reason: str | None = None,
 ) -> IngestReport:
-    with connect_for_landing(warehouse) as con:
-        # The table exists, empty, so dbt and the gates downstream run and report "unknown".
-        ensure_raw_table(con, spec.table)
-        record_coverage(con, spec, settings.tenant_id, status, http_status=http_status, error_code=error_code)
+    # The table exists, empty, so dbt and the gates downstream run and report "unknown".
+    ensure_raw_table(con, spec.table)
+    record_coverage(con, spec, settings.tenant_id, status, http_status=http_status, error_code=error_code)
     return IngestReport(spec, status, ExtractResult(), None, budget.used, None, reason)
 
 

@@ -53,11 +53,11 @@ LANDING_SETTINGS = {
 RETRY_MEMORY_LIMIT = "256MB"
 
 
-def connect_for_landing(warehouse: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
-    config = dict(LANDING_SETTINGS)
-    if memory_limit is not None:
-        config["memory_limit"] = memory_limit
-    return connect_waiting(warehouse, config=config)
+def connect_for_landing(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    """The connection one tenant's ingest lands every collection on: opening the warehouse reads its whole catalog,
+    so the ingest opens it once, not once or twice per collection. A pipeline run holds the warehouse's run lock
+    meanwhile, so no other pimlens process waits for it."""
+    return connect_waiting(warehouse, config=LANDING_SETTINGS)
 
 
 @dataclass(frozen=True)
@@ -71,15 +71,14 @@ class LoadSummary:
     quarantined: tuple[QuarantinedRecord, ...] = ()
 
 
-def land_extracted(warehouse: Path, spec: CollectionSpec, **landing: Any) -> LoadSummary:
-    """Lands one extracted file (``landing``: land_collection's keywords) in the landing connection's small pool.
+def land_extracted(con: duckdb.DuckDBPyConnection, spec: CollectionSpec, **landing: Any) -> LoadSummary:
+    """Lands one extracted file (``landing``: land_collection's keywords) on a landing connection, in its small pool.
 
-    A file whose records need more memory than that pool is landed again in RETRY_MEMORY_LIMIT: the failed attempt
-    committed nothing.
+    A file whose records need more memory than that pool is landed again with the pool at RETRY_MEMORY_LIMIT: the
+    failed attempt committed nothing. The pool is set back afterwards, for the next collection on the connection.
     """
     try:
-        with connect_for_landing(warehouse) as con:
-            return land_collection(con, spec, **landing)
+        return land_collection(con, spec, **landing)
     except duckdb.OutOfMemoryException as error:
         log.warning(
             "landing %s ran out of memory within %s (%s); landing it again within %s",
@@ -88,8 +87,11 @@ def land_extracted(warehouse: Path, spec: CollectionSpec, **landing: Any) -> Loa
             str(error).splitlines()[0],
             RETRY_MEMORY_LIMIT,
         )
-    with connect_for_landing(warehouse, RETRY_MEMORY_LIMIT) as con:
+    con.execute(f"set memory_limit = '{RETRY_MEMORY_LIMIT}'")
+    try:
         return land_collection(con, spec, **landing)
+    finally:
+        con.execute(f"set memory_limit = '{LANDING_SETTINGS['memory_limit']}'")
 
 
 def read_watermark(con: duckdb.DuckDBPyConnection, tenant_id: str, collection: str) -> datetime | None:
