@@ -9,7 +9,6 @@ count, and the headline metrics published to the analytics database against the 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import signal
@@ -37,14 +36,6 @@ from .killed_site import KilledSite, kill_three_times_and_rerun
 
 PSEUDONYM_KEY_ENV = "PIMLENS_TEST_PSEUDONYM_KEY"
 REFRESH_TIMEOUT_SECONDS = 600
-
-# Dagster's SQLite run storage opens, commits and closes a connection for every event it records (about 1,400 per
-# refresh), each commit an fsync and each close a WAL checkpoint: 10 to 25 ms per event on this machine's disk,
-# that is 15 to 35 s of every refresh. That run history is Dagster's and not what these tests check, so it is kept
-# in RAM (/dev/shm, one folder per test process, removed at the end) where the machine has it. The warehouse, what
-# the tests check, stays on disk.
-RAM_FOLDER = Path("/dev/shm")
-RUN_STORAGE_ROOT = RAM_FOLDER / f"pimlens-tests-{os.getpid()}" if RAM_FOLDER.is_dir() else None
 
 
 @dataclass(frozen=True)
@@ -102,8 +93,7 @@ class Refresh:
 
 @dataclass
 class Site:
-    """Where a refresh runs: the configuration and the warehouse under one folder, the Dagster storage beside it
-    (RUN_STORAGE_ROOT)."""
+    """Where a refresh runs: the configuration, the warehouse and Dagster's run storage under one folder."""
 
     folder: Path
     emulator: RunningEmulator
@@ -117,9 +107,7 @@ class Site:
 
     @property
     def storage(self) -> Path:
-        if RUN_STORAGE_ROOT is None:
-            return self.folder / "dagster"
-        return RUN_STORAGE_ROOT / hashlib.sha256(str(self.folder).encode()).hexdigest()[:16]
+        return self.folder / "dagster"
 
     def handle(self) -> EmulatorHandle:
         emulator, options = self.emulator, self.options
@@ -237,13 +225,6 @@ class Baseline:
         assert orphan_rows(site.warehouse) == 0
         assert after.marts_differing_from(self.snapshot) == {}
         assert published_metrics_equal_truth(site.warehouse, site.tenant) == []
-
-
-@pytest.fixture(scope="session", autouse=True)
-def run_storage_removed_at_the_end() -> Iterator[None]:
-    yield
-    if RUN_STORAGE_ROOT is not None:
-        shutil.rmtree(RUN_STORAGE_ROOT, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
