@@ -14,28 +14,22 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
+from typing import IO
 
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
 from pipelines.lib.dbt_child import THREADS_ENV
+from tests import ram_basetemp
 from tests.shared_tenant import SHARED_TENANT, tenant_id
 
 # Every dbt build the suite starts, in process or in a child, runs on one thread: two workers share two cores, and
 # a second dbt thread would only add CPU (pipelines/lib/dbt_child.py says how much).
 os.environ.setdefault(THREADS_ENV, "1")
 
-# The suite's files go to RAM where the machine has room for them. A refresh commits a few thousand times to
-# Dagster's SQLite run history and hundreds of times to DuckDB, and each commit waits for the disk (5 ms here
-# against 1 ms on tmpfs): a refresh through the command line took 13% less time with its files in RAM, one in
-# process 7% (docs/testing.md). A run writes a few GB; 8 GiB free is asked, or the files stay on disk.
-RAM_DISK = Path("/dev/shm")
-RAM_DISK_ROOM = 8 * 2**30
-RAM_BASETEMP_PREFIX = "pimlens-pytest-"
-_RAM_BASETEMP = pytest.StashKey[Path]()
+# This session's RAM folder and the lock that marks it in use (tests/ram_basetemp.py).
+_RAM_BASETEMP = pytest.StashKey[tuple[Path, IO[str]]]()
 
 # Modules whose module-scoped fixture is parametrized with one expensive case per param (a tenant generated and run
 # end to end): each case is a unit of work of its own.
@@ -106,39 +100,25 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log) -> LoadScopeScheduli
     return ModuleOrParamScheduling(config, log)
 
 
-def ram_basetemp() -> Path | None:
-    """A new folder on the RAM disk for this session's files; None where there is no room (or no RAM disk).
-    Folders earlier sessions left (a failed run keeps its files) go first, but those of a session still running."""
-    if not RAM_DISK.is_dir():
-        return None
-    for old in RAM_DISK.glob(f"{RAM_BASETEMP_PREFIX}*"):
-        owner = old.name.removeprefix(RAM_BASETEMP_PREFIX).split("-", 1)[0]
-        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
-            shutil.rmtree(old, ignore_errors=True)
-    if shutil.disk_usage(RAM_DISK).free < RAM_DISK_ROOM:
-        return None
-    return Path(tempfile.mkdtemp(prefix=f"{RAM_BASETEMP_PREFIX}{os.getpid()}-", dir=RAM_DISK))
-
-
 def pytest_configure(config: pytest.Config) -> None:
     """The session's files on the RAM disk, unless --basetemp names a folder; xdist's workers get theirs from the
     controller, under its folder."""
     if hasattr(config, "workerinput") or config.option.basetemp:
         return
-    folder = ram_basetemp()
-    if folder is not None:
-        config.option.basetemp = str(folder)
-        config.stash[_RAM_BASETEMP] = folder
+    claimed = ram_basetemp.claim_folder()
+    if claimed is not None:
+        config.option.basetemp = str(claimed[0])
+        config.stash[_RAM_BASETEMP] = claimed
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """A passing session's files leave RAM; a failing one's stay for a look, and the path is said."""
-    folder = session.config.stash.get(_RAM_BASETEMP, None)
-    if folder is None:
+    claimed = session.config.stash.get(_RAM_BASETEMP, None)
+    if claimed is None:
         return
-    if exitstatus == 0:
-        shutil.rmtree(folder, ignore_errors=True)
-    else:
+    folder, held = claimed
+    ram_basetemp.release_folder(folder, held, remove=exitstatus == 0)
+    if exitstatus != 0 and folder.exists():
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(f"The tests' files stay in RAM for a look: {folder} (the next run removes them)")

@@ -1,14 +1,26 @@
 {#
-    Column descriptions become DuckDB comments on the marts (dbt_project.yml: persist_docs). dbt-duckdb's version
-    first asks the table for its columns and skips the documented ones it lacks, a query and its agate table for
-    every mart of every build. pimlens documents exactly the columns each mart has (the end-to-end suite checks the
-    yaml against the built warehouse), so each comment goes straight to its column: a documented column a mart
-    lacks fails that mart's build, naming the column, instead of losing its description silently.
+    Descriptions become DuckDB comments on the marts (dbt_project.yml: persist_docs). dbt's persist_docs asks each
+    mart for its columns (and dbt-duckdb's column comments ask again) to skip documented columns the mart lacks
+    with a warning, then runs the table's comment and the columns' as two more queries: for every mart of every
+    build, the lookups' agate tables and the round trips cost more than the comments. pimlens documents exactly
+    the columns each mart has (the end-to-end suite checks the yaml against the built warehouse), so the comments
+    go straight to the documented columns, all in one query: a documented column a mart lacks fails that mart's
+    build, naming the column, instead of losing its description with a warning.
 #}
-{% macro duckdb__alter_column_comment(relation, column_dict) %}
-  {% for column_name in column_dict %}
-    {% set comment = column_dict[column_name]['description'] %}
-    {% set escaped_comment = duckdb_escape_comment(comment) %}
-    comment on column {{ relation }}.{{ adapter.quote(column_name) if column_dict[column_name]['quote'] else column_name }} is {{ escaped_comment }};
-  {% endfor %}
-{% endmacro %}
+{% macro duckdb__persist_docs(relation, model, for_relation, for_columns) -%}
+    {%- set comments = [] -%}
+    {%- if for_relation and config.persist_relation_docs() and model.description -%}
+        {%- do comments.append(alter_relation_comment(relation, model.description)) -%}
+    {%- endif -%}
+    {%- if for_columns and config.persist_column_docs() -%}
+        {%- for column_name, column in model.columns.items() -%}
+            {%- set quoted = adapter.quote(column_name) if column['quote'] else column_name -%}
+            {%- do comments.append(
+                'comment on column ' ~ relation ~ '.' ~ quoted ~ ' is ' ~ duckdb_escape_comment(column['description']) ~ ';'
+            ) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if comments -%}
+        {%- do run_query(comments | join('\n')) -%}
+    {%- endif -%}
+{%- endmacro %}
