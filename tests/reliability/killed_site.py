@@ -9,7 +9,6 @@ records what it saw at each step; the tests assert on the record, so a broken st
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +22,7 @@ from pipelines.lib.dagster_runs import fail_dead_runs
 from pipelines.lib.ingest import scratch_root
 from pipelines.lib.quality.gate import data_docs_index
 
-from .process_watch import children_of, command_line, environment_of, is_running, wait_for
+from .process_watch import children_of, command_line, environment_of, first_within, is_running, wait_for
 
 if TYPE_CHECKING:  # conftest builds the shared site from this module
     from .conftest import Baseline, Refresh, Site
@@ -137,7 +136,7 @@ def _kill_during_gates_then_dbt(site: Site, instance: dg.DagsterInstance) -> Tra
     environment = environment_of(dbt)
     dbt_warehouse = Path(f"/proc/{dbt}/cwd").resolve() / environment["PIMLENS_WAREHOUSE"]
     refresh.kill()
-    dbt_died = _within(10, lambda: not is_running(dbt))
+    dbt_died = bool(first_within(lambda: not is_running(dbt), timeout=10))
     runs_after_dbt_kill = runs_of(instance, TRANSFORM_JOB)
     healed_after_dbt_kill = len(fail_dead_runs(instance))
     return TransformKills(
@@ -150,11 +149,3 @@ def _kill_during_gates_then_dbt(site: Site, instance: dg.DagsterInstance) -> Tra
         healed_after_dbt_kill,
         runs_of(instance, TRANSFORM_JOB),
     )
-
-
-def _within(seconds: float, condition: Callable[[], object]) -> bool:
-    """Whether `condition` holds within `seconds`."""
-    try:
-        return bool(wait_for(condition, timeout=seconds, what=""))
-    except AssertionError:
-        return False

@@ -8,14 +8,23 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def wait_for(condition: Callable[[], object], timeout: float, what: str) -> object:
+def first_within(condition: Callable[[], object], timeout: float) -> object:
+    """`condition`'s first truthy value within `timeout` seconds; None if it stays falsy."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
         time.sleep(0.05)
-    raise AssertionError(f"{what} did not happen within {timeout} s")
+    return None
+
+
+def wait_for(condition: Callable[[], object], timeout: float, what: str) -> object:
+    """`condition`'s first truthy value; fails the test, naming `what`, if none comes within `timeout` seconds."""
+    value = first_within(condition, timeout)
+    if not value:
+        raise AssertionError(f"{what} did not happen within {timeout} s")
+    return value
 
 
 def children_of(pid: int) -> list[int]:
