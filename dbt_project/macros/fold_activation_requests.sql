@@ -6,9 +6,10 @@
     request by its first target's id, the key the reference documents: such a row folds into the same request and
     stands in for PIM's row of its step only when PIM logged none (its approver and decision time), so it is never
     counted twice and never moves a time PIM logged. Only Entra directory roles: PIM for Groups and Azure
-    resource rows, whose targets are a group or an ARM scope, are not role activations. `audits` is a relation or a parenthesised query with stg_graph__directory_audits' columns, so
-    fct_activation_requests can fold only the requests a daily run touched (DuckDB does not push a filter on the
-    request through the grouping).
+    resource rows, whose targets are a group or an ARM scope, are not role activations. `audits` is a relation or
+    a parenthesised query with int_audit_events_unioned's columns (Graph's copy, and Log Analytics' beyond Graph's
+    30 days), so fct_activation_requests can fold only the requests a daily run touched (DuckDB does not push a
+    filter on the request through the grouping).
 #}
 {% macro fold_activation_requests(audits) %}
 with

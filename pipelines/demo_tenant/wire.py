@@ -951,9 +951,9 @@ class AuditLog:
         for request in requests:
             yield from self.activation_events(request)
 
-    def events(self) -> Iterator[Json]:
-        """All directory audits, oldest first: PIM's events merged lazily from each eligibility's own history,
-        and the role holders' everyday admin tasks (admin_tasks.py)."""
+    def events(self, since: Instant | None = None) -> Iterator[Json]:
+        """The directory audits at or after `since` (all of them without it), oldest first: PIM's events merged
+        lazily from each eligibility's own history, and the role holders' everyday admin tasks (admin_tasks.py)."""
         context = HistoryContext.of(self.model)
         streams: list[Iterator[tuple[Instant, Json]]] = [
             self._stream(eligibility_history(context, e)) for e in self.model.eligibilities if has_history(e)
@@ -977,5 +977,6 @@ class AuditLog:
         )
         streams.append(iter(sorted(self.azure_activation_events(), key=itemgetter(0))))
         streams.append(AdminTasks(self.model).events())
-        for _, event in heapq.merge(*streams, key=itemgetter(0)):
-            yield event
+        for at, event in heapq.merge(*streams, key=itemgetter(0)):
+            if since is None or at >= since:
+                yield event

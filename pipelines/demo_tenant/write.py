@@ -16,11 +16,16 @@ import orjson
 import yaml
 
 from pipelines.demo_tenant import programme, wire
+from pipelines.demo_tenant.clock import DAY
 from pipelines.demo_tenant.ground_truth import GroundTruth
 from pipelines.demo_tenant.model import AssignmentKind, TenantModel
 from pipelines.demo_tenant.surfaces import Surfaces, with_app_roles
 
 DIRECTORY = "v1.0/roleManagement/directory"
+
+# Graph serves a P1/P2 tenant's directory audits for 30 days (perf-reliability.md section 1.4); the Log Analytics
+# copy (surfaces/loganalytics.py) keeps the whole year, so only a workspace gives history older than that.
+GRAPH_AUDIT_RETENTION = 30 * DAY
 
 
 def write_array(path: Path, items: Iterable[dict[str, Any]]) -> int:
@@ -90,7 +95,10 @@ def write_tenant(root: Path, model: TenantModel, truth: GroundTruth) -> dict[str
         (wire.assignment_instance(a) for a in model.assignments if a.kind is not AssignmentKind.OUTSIDE_PIM),
     )
     collection(f"{DIRECTORY}/roleAssignments.json", map(wire.role_assignment, model.assignments))
-    collection("v1.0/auditLogs/directoryAudits.json", wire.AuditLog(model).events())
+    collection(
+        "v1.0/auditLogs/directoryAudits.json",
+        wire.AuditLog(model).events(since=model.tenant.as_of - GRAPH_AUDIT_RETENTION),
+    )
     surfaces.write(collection)
     write_object(root / "ground_truth.json", truth.to_json())
     (root / "design.yaml").write_text(

@@ -383,7 +383,7 @@ _KQL_TOKEN = re.compile(
       (?P<datetime>datetime\(\s*(?P<dt>[^)]*?)\s*\)) |
       (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*') |
       (?P<op>==|!=|>=|<=|>|<) |
-      (?P<pipe>\|) | (?P<comma>,) |
+      (?P<pipe>\|) | (?P<comma>,) | (?P<open>\() | (?P<close>\)) |
       (?P<number>-?\d+(?:\.\d+)?) |
       (?P<word>[A-Za-z_][\w]*)
     )""",
@@ -498,16 +498,33 @@ class _KqlParser:
         conditions = []
         while True:
             column = self._take("word")[1]
-            comparison = self._take("op")[1]
-            kind, value = self._take(*_LITERAL_KINDS)
-            if kind == "word":
-                if value not in ("true", "false"):
-                    raise _unsupported((kind, value))
-                value = value == "true"
-            conditions.append((column, comparison, value))
+            if self._peek() == ("word", "in"):
+                self.position += 1
+                conditions.append((column, "in", self._literal_list()))
+            else:
+                comparison = self._take("op")[1]
+                conditions.append((column, comparison, self._literal()))
             if self._peek() != ("word", "and"):
                 return conditions
             self.position += 1
+
+    def _literal(self) -> Any:
+        kind, value = self._take(*_LITERAL_KINDS)
+        if kind == "word":
+            if value not in ("true", "false"):
+                raise _unsupported((kind, value))
+            return value == "true"
+        return value
+
+    def _literal_list(self) -> tuple[Any, ...]:
+        """`("a", "b", ...)`, the right side of `in`."""
+        self._take("open")
+        values = [self._literal()]
+        while self._peek() is not None and self._peek()[0] == "comma":
+            self.position += 1
+            values.append(self._literal())
+        self._take("close")
+        return tuple(values)
 
     def _order_keys(self) -> list[tuple[str, bool]]:
         keys = []
@@ -534,6 +551,10 @@ _COMPARE = {
 
 
 def _condition(kind: str, op: str, literal: Any) -> Callable[[Any], bool]:
+    if op == "in":
+        # KQL's `in` is case-sensitive and matches equal values of the same type (`in~` would ignore case).
+        tests = [_condition(kind, "==", value) for value in literal]
+        return lambda value: any(test(value) for test in tests)
     compare = _COMPARE[op]
     if isinstance(literal, datetime):
         if kind != "datetime":

@@ -182,12 +182,13 @@ def test_a_fresh_warehouse_shows_a_year_of_access_trend_equal_to_the_true_daily_
         date.fromisoformat(row["date"]): (row["standing_access"], row["eligible_access"], row["activated_access"])
         for row in demo_run.truth.daily_trend
     }
-    # The log begins on the day of its first event the pipeline reads (PIM and Access Reviews rows, either copy).
-    audits = json.loads((demo_run.tenant_dir / "v1.0" / "auditLogs" / "directoryAudits.json").read_bytes())
+    # The log begins on the day of its first event the pipeline reads (PIM and Access Reviews rows): Graph keeps
+    # 30 days, so that event is in the workspace's copy.
+    audits = json.loads((demo_run.tenant_dir / "loganalytics" / "AuditLogs.json").read_bytes())
     first_event = min(
-        datetime.fromisoformat(a["activityDateTime"])
+        datetime.fromisoformat(a["ActivityDateTime"])
         for a in audits
-        if a["loggedByService"] in ("PIM", "Access Reviews")
+        if a["LoggedByService"] in ("PIM", "Access Reviews")
     )
     first_day, as_of_day = first_event.astimezone(UTC).date(), AS_OF.date()
     assert (first_day - min(truth)).days <= 2  # the generated log starts with the year
@@ -282,7 +283,8 @@ def test_per_principal_monthly_activations_add_up_to_every_request(demo_run: Dem
 
 def test_access_reviews_records_of_approvals_are_read_and_fold_into_the_requests_they_name(demo_run: DemoRun) -> None:
     """Access Reviews' `Create request` / `Request approved` / `Request denied` land with PIM's rows (one Graph
-    filter) and each names a request PIM logged; the headline metrics above show none is counted twice."""
+    filter; the workspace's copy for the months Graph no longer keeps) and each names a request PIM logged; the
+    headline metrics above show none is counted twice."""
     [(records, kinds, unfolded, approvals)] = demo_run.query(
         """
         select
@@ -290,7 +292,7 @@ def test_access_reviews_records_of_approvals_are_read_and_fold_into_the_requests
             count(distinct audits.activity_display_name),
             count(*) filter (where requests.request_id is null),
             count(distinct audits.request_id) filter (where audits.activity_display_name = 'Request approved')
-        from staging.stg_graph__directory_audits as audits
+        from intermediate.int_audit_events_unioned as audits
         left join marts.fct_activation_requests as requests
             on audits.tenant_id = requests.tenant_id and audits.request_id = requests.request_id
         where audits.logged_by_service = 'Access Reviews'

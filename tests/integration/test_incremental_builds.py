@@ -25,6 +25,9 @@ pytestmark = pytest.mark.slow
 AS_OF = GENERATED_AS_OF
 # Events after this are held back for the second build; the odd hour splits some requests' lifecycles across it.
 CUTOFF = AS_OF - timedelta(days=4, hours=7)
+NEWEST = {"cutoff": CUTOFF}
+# The two copies of the audit log the marts read (int_audit_events_unioned), with the field that times an event.
+AUDIT_COPIES = {"directory_audits": "activityDateTime", "la_audit_logs": "ActivityDateTime"}
 # The marts incremental by snapshot day (macros/snapshot_days.sql), with the newest load commit their build saw.
 DAILY_MARTS = ("marts.fct_effective_privilege_daily", "marts.fct_privileged_access_daily")
 # Each incremental model and what reads it, with the columns that differ by design: when the row was written, and
@@ -95,37 +98,40 @@ def builds(shared_tenant_run: GeneratedRun, tmp_path_factory: pytest.TempPathFac
     full_run = shared_tenant_run
     assert full_run.success
 
-    # Yesterday: the same raw data without the newest audit events, built from scratch.
+    # Yesterday: the same raw data without the newest audit events, in both copies (Graph's and the workspace's),
+    # built from scratch.
     incremental = warehouse_in(root / "incremental")
     shutil.copy(full_run.warehouse, incremental)
-    newest = {"cutoff": CUTOFF}
-    after_cutoff = "where try_cast(record->>'activityDateTime' as timestamptz) > $cutoff"
     with duckdb.connect(str(incremental)) as con:
-        con.execute(f"create table meta.held_back as select * from raw.directory_audits {after_cutoff}", newest)
-        con.execute(f"delete from raw.directory_audits {after_cutoff}", newest)
-        con.execute(
-            "delete from raw.directory_audits_typed where (tenant_id, id) in (select tenant_id, id from meta.held_back)"
-        )
-        assert con.execute("select count(*) from meta.held_back").fetchone()[0] > 0
+        for table, time_field in AUDIT_COPIES.items():
+            after_cutoff = f"where try_cast(record->>'{time_field}' as timestamptz) > $cutoff"
+            con.execute(f"create table meta.held_back_{table} as select * from raw.{table} {after_cutoff}", NEWEST)
+            con.execute(f"delete from raw.{table} {after_cutoff}", NEWEST)
+            con.execute(
+                f"delete from raw.{table}_typed where (tenant_id, id) in "
+                f"(select tenant_id, id from meta.held_back_{table})"
+            )
+            assert con.execute(f"select count(*) from meta.held_back_{table}").fetchone()[0] > 0, table
     dbt_build(incremental, "--full-refresh")
 
-    # Today: the held-back events arrive as a later extraction lands them (a new load, whose id sorts after every
-    # earlier one, committed with its meta.loads row as landing does), and the scheduled build runs.
+    # Today: the held-back events arrive as a later extraction lands them (a new load per copy, whose id sorts after
+    # every earlier one, committed with its meta.loads row as landing does), and the scheduled build runs.
     with duckdb.connect(str(incremental)) as con:
-        [last_load] = con.execute("select max(load_id) from raw.directory_audits").fetchone()
-        next_load = f"{last_load}-next"
-        con.execute(
-            "insert into raw.directory_audits by name"
-            " select * replace (? as load_id, now() as loaded_at) from meta.held_back",
-            [next_load],
-        )
-        type_load(con, "directory_audits", next_load)
-        con.execute(
-            "insert into meta.loads by name select * replace (? as load_id, now() as committed_at)"
-            " from meta.loads where load_id = ?",
-            [next_load, last_load],
-        )
-        con.execute("drop table meta.held_back")
+        for table in AUDIT_COPIES:
+            [last_load] = con.execute(f"select max(load_id) from raw.{table}").fetchone()
+            next_load = f"{last_load}-next"
+            con.execute(
+                f"insert into raw.{table} by name"
+                f" select * replace (? as load_id, now() as loaded_at) from meta.held_back_{table}",
+                [next_load],
+            )
+            type_load(con, table, next_load)
+            con.execute(
+                "insert into meta.loads by name select * replace (? as load_id, now() as committed_at)"
+                " from meta.loads where load_id = ?",
+                [next_load, last_load],
+            )
+            con.execute(f"drop table meta.held_back_{table}")
     yesterday = newest_refresh(incremental)
     dbt_build(incremental)
     with duckdb.connect(str(incremental), read_only=True) as con:

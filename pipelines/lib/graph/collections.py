@@ -447,12 +447,13 @@ LOG_ANALYTICS_COLLECTIONS: tuple[CollectionSpec, ...] = (
         table="la_audit_logs",
         api_version="loganalytics",
         path="AuditLogs",
-        description="PIM audit events from the Log Analytics workspace, for history older than Graph keeps.",
+        description="PIM audit events and Access Reviews' parallel record of each PIM approval from the Log "
+        "Analytics workspace, for history older than Graph keeps (the directory_audits collection's rows).",
         permission="Log Analytics Reader on the workspace",
         mode=LoadMode.INCREMENTAL,
         time_property="TimeGenerated",
         source=Source.LOG_ANALYTICS,
-        kql_where='LoggedByService == "PIM"',
+        kql_where='LoggedByService in ("PIM", "Access Reviews")',
     ),
     CollectionSpec(
         table="la_signin_logs",

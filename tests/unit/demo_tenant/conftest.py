@@ -8,14 +8,14 @@ from pipelines.demo_tenant import build_model, generate_tenant
 from pipelines.demo_tenant.clock import from_datetime
 from pipelines.demo_tenant.model import TenantModel
 
-from .reading import AS_OF, SEED, Tenant, load, parse_event
+from .reading import AS_OF, SEED, Tenant, audit_log, parse_event
 
 
 @pytest.fixture(scope="session")
 def tenant(tmp_path_factory: pytest.TempPathFactory) -> Tenant:
     root = tmp_path_factory.mktemp("tenant") / "seed7"
     truth = generate_tenant(root, size="S", seed=SEED, as_of=AS_OF)
-    audits = load(root, "v1.0/auditLogs/directoryAudits.json")
+    audits = audit_log(root)  # the year: Graph serves its last 30 days
     pim = [raw for raw in audits if raw["loggedByService"] == "PIM"]
     events = [parse_event(raw) for raw in pim if raw["category"] == "RoleManagement"]
     group_events = [raw for raw in pim if raw["category"] == "GroupManagement"]

@@ -72,6 +72,28 @@ def load(root: Path, relative: str) -> Any:
     return orjson.loads((root / relative).read_bytes())
 
 
+def audit_log(root: Path) -> list[dict[str, Any]]:
+    """The tenant's whole audit log, in Graph's shape: Graph serves only its last 30 days, Log Analytics' AuditLogs
+    keeps the year, row for row the same events (surfaces/loganalytics.py) under its own column names."""
+    return [
+        {
+            "id": row["Id"],
+            "activityDisplayName": row["ActivityDisplayName"],
+            "activityDateTime": row["ActivityDateTime"],
+            "category": row["Category"],
+            "correlationId": row["CorrelationId"],
+            "loggedByService": row["LoggedByService"],
+            "operationType": row["AADOperationType"],
+            "result": row["Result"],
+            "resultReason": row["ResultReason"],
+            "initiatedBy": row["InitiatedBy"],
+            "targetResources": row["TargetResources"],
+            "additionalDetails": row["AdditionalDetails"],
+        }
+        for row in load(root, "loganalytics/AuditLogs.json")
+    ]
+
+
 @dataclass
 class Event:
     """One audit event reduced to what docs/audit-events.md says pimlens reads."""

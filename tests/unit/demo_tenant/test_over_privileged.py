@@ -15,7 +15,7 @@ from pipelines.demo_tenant.model import TenantModel
 from pipelines.demo_tenant.over_privileged import PIM_TASK_LEAST_ROLES, REASONS, TIER0_ONLY_LESSER_TASKS
 from pipelines.lib import paths
 
-from .reading import AS_OF, DIRECTORY, Tenant, millis
+from .reading import AS_OF, DIRECTORY, Tenant, audit_log, millis
 
 DAY_MS = 24 * 3600 * 1000
 
@@ -76,7 +76,7 @@ def test_lesser_task_holders_recounted_from_the_written_files(tenant: Tenant) ->
     for row in tenant.collection(f"{DIRECTORY}/roleAssignments.json"):
         held[row["principalId"]].add(row["roleDefinitionId"])
     users = {u["id"] for u in tenant.collection("v1.0/users.json")}
-    audits = tenant.collection("v1.0/auditLogs/directoryAudits.json")
+    audits = audit_log(tenant.root)
     until = max(millis(e["activityDateTime"]) for e in audits if e["loggedByService"] == "PIM")
     seed = seed_least_roles()
     tasks = defaultdict(list)

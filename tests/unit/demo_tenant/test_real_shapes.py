@@ -13,7 +13,7 @@ from typing import Any
 
 from pipelines.demo_tenant import generate_tenant
 
-from .reading import load
+from .reading import audit_log, load
 
 SHAPES_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "real_shapes" / "audits"
 PRINCIPAL_TYPES = {"User", "Group", "ServicePrincipal"}
@@ -60,7 +60,7 @@ def matched_shapes(audits: list[dict[str, Any]]) -> Counter[tuple]:
 
 
 def test_every_generated_pim_row_has_a_real_shape(tenant) -> None:
-    matched = matched_shapes(load(tenant.root, "v1.0/auditLogs/directoryAudits.json"))
+    matched = matched_shapes(audit_log(tenant.root))
     # The trail of one activation across services is there: PIM, Core Directory's mirror, Access Reviews' record.
     assert {service for service, *_ in matched} == {"PIM", "Core Directory", "Access Reviews"}
     # Entra roles, PIM for Groups, Azure resources and Access Reviews' record, each in its own category.
@@ -77,7 +77,7 @@ def test_a_history_across_april_2024_has_both_operation_type_vocabularies(tmp_pa
     """PIM verbs before April 2024, Create / Update since (the reference's mapping), each row still a real shape."""
     root = tmp_path / "tenant"
     generate_tenant(root, size="S", seed=3, as_of=datetime(2024, 9, 1, tzinfo=UTC))
-    audits = load(root, "v1.0/auditLogs/directoryAudits.json")
+    audits = audit_log(root)
     matched_shapes(audits)
     seen = {
         (row["activityDisplayName"], row["operationType"], row["activityDateTime"] < "2024-04-01")

@@ -76,6 +76,18 @@ def test_timespan_and_kql_time_filter_combine(serve) -> None:
     assert [row["DurationMs"] for row in result.tables[0].rows] == [20, 30]
 
 
+def test_in_matches_any_of_its_values_case_sensitively(serve) -> None:
+    services = ["PIM", "Access Reviews", "Core Directory", "pim"]
+    rows = [{**row, "LoggedByService": service} for row, service in zip(AUDIT_ROWS, services, strict=False)]
+    emulator = serve({"loganalytics/AuditLogs": rows})
+    result = logs_client(emulator).query_workspace(
+        WORKSPACE,
+        'AuditLogs | where LoggedByService in ("PIM", "Access Reviews") and DurationMs >= 0',
+        timespan=None,
+    )
+    assert [row["LoggedByService"] for row in result.tables[0].rows] == ["PIM", "Access Reviews"]
+
+
 def test_more_rows_than_the_limit_is_a_partial_result(serve) -> None:
     emulator = serve({"loganalytics/AuditLogs": AUDIT_ROWS}, loganalytics_row_limit=5)
     result = logs_client(emulator).query_workspace(WORKSPACE, "AuditLogs", timespan=None)
@@ -89,6 +101,7 @@ def test_more_rows_than_the_limit_is_a_partial_result(serve) -> None:
     [
         "AuditLogs | summarize count() by OperationName",
         "AuditLogs | where OperationName contains 'PIM'",
+        "AuditLogs | where OperationName in ('a'",
         "AuditLogs | project TimeGenerated",
         "union AuditLogs, SigninLogs",
     ],

@@ -1,2 +1,2 @@
 -- One row per PIM activation request, its lifecycle events folded by RequestId (macros/fold_activation_requests.sql).
-{{ fold_activation_requests(ref('stg_graph__directory_audits')) }}
+{{ fold_activation_requests(ref('int_audit_events_unioned')) }}

@@ -19,7 +19,7 @@ access_rows as (
 ),
 
 audits as (
-    select * from {{ ref('stg_graph__directory_audits') }}
+    select * from {{ ref('int_audit_events_unioned') }}
 ),
 
 policies as (

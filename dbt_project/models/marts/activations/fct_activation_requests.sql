@@ -5,7 +5,7 @@
         incremental_strategy='delete+insert',
     )
 }}
--- depends_on: {{ ref('stg_graph__directory_audits') }}
+-- depends_on: {{ ref('int_audit_events_unioned') }}
 -- depends_on: {{ ref('pim_audit_activities') }}
 -- Incremental: a run refolds only the requests with an audit event in the last 7 days before the newest request
 -- already built (a request's lifecycle ends within about three days: approval window plus longest activation),
@@ -18,7 +18,7 @@ with
         select distinct
             audits.tenant_id,
             audits.request_id
-        from {{ ref('stg_graph__directory_audits') }} as audits
+        from {{ ref('int_audit_events_unioned') }} as audits
         where
             audits.activity_at > (select max(built.requested_at) - interval 7 day from {{ this }} as built)
             -- Rules changed (design, tiers, roles): every request is judged again.
@@ -28,7 +28,7 @@ with
 
     touched_audits as (
         select audits.*
-        from {{ ref('stg_graph__directory_audits') }} as audits
+        from {{ ref('int_audit_events_unioned') }} as audits
         where (audits.tenant_id, audits.request_id) in (
             select
                 touched.tenant_id,

@@ -11,7 +11,7 @@ requests as (
 ),
 
 audits as (
-    select * from {{ ref('stg_graph__directory_audits') }}
+    select * from {{ ref('int_audit_events_unioned') }}
 ),
 
 roles as (

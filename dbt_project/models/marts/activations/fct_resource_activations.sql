@@ -6,7 +6,7 @@
 with
 
 audits as (
-    select * from {{ ref('stg_graph__directory_audits') }}
+    select * from {{ ref('int_audit_events_unioned') }}
     where surface in ('group', 'azure_resource') and request_id is not null
 ),
 

@@ -354,7 +354,7 @@ first_outside_pim_rows as (
     select
         audits.tenant_id,
         audits.audit_event_id
-    from {{ ref('stg_graph__directory_audits') }} as audits
+    from {{ ref('int_audit_events_unioned') }} as audits
     inner join audit_activities
         on audits.activity_display_name = audit_activities.activity_display_name
     where audit_activities.lifecycle_step = 'assigned_outside_pim'
@@ -376,7 +376,7 @@ break_glass_used as (
         'break-glass account did: ' || audits.activity_display_name as evidence
     -- The audit log is read by its two rules straight, not through a shared CTE: DuckDB materializes a CTE read
     -- twice, which copied all 34M audit rows at 10M requests before either rule filtered them.
-    from {{ ref('stg_graph__directory_audits') }} as audits
+    from {{ ref('int_audit_events_unioned') }} as audits
     inner join break_glass_users
         on
             audits.tenant_id = break_glass_users.tenant_id
@@ -404,7 +404,7 @@ break_glass_used as (
 -- additions: a person raising their own eligibility is the repeated-activation rule's business.
 role_additions as (
     select audits.*
-    from {{ ref('stg_graph__directory_audits') }} as audits
+    from {{ ref('int_audit_events_unioned') }} as audits
     inner join audit_activities
         on audits.activity_display_name = audit_activities.activity_display_name
     cross join since

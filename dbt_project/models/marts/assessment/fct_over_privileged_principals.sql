@@ -133,7 +133,7 @@ audited_tasks as (
         pim_audits.initiated_by_user_id as user_id,
         pim_audits.activity_display_name,
         pim_audits.activity_at
-    from {{ ref('stg_graph__directory_audits') }} as pim_audits
+    from {{ ref('int_audit_events_unioned') }} as pim_audits
     inner join least_roles
         on pim_audits.activity_display_name = least_roles.activity_display_name
     where pim_audits.initiated_by_user_id is not null

@@ -9,7 +9,7 @@ coverage as (
 ),
 
 audits as (
-    select * from {{ ref('stg_graph__directory_audits') }}
+    select * from {{ ref('int_audit_events_unioned') }}
 ),
 
 audit_activities as (
