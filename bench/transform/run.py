@@ -5,10 +5,11 @@
 Per size: raw tables written straight with DuckDB SQL (no Graph, no emulator): a year of PIM activation
 requests in the audit-event shapes of docs/audit-events.md (about 3.4 events per request), nine in ten in
 working hours, 1 user per 20 requests, 43 built-in roles with their PIM policies, eligibilities and
-assignments; then
+assignments. The events are in both copies a first extraction lands: the Log Analytics workspace's (the year) and
+Graph's (its last 30 days; later loads land in both); then
 
-0. the audit events typed as landing types them (pipelines/lib/warehouse/typed_events.py: one thread, the landing
-   pool), timed on its own: a real deployment pays it once per load, in extraction, not in dbt;
+0. the audit events of both copies typed as landing types them (pipelines/lib/warehouse/typed_events.py: one
+   thread, the landing pool), timed on its own: a real deployment pays it once per load, in extraction, not in dbt;
 1. `dbt build --full-refresh` (every model, seed and test), timed, with the child's peak RSS (os.wait4);
 2. a daily run: 1 % more requests in a new audit load and a new snapshot of each state collection, then
    `dbt build` again (the incremental models only take what is new), timed the same way.
@@ -25,7 +26,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -35,6 +36,7 @@ from pipelines.demo_tenant import catalog
 from pipelines.demo_tenant.clock import DAY, HOUR, from_datetime
 from pipelines.demo_tenant.model import RolePolicy
 from pipelines.demo_tenant.wire import policy_rules
+from pipelines.lib.dbt_child import OWN_TARGET_PREFIX
 from pipelines.lib.dbt_commands import SCHEDULED_BUILD, as_of_arguments
 from pipelines.lib.design import load_design
 from pipelines.lib.paths import DBT_PROJECT_DIR, DEFAULT_DESIGN_FILE, REPO_ROOT, VAR_DIR
@@ -46,6 +48,7 @@ from pipelines.lib.warehouse.typed_events import TYPED_TABLES, type_load
 BENCH_DIR = VAR_DIR / "bench" / "transform"
 TENANT = "b3c0ffee-0000-4000-8000-0000000bench"
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
+GRAPH_RETENTION = timedelta(days=30)  # what Graph serves of the audit log; the workspace keeps the year
 SNAPSHOTS = (
     "role_definitions",
     "role_assignments",
@@ -186,12 +189,18 @@ def build_raw(path: Path, requests: int) -> float:
         ):
             _load(con, collection, load_id, loaded, 0)
         add_audits(con, 0, requests, "load-audits-1", loaded, users, eligibilities)
+        copy_to_log_analytics(con, "load-audits-1", "load-la-audits-1", loaded)
+        # A first extraction gets 30 days from Graph (its retention) and the year from the workspace.
+        con.execute(
+            "delete from raw.directory_audits where record->>'activityDateTime' < ?",
+            [(AS_OF - GRAPH_RETENTION).strftime("%Y-%m-%dT%H:%M:%S")],
+        )
         con.execute(
             """insert into meta.coverage
             select ?, t.name, ?, 'ok', 200, null, 'bench', 0, 0, 0, 0, null from (select unnest(?) as name) t""",
             [TENANT, loaded, raw_tables()],
         )
-    return type_audits_as_landing_does(path, "load-audits-1")
+    return type_audits_as_landing_does(path, "load-audits-1", "load-la-audits-1")
 
 
 def _working_hours(spread_ms: str) -> str:
@@ -287,16 +296,44 @@ def add_audits(
     _load(con, "directory_audits", load_id, loaded, count)
 
 
-def type_audits_as_landing_does(path: Path, load_id: str) -> float:
-    """Types one audit load's events as landing does (one thread, its small pool); returns the seconds it took.
+def copy_to_log_analytics(con: duckdb.DuckDBPyConnection, graph_load_id: str, load_id: str, loaded: datetime) -> None:
+    """The workspace's copy of one Graph audit load, in AuditLogs' columns (dynamic ones as JSON text, as the query
+    API sends them): the same events, which the marts read once (int_audit_events_unioned)."""
+    con.execute(
+        """insert into raw.la_audit_logs (tenant_id, load_id, loaded_at, id, record)
+        select tenant_id, ?, ?, id, json_object(
+            'TimeGenerated', record->>'activityDateTime',
+            'Id', id,
+            'OperationName', record->>'activityDisplayName',
+            'ActivityDisplayName', record->>'activityDisplayName',
+            'ActivityDateTime', record->>'activityDateTime',
+            'Category', record->>'category',
+            'CorrelationId', record->>'correlationId',
+            'LoggedByService', record->>'loggedByService',
+            'Result', record->>'result',
+            'ResultReason', record->>'resultReason',
+            'InitiatedBy', (record->'initiatedBy')::varchar,
+            'TargetResources', (record->'targetResources')::varchar,
+            'AdditionalDetails', (record->'additionalDetails')::varchar
+        )
+        from raw.directory_audits where load_id = ?""",
+        [load_id, loaded, graph_load_id],
+    )
+    [(rows,)] = con.execute("select count(*) from raw.la_audit_logs where load_id = ?", [load_id]).fetchall()
+    _load(con, "la_audit_logs", load_id, loaded, rows)
+
+
+def type_audits_as_landing_does(path: Path, graph_load_id: str, log_analytics_load_id: str) -> float:
+    """Types one audit load of each copy as landing does (one thread, its small pool); returns the seconds it took.
 
     Landing types a load in the transaction that inserts it (typed_events.py); the synthetic rows are written
     first, in a connection of default settings, so the typing is timed on its own here."""
     started = time.perf_counter()
     with connect_for_landing(path) as con:
-        con.execute("begin transaction")
-        type_load(con, "directory_audits", load_id)
-        con.execute("commit")
+        for table, load_id in (("directory_audits", graph_load_id), ("la_audit_logs", log_analytics_load_id)):
+            con.execute("begin transaction")
+            type_load(con, table, load_id)
+            con.execute("commit")
     return time.perf_counter() - started
 
 
@@ -313,6 +350,7 @@ def daily_increment(path: Path, requests: int, day: int = 2) -> tuple[int, float
             [(n, r.template_id, r.name, r.is_privileged, r.tier) for n, r in enumerate(catalog.BUILT_IN_ROLES)],
         )
         add_audits(con, requests, new, f"load-audits-{day}", loaded, users, users * 2)
+        copy_to_log_analytics(con, f"load-audits-{day}", f"load-la-audits-{day}", loaded)
         for collection in SNAPSHOTS:
             load_id = f"load-{collection}-{day}"
             con.execute(
@@ -322,7 +360,7 @@ def daily_increment(path: Path, requests: int, day: int = 2) -> tuple[int, float
                 [load_id, loaded, collection],
             )
             _load(con, collection, load_id, loaded, 0)
-    return new, type_audits_as_landing_does(path, f"load-audits-{day}")
+    return new, type_audits_as_landing_does(path, f"load-audits-{day}", f"load-la-audits-{day}")
 
 
 def dbt_build(warehouse: Path, *, full_refresh: bool, threads: int) -> BuildRun:
@@ -336,18 +374,22 @@ def dbt_build(warehouse: Path, *, full_refresh: bool, threads: int) -> BuildRun:
     launch = [sys.executable, "-m", "bench.extract.launch", str(result_file), "--", *command]
     subprocess.run(launch, cwd=DBT_PROJECT_DIR, env=env, check=False)
     child = json.loads(result_file.read_text(encoding="utf-8"))
-    print_slowest_nodes()
-    # Kept for a closer look at where the time went (the next build overwrites dbt's own copy).
-    results = DBT_PROJECT_DIR / "target" / "run_results.json"
+    # pimlens-dbt gives each build a target folder of its own (dbt_child.py): the newest is this build's.
+    folders = (DBT_PROJECT_DIR / "target").glob(f"{OWN_TARGET_PREFIX}*")
+    results = max(folders, key=lambda folder: folder.stat().st_mtime) / "run_results.json"
+    print_slowest_nodes(results)
+    # Kept for a closer look at where the time went (the build folders are pruned).
     if results.exists():
         kind = "full" if full_refresh else "daily"
         (BENCH_DIR / f"run_results-{kind}.json").write_bytes(results.read_bytes())
     return BuildRun(child["wall_s"], child["user_s"] + child["system_s"], child["peak_rss_mb"], child["exit_code"])
 
 
-def print_slowest_nodes(count: int = 8) -> None:
+def print_slowest_nodes(run_results: Path, count: int = 8) -> None:
     """Where the build's time went, from dbt's run_results.json (to the console, not the docs table)."""
-    results = json.loads((DBT_PROJECT_DIR / "target" / "run_results.json").read_text(encoding="utf-8"))["results"]
+    if not run_results.exists():
+        return
+    results = json.loads(run_results.read_text(encoding="utf-8"))["results"]
     slowest = sorted(results, key=lambda result: result["execution_time"], reverse=True)[:count]
     print("  slowest:", ", ".join(f"{r['unique_id'].split('.')[-1]} {r['execution_time']:.1f}s" for r in slowest))
 
@@ -366,7 +408,7 @@ def main() -> int:
         started = time.perf_counter()
         typing_s = build_raw(warehouse, requests)
         with duckdb.connect(str(warehouse), read_only=True) as con:
-            events = con.execute("select count(*) from raw.directory_audits").fetchone()[0]
+            events = con.execute("select count(*) from raw.la_audit_logs").fetchone()[0]
         synth = time.perf_counter() - started - typing_s
         full = dbt_build(warehouse, full_refresh=True, threads=args.threads)
         held = requests
