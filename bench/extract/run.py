@@ -46,7 +46,7 @@ BENCH_DIR = VAR_DIR / "bench"
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 SEED = 7
 SECRET_ENV = "PIMLENS_BENCH_SECRET"
-WORKSPACE_ID = "b3c0ffee-0000-4000-8000-00000000bench"
+WORKSPACE_ID = "b3c0ffee-0000-4000-8000-0000000be7c4"  # any GUID: the emulator serves every workspace
 AUDIT = "v1.0/auditLogs/directoryAudits"
 REPORTS_RATE = 0.5  # audit-log pages per second the documented limit allows (5 per 10 s)
 ARM_PAGE = 1_000
