@@ -23,6 +23,7 @@ import asyncio
 import json
 import math
 import os
+import shutil
 import ssl
 import subprocess
 import sys
@@ -190,8 +191,9 @@ def extract(
     work = BENCH_DIR / "runs" / f"{label}-{size}"
     work.mkdir(parents=True, exist_ok=True)
     warehouse = work / "warehouse.duckdb"
+    # The warehouse, its write-ahead log and DuckDB's spill folder beside it (`.scratch`), from the last run.
     for stale in work.glob("warehouse.duckdb*"):
-        stale.unlink()
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     with RssSampler() as emulator_rss:
         started = time.perf_counter()
         with start_emulator(tenant, state_dir=BENCH_DIR / "emulator", options=options) as emulator:
