@@ -34,6 +34,7 @@ DAILY_MARTS = ("marts.fct_effective_privilege_daily", "marts.fct_privileged_acce
 # the load that brought the held-back events.
 COMPARED: dict[str, tuple[str, ...]] = {
     "staging.stg_graph__directory_audits": ("load_id",),
+    "intermediate.int_audit_events_unioned": ("load_id",),
     "marts.fct_activation_requests": ("refreshed_at",),
     "marts.fct_activation_justifications": ("refreshed_at",),
     "marts.fct_activations_monthly": ("refreshed_at",),

@@ -1,9 +1,10 @@
 """Log Analytics tables: the directory audits (PIM and admin tasks) in `AuditLogs` column shape, and `SigninLogs`.
 
-AuditLogs rows are the very events of `directoryAudits.json` (same ids, times and payloads), renamed to the
-table's columns (graph-pim.md §7.2). SigninLogs holds an interactive sign-in shortly before every
-activation request, by the requester from the request's address, plus everyday sign-ins of enabled users over
-the last 30 days (users who never activate mostly stop signing in: stale accounts). A few activation sign-ins come
+AuditLogs rows are the events of the whole audit log (same ids, times and payloads as Graph's), renamed to the
+table's columns (graph-pim.md §7.2); Graph's `directoryAudits.json` holds only their last 30 days (write.py).
+SigninLogs holds an interactive sign-in shortly before every activation request, by the requester from the
+request's address, plus everyday sign-ins of enabled users over the last 30 days (users who never activate mostly
+stop signing in: stale accounts). A few activation sign-ins come
 from a trip abroad (another country and address, now and then another device) or from a new, unregistered device;
 the break-glass accounts sign in only for their periodic tests. Rows are written in time order, merged lazily, so
 an L tenant's sign-ins never sit in memory. Each row is made from a `SignInEvent`, which the ground truth reads.

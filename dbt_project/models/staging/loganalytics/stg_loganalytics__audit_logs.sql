@@ -1,6 +1,7 @@
--- PIM audit events from the Log Analytics AuditLogs table, one row per event id, in the columns of
--- stg_graph__directory_audits: the workspace keeps them as long as its retention says, Graph for 30 days. Typed in
--- the transaction that landed each load, by the same rules as Graph's copy (pipelines/lib/warehouse/typed_events.py).
+-- PIM audit events (and Access Reviews' record of PIM approvals) from the Log Analytics AuditLogs table, one row
+-- per event id, in the columns of stg_graph__directory_audits: the workspace keeps them as long as its retention
+-- says, Graph for 30 days. Typed in the transaction that landed each load, by the same rules as Graph's copy
+-- (pipelines/lib/warehouse/typed_events.py).
 -- Landing already keeps one copy of each event across the look-back overlap of successive loads
 -- (pipelines/lib/warehouse/landing.py), so this model does not deduplicate again: a window over every event here
 -- kept each filter of the marts that read it from reaching the scan, and at 1M requests made their builds ten
