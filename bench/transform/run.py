@@ -36,6 +36,7 @@ from pipelines.demo_tenant import catalog
 from pipelines.demo_tenant.clock import DAY, HOUR, from_datetime
 from pipelines.demo_tenant.model import RolePolicy
 from pipelines.demo_tenant.wire import policy_rules
+from pipelines.demo_tenant.write import GRAPH_AUDIT_RETENTION
 from pipelines.lib.dbt_child import OWN_TARGET_PREFIX
 from pipelines.lib.dbt_commands import SCHEDULED_BUILD, as_of_arguments
 from pipelines.lib.design import load_design
@@ -48,7 +49,8 @@ from pipelines.lib.warehouse.typed_events import TYPED_TABLES, type_load
 BENCH_DIR = VAR_DIR / "bench" / "transform"
 TENANT = "b3c0ffee-0000-4000-8000-0000000bench"
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
-GRAPH_RETENTION = timedelta(days=30)  # what Graph serves of the audit log; the workspace keeps the year
+# What Graph serves of the audit log (the generator's own figure); the workspace keeps the year.
+GRAPH_RETENTION = timedelta(milliseconds=GRAPH_AUDIT_RETENTION)
 SNAPSHOTS = (
     "role_definitions",
     "role_assignments",
