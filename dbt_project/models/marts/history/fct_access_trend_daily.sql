@@ -62,12 +62,15 @@ first_day_totals as (
 
 -- Each change on a privileged role up to the first snapshot, with change_day: the last day whose close (24:00 UTC)
 -- is at or after the change. The states of that day and later include it; replaying back, every earlier day undoes it.
-privileged_changes as (
+-- Summed per day and kind first: the replay then walks days, not days times changes (at a million requests a year,
+-- joining every rebuilt day with every later change took ten seconds of a build).
+day_deltas as (
     select
         changes.tenant_id,
-        changes.access_kind,
-        changes.access_delta,
-        cast(timezone('UTC', changes.activity_at - interval 1 microsecond) as date) as change_day
+        cast(timezone('UTC', changes.activity_at - interval 1 microsecond) as date) as change_day,
+        sum(changes.access_delta) filter (where changes.access_kind = 'standing') as standing_delta,
+        sum(changes.access_delta) filter (where changes.access_kind = 'eligible') as eligible_delta,
+        sum(changes.access_delta) filter (where changes.access_kind = 'activated') as activated_delta
     from changes
     inner join roles
         on
@@ -78,16 +81,19 @@ privileged_changes as (
     where
         roles.is_privileged
         and changes.activity_at <= first_snapshots.first_snapshot_at
+    group by all
 ),
 
-reconstructed_days as (
+-- Every day from the log's first to the first snapshot's: a change's day is at most the snapshot's, and a change
+-- before the first covered day changes no rebuilt day.
+replayed_days as (
     select
         first_day_totals.*,
         coverage.history_covered_from,
         cast(
             unnest(
                 generate_series(
-                    coverage.history_covered_from, first_day_totals.first_snapshot_date - 1, interval 1 day
+                    coverage.history_covered_from, first_day_totals.first_snapshot_date, interval 1 day
                 )
             ) as date
         ) as snapshot_date
@@ -97,26 +103,38 @@ reconstructed_days as (
     where coverage.history_covered_from < first_day_totals.first_snapshot_date
 ),
 
+-- A rebuilt day's state is the first snapshot's less every change of a later day.
+replayed as (
+    select
+        replayed_days.tenant_id,
+        replayed_days.snapshot_date,
+        replayed_days.first_snapshot_date,
+        replayed_days.standing_access - coalesce(sum(day_deltas.standing_delta) over later_days, 0) as standing_access,
+        replayed_days.eligible_access - coalesce(sum(day_deltas.eligible_delta) over later_days, 0) as eligible_access,
+        replayed_days.activated_access
+        - coalesce(sum(day_deltas.activated_delta) over later_days, 0) as activated_access
+    from replayed_days
+    left join day_deltas
+        on
+            replayed_days.tenant_id = day_deltas.tenant_id
+            and replayed_days.snapshot_date = day_deltas.change_day
+    window later_days as (
+        partition by replayed_days.tenant_id
+        order by replayed_days.snapshot_date
+        rows between 1 following and unbounded following
+    )
+),
+
 reconstructed as (
     select
-        reconstructed_days.tenant_id,
-        reconstructed_days.snapshot_date,
-        any_value(reconstructed_days.standing_access)
-        - coalesce(sum(privileged_changes.access_delta) filter (where privileged_changes.access_kind = 'standing'), 0)
-            as standing_access,
-        any_value(reconstructed_days.eligible_access)
-        - coalesce(sum(privileged_changes.access_delta) filter (where privileged_changes.access_kind = 'eligible'), 0)
-            as eligible_access,
-        any_value(reconstructed_days.activated_access)
-        - coalesce(sum(privileged_changes.access_delta) filter (where privileged_changes.access_kind = 'activated'), 0)
-            as activated_access,
+        tenant_id,
+        snapshot_date,
+        standing_access,
+        eligible_access,
+        activated_access,
         true as is_reconstructed
-    from reconstructed_days
-    left join privileged_changes
-        on
-            reconstructed_days.tenant_id = privileged_changes.tenant_id
-            and reconstructed_days.snapshot_date < privileged_changes.change_day
-    group by reconstructed_days.tenant_id, reconstructed_days.snapshot_date
+    from replayed
+    where snapshot_date < first_snapshot_date
 ),
 
 snapshotted as (
