@@ -13,6 +13,7 @@
         initiated_by_user_id,
         is_system_initiated,
         role_definition_id,
+        resource_id,
         principal_id,
         request_id,
         justification,

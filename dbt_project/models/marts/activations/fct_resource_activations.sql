@@ -1,8 +1,8 @@
 -- Activations beyond directory roles (docs/metrics.md, "Activations of groups and Azure resources"): one row per
 -- PIM request of a PIM for Groups membership or ownership (surface group) or of an Azure role (surface
 -- azure_resource), from PIM's audit rows of those surfaces, folded by request id as directory activations are.
--- The role is the access (member, owner) or the Azure role's GUID; the resource, read from the row's targets, is the
--- group or the ARM scope.
+-- The role is the access (member, owner) or the Azure role's GUID; the resource (typed at landing from the row's
+-- targets, in either copy of the log) is the group or the ARM scope.
 with
 
 audits as (
@@ -14,51 +14,13 @@ activities as (
     select * from {{ ref('pim_audit_activities') }}
 ),
 
--- The resource each row names: the target whose id is an ARM path, else the Group target.
-raw_targets as (
-    select
-        raw_rows.tenant_id,
-        raw_rows.id as audit_event_id,
-        unnest(from_json(raw_rows.record -> 'targetResources', '[{"id": "VARCHAR", "type": "VARCHAR"}]'))
-            as target_resource
-    from {{ source('raw', 'directory_audits') }} as raw_rows
-    where (raw_rows.tenant_id, raw_rows.id) in (
-        select
-            audits.tenant_id,
-            audits.audit_event_id
-        from audits
-    )
-),
-
-resources as (
-    select
-        tenant_id,
-        audit_event_id,
-        coalesce(
-            any_value(struct_extract(target_resource, 'id')) filter (
-                where starts_with(lower(struct_extract(target_resource, 'id')), '/subscriptions/')
-                or starts_with(lower(struct_extract(target_resource, 'id')), '/providers/microsoft.management/')
-            ),
-            any_value(struct_extract(target_resource, 'id')) filter (
-                where lower(struct_extract(target_resource, 'type')) = 'group'
-            )
-        ) as resource_id
-    from raw_targets
-    group by tenant_id, audit_event_id
-),
-
 stepped as (
     select
         audits.*,
-        activities.lifecycle_step,
-        resources.resource_id
+        activities.lifecycle_step
     from audits
     inner join activities
         on audits.activity_display_name = activities.activity_display_name
-    left join resources
-        on
-            audits.tenant_id = resources.tenant_id
-            and audits.audit_event_id = resources.audit_event_id
     where activities.lifecycle_step in {{ activation_lifecycle_steps() }}
 ),
 
