@@ -33,7 +33,7 @@ from pipelines.demo_tenant.surfaces.context import Context
 from pipelines.demo_tenant.surfaces.groups import PimGroups
 
 GOVERNANCE_METRICS = (
-    "unenforced_activation_authentication_contexts",
+    "unenforced_authentication_contexts",
     "approver_check_failures",
     "peak_monthly_approver_load",
     "administrative_unit_scoped_share",
@@ -85,7 +85,7 @@ def governance_findings(
     scoping = _administrative_unit_scoping(model, privileged_paths)
     pairs = sum(row["holder_role_pairs"] for row in scoping)
     metrics = {
-        "unenforced_activation_authentication_contexts": sum(
+        "unenforced_authentication_contexts": sum(
             1 for row in controls if row["control"] == "activation_authentication_context" and not row["is_met"]
         ),
         "approver_check_failures": sum(
