@@ -262,50 +262,15 @@ self_approval_rows as (
     group by tenant_id, approver_id
 ),
 
+-- By name: a control without a role, an approver group or a registered name has them null.
 unioned as (
-    select
-        tenant_id,
-        control,
-        user_id,
-        null as role_definition_id,
-        null as approver_group_id,
-        registered_principal_name,
-        is_met,
-        evidence
-    from mfa_rows
-    union all
-    select
-        tenant_id,
-        control,
-        user_id,
-        null as role_definition_id,
-        null as approver_group_id,
-        registered_principal_name,
-        is_met,
-        evidence
-    from break_glass_rows
-    union all
-    select
-        tenant_id,
-        control,
-        user_id,
-        role_definition_id,
-        approver_group_id,
-        null as registered_principal_name,
-        is_met,
-        evidence
-    from policy_controls
-    union all
-    select
-        tenant_id,
-        control,
-        user_id,
-        null as role_definition_id,
-        null as approver_group_id,
-        null as registered_principal_name,
-        is_met,
-        evidence
-    from self_approval_rows
+    select * from mfa_rows
+    union all by name
+    select * from break_glass_rows
+    union all by name
+    select * exclude (policy_control_id) from policy_controls
+    union all by name
+    select * from self_approval_rows
 ),
 
 -- concat_ws skips nulls: the key of a control without a role or approver group is as it was before they existed.
