@@ -124,6 +124,7 @@ UNKNOWN_ROLE_METRICS = (
     "pim_alert_disagreements",
     "privileged_users_without_mfa_policy",
     "break_glass_check_failures",
+    "administrative_unit_scoped_share",
 )
 
 

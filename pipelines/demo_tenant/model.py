@@ -187,6 +187,14 @@ class RolePolicy:
     activation_alert_recipients: tuple[str, ...]
     last_modified_at: Instant
     last_modified_by: str  # user id
+    # Approvers the approval rule lists beside approver_ids who never decide a request: ("user", id, description)
+    # of a disabled or deleted account, or ("group", id, description) whose members the history never picks.
+    listed_only_approvers: tuple[tuple[str, str, str], ...] = ()
+
+    @property
+    def listed_approver_count(self) -> int:
+        """The primary approvers the approval rule lists (a group counts once, as Graph lists it)."""
+        return len(self.approver_ids) + len(self.listed_only_approvers)
 
     @property
     def requires_mfa(self) -> bool:

@@ -115,7 +115,7 @@ def failed_rules(policy: RolePolicy, tier: int) -> list[str]:
     wanted = TIER_REQUIREMENTS[tier_name(tier)]
     actual = {
         "approval_required": policy.approval_required,
-        "min_approvers": len(policy.approver_ids) if policy.approval_required else 0,
+        "min_approvers": policy.listed_approver_count if policy.approval_required else 0,
         "mfa_on_activation": policy.requires_mfa,
         "justification_required": policy.justification_on_activation,
         "ticket_required": policy.ticketing_on_activation,

@@ -16,6 +16,7 @@ from pipelines.demo_tenant import catalog, programme
 from pipelines.demo_tenant.catalog import APPLICATION_ADMINISTRATOR, GLOBAL_ADMINISTRATOR
 from pipelines.demo_tenant.clock import DAY, HOUR, MINUTE, SECOND, Instant
 from pipelines.demo_tenant.directory import DirectoryBuilder, make_tenant, weighted_choice, weighted_sample
+from pipelines.demo_tenant.governance import plant_governance
 from pipelines.demo_tenant.history import pick_duration
 from pipelines.demo_tenant.ids import assignment_id, derived_guid, guid
 from pipelines.demo_tenant.model import (
@@ -36,6 +37,7 @@ from pipelines.demo_tenant.model import (
     User,
 )
 from pipelines.demo_tenant.sizes import SizeProfile, profile
+from pipelines.demo_tenant.surfaces.conditional_access import ACTIVATION_CONTEXT
 
 _ELIGIBLE = "eligible"
 _PAST = "past"  # an eligibility that ended during the year
@@ -106,7 +108,8 @@ class _Simulation:
         self._plant_break_glass_use()
 
         tiers = {role.id: role.tier for role in self.roles}
-        self.policies = programme.plant_compliance_failures(self._policies(), tiers)
+        planted = plant_governance(self._policies(), tiers, self.tenant.id, self.users, groups)
+        self.policies = programme.plant_compliance_failures(planted, tiers)
         self.policy_by_role = {policy.role_id: policy for policy in self.policies}
         eligibilities, assignments, events = self._materialize()
         burst = self._plant_membership_burst()
@@ -421,7 +424,7 @@ class _Simulation:
         }.get(role.id, {0: 0.15, 1: 0.05, 2: 0.04}[tier])
         approval = role.id in (GLOBAL_ADMINISTRATOR, catalog.PRIVILEGED_ROLE_ADMINISTRATOR)
         approval = approval or rng.random() < approval_chance
-        auth_context = "c1" if tier == 0 and rng.random() < 0.25 else None
+        auth_context = ACTIVATION_CONTEXT if tier == 0 and rng.random() < 0.25 else None
         mfa = auth_context is None and rng.random() < {0: 0.95, 1: 0.85, 2: 0.7}[tier]
         max_hours = rng.choice({0: (1, 2, 4, 8, 8, 10), 1: (4, 8, 8, 10, 12, 24), 2: (8, 8, 10, 12, 24)}[tier])
         # Permanent active is allowed where someone holds it; the setting was relaxed for them.

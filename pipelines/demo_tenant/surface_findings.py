@@ -15,6 +15,7 @@ from typing import Any
 from pipelines.demo_tenant import catalog, programme
 from pipelines.demo_tenant.clock import DAY, HOUR, Instant
 from pipelines.demo_tenant.effective_privilege import ACTIVE, PrivilegePath
+from pipelines.demo_tenant.governance import GOVERNANCE_METRICS, governance_findings
 from pipelines.demo_tenant.ids import derived_guid
 from pipelines.demo_tenant.model import ActivationRequest, AssignmentKind, TenantModel
 from pipelines.demo_tenant.surfaces.alerts import Alerts
@@ -40,7 +41,7 @@ APPLICATION_METRICS = (
 )
 ALERT_METRICS = ("pim_alert_disagreements",)
 CONTROL_METRICS = ("privileged_users_without_mfa_policy", "break_glass_check_failures")
-SURFACE_METRICS = (*SIGN_IN_METRICS, *APPLICATION_METRICS, *ALERT_METRICS, *CONTROL_METRICS)
+SURFACE_METRICS = (*SIGN_IN_METRICS, *APPLICATION_METRICS, *ALERT_METRICS, *CONTROL_METRICS, *GOVERNANCE_METRICS)
 
 BREAK_GLASS_WINDOW = 30 * DAY  # break-glass sign-ins counted over the last 30 days
 ACTIVATION_SIGN_IN_WINDOW = HOUR  # an activation is made from the requester's last sign-in in the hour before
@@ -91,6 +92,7 @@ def surface_findings(
 ) -> tuple[dict[str, int], dict[str, Any]]:
     """(the metrics of SURFACE_METRICS, the rows the end-to-end tests compare) of a tenant."""
     ctx = Context(model)
+    privileged_paths = list(privileged_paths)
     paths = [path for path in privileged_paths if path.is_holder]
     events = list(SignIns(ctx).events())
     metrics, stale, contexts = _sign_ins(model, history, paths, events)
@@ -106,8 +108,12 @@ def surface_findings(
     )
     control_metrics, controls = _controls(model, paths)
     metrics |= control_metrics
+    governance_metrics, governance = governance_findings(model, history, privileged_paths)
+    metrics |= governance_metrics
     rows = {
-        "controls": controls,
+        "controls": [{"role_definition_id": None, "approver_group_id": None, **row} for row in controls]
+        + governance.pop("controls"),
+        **governance,
         "stale_privileged_accounts": sorted(stale),
         "activation_sign_in_contexts": contexts,
         "application_risk": risk,

@@ -310,6 +310,15 @@ def policy_rules(p: RolePolicy, users: dict[str, User]) -> list[Json]:
         {"@odata.type": "#microsoft.graph.singleUser", "userId": a, "description": users[a].display_name}
         for a in p.approver_ids
     ]
+    for kind, approver_id, description in p.listed_only_approvers:
+        if kind == "group":
+            approvers.append(
+                {"@odata.type": "#microsoft.graph.groupMembers", "groupId": approver_id, "description": description}
+            )
+        else:
+            approvers.append(
+                {"@odata.type": "#microsoft.graph.singleUser", "userId": approver_id, "description": description}
+            )
     rules = [
         _expiration(
             "Expiration_Admin_Eligibility", "Admin", "Eligibility", p.eligibility_expiration_required, p.max_eligibility

@@ -741,11 +741,70 @@ def test_microsoft_pim_alerts_agree_with_pimlens_as_ground_truth_says(demo_run: 
 def test_controls_coverage_equals_ground_truth(demo_run: DemoRun) -> None:
     """Enforced MFA by Conditional Access for each active privileged user, and the break-glass checks, as the
     generator's own policies reach its users: one tier-1 role left out of the MFA policy, one break-glass account
-    still targeted."""
-    found = demo_run.query("select control, user_id, is_met from marts.fct_controls_coverage order by 1, 2")
-    expected = [(row["control"], row["user_id"], row["is_met"]) for row in demo_run.truth.surfaces["controls"]]
+    still targeted. The authentication context each privileged role asks for on activation, one only a report-only
+    policy targets; every approver of every role needing approval, a disabled one, a deleted one and a group's
+    members among them; and each user who decided a request, none of them their own."""
+    found = sorted(
+        (control, role or "", user or "", group or "", met)
+        for control, role, user, group, met in demo_run.query(
+            "select control, role_definition_id, user_id, approver_group_id, is_met from marts.fct_controls_coverage"
+        )
+    )
+    expected = sorted(
+        (
+            row["control"],
+            row["role_definition_id"] or "",
+            row["user_id"] or "",
+            row["approver_group_id"] or "",
+            row["is_met"],
+        )
+        for row in demo_run.truth.surfaces["controls"]
+    )
     assert found == expected
-    assert {control for control, _, met in expected if not met} == {
+    assert {control for control, *_, met in expected if not met} == {
         "conditional_access_mfa",
         "break_glass_excluded_from_conditional_access",
+        "activation_authentication_context",
+        "approver_exists",
+        "approver_enabled",
     }
+    assert {control for control, *_, met in expected if met} >= {
+        "activation_authentication_context",
+        "approver_not_requester",
+    }
+    assert any(group for _, _, _, group, _ in expected)
+
+
+def test_approver_load_per_month_equals_ground_truth(demo_run: DemoRun) -> None:
+    """Requests each approver decided per calendar month (UTC), approved and denied, as the generator's history
+    has its approvers decide them."""
+    found = demo_run.query(
+        "select approver_id, cast(decision_month as varchar), decided_requests, approved_requests, denied_requests "
+        "from marts.fct_approver_load_monthly order by 1, 2"
+    )
+    expected = [
+        (row["approver_id"], row["decision_month"], row["decided"], row["approved"], row["denied"])
+        for row in demo_run.truth.surfaces["approver_load"]
+    ]
+    assert found == expected
+    assert len({approver for approver, *_ in expected}) > 1 and any(denied for *_, denied in expected)
+
+
+def test_administrative_unit_scoping_equals_ground_truth(demo_run: DemoRun) -> None:
+    """Per privileged role held: its holder and role pairs, those held at administrative units only, and the units'
+    names, as the generator scopes its regional roles."""
+    found = demo_run.query(
+        "select role_definition_id, holder_role_pairs, administrative_unit_pairs, administrative_unit_names "
+        "from marts.fct_administrative_unit_scoping order by 1"
+    )
+    expected = [
+        (
+            row["role_definition_id"],
+            row["holder_role_pairs"],
+            row["administrative_unit_pairs"],
+            row["administrative_unit_names"],
+        )
+        for row in demo_run.truth.surfaces["administrative_unit_scoping"]
+    ]
+    assert found == expected
+    assert any(unit_pairs for _, _, unit_pairs, _ in expected)

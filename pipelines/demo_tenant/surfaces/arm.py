@@ -366,6 +366,7 @@ class AzureRbac:
                 role_id=role_guid,
                 approval_required=name == "Owner",
                 approver_ids=(approver,),
+                listed_only_approvers=(),
                 mfa_on_activation=privileged,
                 authentication_context=None,
                 justification_on_activation=True,

@@ -2,9 +2,11 @@
 
 Enforced MFA for the administrator roles, except one tier-1 role somebody holds left out of the list (the gap a
 coverage check must find); a report-only phishing-resistant policy for tier 0 (report-only enforces nothing); legacy
-authentication blocked; an authentication context for PIM activation; a draft "MFA for everyone" left disabled.
-The break-glass accounts are excluded from the enforced policies, except that the second is missing from the
-authentication-context policy's exclusions (the break-glass check must find it).
+authentication blocked; an authentication context for PIM activation; a draft "MFA for everyone" left disabled; a
+second authentication context that only a report-only policy targets (a role asking for it on activation is
+protected by nothing: the authentication-context control must find it). The break-glass accounts are excluded
+from the enforced policies, except that the second is missing from the authentication-context policy's exclusions
+(the break-glass check must find it).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ PHISHING_RESISTANT = {
     "allowedCombinations": ["windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor"],
 }
 ACTIVATION_CONTEXT = "c1"  # the authentication context PIM role settings ask for on activation
+UNENFORCED_CONTEXT = "c2"  # an authentication context only a report-only policy targets
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,16 @@ def conditional_access_policies(model: TenantModel) -> list[Policy]:
             authentication_contexts=(ACTIVATION_CONTEXT,),
         ),
         Policy(key("all-users-mfa"), "CA005 Require MFA for all users (draft)", DISABLED, include_users=("All",)),
+        Policy(
+            key("pim-activation-tier0-device"),
+            "CA006 PIM activation for tier 0: compliant device (report-only)",
+            REPORT_ONLY,
+            include_users=("All",),
+            exclude_users=tuple(glass),
+            include_applications=(),
+            authentication_contexts=(UNENFORCED_CONTEXT,),
+            controls=("compliantDevice",),
+        ),
     ]
 
 

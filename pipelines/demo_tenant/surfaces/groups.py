@@ -189,6 +189,7 @@ class PimGroups:
                             role_id=access,
                             approval_required=strict and bool(approvers),
                             approver_ids=approvers if strict else (),
+                            listed_only_approvers=(),
                             mfa_on_activation=strict or rng.random() < 0.5,
                             authentication_context=None,
                             justification_on_activation=True,

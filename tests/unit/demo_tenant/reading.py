@@ -174,7 +174,10 @@ class Tenant:
             }
             setting = rules["Approval_EndUser_Assignment"]["setting"]
             if setting["isApprovalRequired"]:
-                roles[role_id] = [a["userId"] for a in setting["approvalStages"][0]["primaryApprovers"]]
+                # A singleUser approver is its user, a groupMembers approver its group.
+                roles[role_id] = [
+                    a.get("userId") or a["groupId"] for a in setting["approvalStages"][0]["primaryApprovers"]
+                ]
         return roles
 
 

@@ -159,9 +159,12 @@ def test_every_role_has_a_policy_with_the_17_rules(tenant: Tenant) -> None:
     ]
     policies = {p["id"]: p for p in tenant.collection("v1.0/policies/roleManagementPolicies.json")}
     user_ids = {u["id"] for u in tenant.collection("v1.0/users.json")}
+    assignable = {g["id"] for g in tenant.collection("v1.0/groups.json") if g["isAssignableToRole"]}
     tenant_id = tenant.truth.tenant_id
     assert {a["roleDefinitionId"] for a in assignments} == roles
     durations = set()
+    unknown_approvers: set[str] = set()
+    group_approvers: set[str] = set()
     for a in assignments:
         assert a["id"] == f"{a['policyId']}_{a['roleDefinitionId']}"
         assert (a["scopeId"], a["scopeType"]) == ("/", "DirectoryRole")
@@ -176,7 +179,13 @@ def test_every_role_has_a_policy_with_the_17_rules(tenant: Tenant) -> None:
         by_id = {r["id"]: r for r in rules}
         durations.add(by_id["Expiration_EndUser_Assignment"]["maximumDuration"])
         for approver in by_id["Approval_EndUser_Assignment"]["setting"]["approvalStages"][0]["primaryApprovers"]:
-            assert approver["@odata.type"] == "#microsoft.graph.singleUser" and approver["userId"] in user_ids
+            if approver["@odata.type"] == "#microsoft.graph.groupMembers":
+                group_approvers.add(approver["groupId"])
+            else:
+                assert approver["@odata.type"] == "#microsoft.graph.singleUser"
+                unknown_approvers |= {approver["userId"]} - user_ids
+    # Planted (pipelines/demo_tenant/governance.py): one deleted account and one role-assignable group as approvers.
+    assert len(unknown_approvers) == 1 and len(group_approvers) == 1 and group_approvers <= assignable
     assert durations <= {"PT1H", "PT2H", "PT4H", "PT8H", "PT10H", "PT12H", "PT24H"} and len(durations) >= 3
 
 

@@ -1,6 +1,8 @@
 -- Each governance control, where it applies and where it is missing (docs/metrics.md, "Controls coverage"):
--- enforced MFA by Conditional Access for every user holding a privileged role by an active path, and the checks of
--- each break-glass account the design registers. One row per control and subject.
+-- enforced MFA by Conditional Access for every user holding a privileged role by an active path, the checks of
+-- each break-glass account the design registers, the authentication context on activation of each privileged role
+-- and the approvers of each role that needs approval (int_governance_controls_checked), and for each user who
+-- decided a request, that they never approved their own. One row per control and subject.
 with
 
 policy_targets as (
@@ -27,6 +29,14 @@ memberships as (
 
 break_glass_accounts as (
     select * from {{ ref('stg_design__break_glass_accounts') }}
+),
+
+policy_controls as (
+    select * from {{ ref('int_governance_controls_checked') }}
+),
+
+approver_load as (
+    select * from {{ ref('fct_approver_load_monthly') }}
 ),
 
 policies as (
@@ -237,18 +247,50 @@ break_glass_rows as (
     from break_glass_subjects
 ),
 
-unioned as (
-    select * from mfa_rows
-    union all
-    select * from break_glass_rows
+-- Self-approval: an approver who approved a request they made themselves.
+self_approval_rows as (
+    select
+        tenant_id,
+        'approver_not_requester' as control,
+        approver_id as user_id,
+        sum(self_approved_requests) = 0 as is_met,
+        case
+            when sum(self_approved_requests) > 0
+                then 'own requests approved: ' || cast(sum(self_approved_requests) as varchar)
+        end as evidence
+    from approver_load
+    group by tenant_id, approver_id
 ),
 
+-- By name: a control without a role, an approver group or a registered name has them null.
+unioned as (
+    select * from mfa_rows
+    union all by name
+    select * from break_glass_rows
+    union all by name
+    select * exclude (policy_control_id) from policy_controls
+    union all by name
+    select * from self_approval_rows
+),
+
+-- concat_ws skips nulls: the key of a control without a role or approver group is as it was before they existed.
 final as (
     select
-        md5(concat_ws('|', tenant_id, control, coalesce(user_id, registered_principal_name))) as control_coverage_id,
+        md5(
+            concat_ws(
+                '|',
+                tenant_id,
+                control,
+                coalesce(user_id, registered_principal_name),
+                role_definition_id,
+                approver_group_id
+            )
+        ) as control_coverage_id,
         tenant_id,
         control,
         user_id,
+        role_definition_id,
+        approver_group_id,
         registered_principal_name,
         is_met,
         evidence

@@ -160,6 +160,62 @@ activation_family_metric_rows as (
 ),
 -- End of per-activation verdicts and resource activations.
 
+-- Governance controls of PIM role settings and the administrative-unit scoping (docs/metrics.md, "Controls
+-- coverage").
+policy_controls as (
+    select * from {{ ref('fct_controls_coverage') }}
+    where
+        control in (
+            'activation_authentication_context', 'approver_exists', 'approver_enabled', 'approver_not_requester'
+        )
+),
+
+approver_load as (
+    select * from {{ ref('fct_approver_load_monthly') }}
+),
+
+unit_scoping as (
+    select * from {{ ref('fct_administrative_unit_scoping') }}
+),
+
+governance_metric_rows as (
+    select
+        tenants.tenant_id,
+        metric.metric_name,
+        cast(count(policy_controls.control_coverage_id) as double) as metric_value
+    from tenants
+    cross join (
+        values
+        ('activation_authentication_context', 'unenforced_authentication_contexts'),
+        ('approver', 'approver_check_failures')
+    ) as metric (control_prefix, metric_name)
+    left join policy_controls
+        on
+            tenants.tenant_id = policy_controls.tenant_id
+            and starts_with(policy_controls.control, metric.control_prefix)
+            and not policy_controls.is_met
+    group by tenants.tenant_id, metric.metric_name
+    union all
+    select
+        tenants.tenant_id,
+        'peak_monthly_approver_load' as metric_name,
+        cast(coalesce(max(approver_load.decided_requests), 0) as double) as metric_value
+    from tenants
+    left join approver_load
+        on tenants.tenant_id = approver_load.tenant_id
+    group by tenants.tenant_id
+    union all
+    select
+        tenants.tenant_id,
+        'administrative_unit_scoped_share' as metric_name,
+        sum(unit_scoping.administrative_unit_pairs) / nullif(sum(unit_scoping.holder_role_pairs), 0) as metric_value
+    from tenants
+    left join unit_scoping
+        on tenants.tenant_id = unit_scoping.tenant_id
+    group by tenants.tenant_id
+),
+-- End of governance controls.
+
 unioned as (
     select * from azure_metric_rows
     union all
@@ -168,6 +224,8 @@ unioned as (
     select * from lifecycle_metric_rows
     union all
     select * from activation_family_metric_rows
+    union all
+    select * from governance_metric_rows
 ),
 
 final as (
