@@ -810,14 +810,15 @@ class AuditLog:
         return rows
 
     def group_activation_events(self) -> list[tuple[Instant, Json]]:
-        """PIM for Groups activations running at as_of, in their own shape: category GroupManagement, the access
-        (`member`) as the Role target and the group as the resource after the person (docs/audit-events.md).
-        pimlens does not read them as role activations."""
+        """PIM for Groups activations, running at as_of or ended within the year, in their own shape: category
+        GroupManagement, the access (`member`) as the Role target and the group as the resource after the person
+        (docs/audit-events.md). pimlens does not read them as role activations."""
         from pipelines.demo_tenant.surfaces.context import Context  # surfaces import this module
         from pipelines.demo_tenant.surfaces.groups import PimGroups
 
         rows = []
-        for g in PimGroups(Context(self.model)).grants:
+        groups = PimGroups(Context(self.model))
+        for g in groups.grants + groups.past_activations:
             if g.assignment_type != "activated" or g.principal_id not in self.users or g.end is None:
                 continue
             request_id = derived_guid(g.id, "group-activation")
@@ -846,9 +847,10 @@ class AuditLog:
         return rows
 
     def azure_activation_events(self) -> list[tuple[Instant, Json]]:
-        """PIM for Azure resources activations running at as_of, in their own shape: category ResourceManagement,
-        the Azure role (its role definition GUID) as the Role target and the subscription's ARM path as the
-        resource after the person (docs/audit-events.md). pimlens does not read them as role activations."""
+        """PIM for Azure resources activations, running at as_of or ended within the year, in their own shape:
+        category ResourceManagement, the Azure role (its role definition GUID) as the Role target and the
+        subscription's ARM path as the resource after the person (docs/audit-events.md). pimlens does not read them
+        as role activations."""
         from pipelines.demo_tenant.surfaces.arm import AzureRbac  # surfaces import this module
         from pipelines.demo_tenant.surfaces.context import Context
 

@@ -23,7 +23,7 @@ from pipelines.demo_tenant import wire
 from pipelines.demo_tenant.clock import DAY, HOUR, MINUTE, Instant, iso, iso_or_none
 from pipelines.demo_tenant.ids import guid
 from pipelines.demo_tenant.model import Group, PrincipalType, RolePolicy
-from pipelines.demo_tenant.surfaces.context import Context, Json
+from pipelines.demo_tenant.surfaces.context import PAST_ACTIVATION_WINDOW, Context, Json
 
 AUTHORIZATION = "providers/Microsoft.Authorization"
 # name -> (GUID, privileged, actions)
@@ -76,7 +76,7 @@ class AzureGrant:
 
 @dataclass(frozen=True)
 class AzureActivation:
-    """A PIM for Azure resources activation running at as_of."""
+    """A PIM for Azure resources activation, running at as_of or ended before it."""
 
     assignment_id: str  # the ARM role assignment it made
     scope: str  # the ARM path of the resource (a subscription)
@@ -97,7 +97,8 @@ class AzureRbac:
         self.subscriptions = [(guid(self.rng), SUBSCRIPTION_NAMES[i]) for i in range(count)]
         self.management_group = f"mg-{ctx.model.tenant.initial_domain.split('.')[0]}"
         self.files: dict[str, list[Json]] = {}
-        # The activations running at as_of, for PIM's audit rows of them (wire.AuditLog.azure_activation_events).
+        # The activations running at as_of and those that ended within the year, for PIM's audit rows of them
+        # (wire.AuditLog.azure_activation_events).
         self.activations: list[AzureActivation] = []
         # Every access row, and each (subscription scope, role) PIM policy: what the ground truth reads.
         self.grants: list[AzureGrant] = []
@@ -297,11 +298,13 @@ class AzureRbac:
         schedules = f"{sub_scope}/{AUTHORIZATION}/roleAssignmentSchedules"
         eligibility_schedules = f"{sub_scope}/{AUTHORIZATION}/roleEligibilitySchedules"
         chosen = rng.sample(people, min(len(people), rng.randint(4, 10)))
+        eligible_people: list[tuple[str, str, Instant]] = []
         for index, principal in enumerate(chosen):
             role = ("Owner", "Contributor", "User Access Administrator", "Contributor")[index % 4]
             start = as_of - rng.randint(20, 300) * DAY
             end = start + 365 * DAY if rng.random() < 0.6 else None
             eligibility(role, principal, start, end)
+            eligible_people.append((principal, role, start))
             schedule = eligibilities[-1]["properties"]["roleEligibilityScheduleId"].rsplit("/", 1)[1]
             if index < 2:  # activated right now
                 began = as_of - rng.randint(10 * MINUTE, 3 * HOUR)
@@ -332,6 +335,8 @@ class AzureRbac:
                     )
                 )
                 grant(principal, role, sub_scope, "activated", began + 8 * HOUR)
+
+        self._past_activations(sub_scope, display, eligible_people)
 
         held = [(sp.id, "Contributor") for sp in apps[:2]] + [(g.id, "Reader") for g in role_groups[:1]]
         for principal, role in held:
@@ -431,6 +436,21 @@ class AzureRbac:
             f"{base}/roleManagementPolicies.json": policy_objects,
             f"{base}/roleManagementPolicyAssignments.json": policy_assignments,
         }
+
+    def _past_activations(self, scope: str, display: str, eligible: list[tuple[str, str, Instant]]) -> None:
+        """Activations of the subscription's eligible people (principal, role, eligible since) that ended before
+        as_of: none to four each, on days of their own within the year the audit log keeps, each for the policy's
+        eight hours at most. Only PIM's audit rows keep them (ARM lists the instances running now); drawn from a
+        generator of their own, so nothing else moves."""
+        rng, as_of = self.ctx.rng(f"arm-activation-history/{scope}"), self.ctx.as_of
+        for principal, role, start in eligible:
+            days = range(max(start, as_of - PAST_ACTIVATION_WINDOW) // DAY + 1, as_of // DAY - 1)
+            for day in sorted(rng.sample(days, min(len(days), rng.randint(0, 4)))):
+                began = day * DAY + rng.randint(6 * HOUR, 20 * HOUR)
+                origin = f"{scope}/{AUTHORIZATION}/roleAssignments/{guid(rng)}"
+                self.activations.append(
+                    AzureActivation(origin, scope, display, self._role_id(scope, role), role, principal, began)
+                )
 
     def _management_group(self) -> list[Json]:
         """The management group's Owners: outside PIM, listed at the group and, inherited, at every subscription."""

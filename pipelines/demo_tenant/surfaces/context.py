@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Any
 
 from pipelines.demo_tenant import catalog
+from pipelines.demo_tenant.clock import DAY
 from pipelines.demo_tenant.model import AssignmentKind, Group, PrincipalType, ServicePrincipal, TenantModel, User
 
 Json = dict[str, Any]
@@ -22,6 +23,9 @@ _ODATA_TYPES = {
     PrincipalType.SERVICE_PRINCIPAL: "#microsoft.graph.servicePrincipal",
 }
 # Who may approve, review and assign: the holders of these roles.
+# How far back the surfaces draw activations that have ended (PIM for Groups, Azure resources): inside the year
+# the Log Analytics audit copy keeps, so every one is in the generated log.
+PAST_ACTIVATION_WINDOW = 360 * DAY
 _ADMIN_ROLES = (catalog.GLOBAL_ADMINISTRATOR, catalog.PRIVILEGED_ROLE_ADMINISTRATOR)
 
 

@@ -13,7 +13,7 @@ from pipelines.demo_tenant import catalog
 from pipelines.demo_tenant.clock import DAY, HOUR, MINUTE, Instant, iso, iso_or_none
 from pipelines.demo_tenant.ids import guid
 from pipelines.demo_tenant.model import Group, RolePolicy
-from pipelines.demo_tenant.surfaces.context import Context, Json
+from pipelines.demo_tenant.surfaces.context import PAST_ACTIVATION_WINDOW, Context, Json
 
 ACCESS_IDS = ("member", "owner")
 
@@ -87,6 +87,26 @@ class PimGroups:
             end = as_of + expiring.randint(2, 25) * DAY
             grants.append(GroupGrant(schedule + "-e", group.id, "member", principal, start, end, None))
         return grants
+
+    @cached_property
+    def past_activations(self) -> list[GroupGrant]:
+        """Activations of eligible memberships that ended before as_of: none to three per eligible person, on
+        days of their own within the year the audit log keeps, each up to its policy's four hours. Only PIM's audit
+        rows keep them (Graph lists the instances running now); drawn from a generator of their own, so nothing
+        above moves."""
+        rng, as_of = self.ctx.rng("pim-groups-activation-history"), self.ctx.as_of
+        past = []
+        for g in self.grants:
+            if g.assignment_type is not None or g.access_id != "member" or g.principal_id not in self.ctx.users:
+                continue
+            first_day = max(g.start, as_of - PAST_ACTIVATION_WINDOW) // DAY + 1
+            last_day = as_of // DAY - 2  # ended a day before as_of at the latest
+            days = range(first_day, last_day + 1)
+            for n, day in enumerate(sorted(rng.sample(days, min(len(days), rng.randint(0, 3))))):
+                began = day * DAY + rng.randint(7 * HOUR, 18 * HOUR)
+                end = began + rng.randint(1, 4) * HOUR
+                past.append(replace(g, id=f"{g.schedule_id}-h{n}", start=began, end=end, assignment_type="activated"))
+        return past
 
     def eligibility_instances(self) -> list[Json]:
         return [

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from pipelines.demo_tenant import generate_tenant
 
-from .reading import audit_log, load
+from .reading import AS_OF, audit_log, load
 
 SHAPES_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "real_shapes" / "audits"
 PRINCIPAL_TYPES = {"User", "Group", "ServicePrincipal"}
@@ -32,6 +32,10 @@ def initiator(row: dict[str, Any]) -> str:
 def signature(row: dict[str, Any]) -> tuple:
     targets = tuple("principal" if t["type"] in PRINCIPAL_TYPES else t["type"] for t in row["targetResources"])
     return row["loggedByService"], row["category"], row["activityDisplayName"], initiator(row), targets
+
+
+def at(row: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(row["activityDateTime"].replace("Z", "+00:00"))
 
 
 def detail_keys(row: dict[str, Any]) -> set[str]:
@@ -96,27 +100,68 @@ def test_a_history_across_april_2024_has_both_operation_type_vocabularies(tmp_pa
 
 
 def test_azure_resource_activations_are_logged_in_their_own_shape(tenant) -> None:
-    """Each PIM for Azure resources activation running at as_of (the ARM files' Activated instances) has one
-    completed row: the Azure role's GUID as the Role target, the subscription's ARM path as the resource."""
-    activated = {
+    """Each PIM for Azure resources activation has one completed row: the Azure role's GUID as the Role target, the
+    subscription's ARM path as the resource. Those of the last eight hours (the policy's longest) are the ARM files'
+    Activated instances; the rest ended within the year, each on a day of its own for the person and role, by
+    someone eligible for that role at that scope."""
+
+    def instances(kind: str) -> list[dict[str, Any]]:
+        return [
+            row["properties"]
+            for path in tenant.root.glob(f"arm/subscriptions/*/providers/Microsoft.Authorization/{kind}.json")
+            for row in load(path.parent, path.name)
+        ]
+
+    def key(properties: dict[str, Any]) -> tuple[str, str, str]:
+        return properties["principalId"], properties["roleDefinitionId"].rsplit("/", 1)[-1], properties["scope"]
+
+    activated = {key(p) for p in instances("roleAssignmentScheduleInstances") if p["assignmentType"] == "Activated"}
+    eligible = {key(p) for p in instances("roleEligibilityScheduleInstances")}
+    logged = [
         (
-            row["properties"]["principalId"],
-            row["properties"]["roleDefinitionId"].rsplit("/", 1)[-1],
-            row["properties"]["scope"],
-        )
-        for path in tenant.root.glob(
-            "arm/subscriptions/*/providers/Microsoft.Authorization/roleAssignmentScheduleInstances.json"
-        )
-        for row in load(path.parent, path.name)
-        if row["properties"]["assignmentType"] == "Activated"
-    }
-    logged = {
-        (
-            next(t["id"] for t in row["targetResources"] if t["type"] == "User"),
-            next(t["id"] for t in row["targetResources"] if t["type"] == "Role"),
-            row["targetResources"][-1]["id"],
+            (
+                next(t["id"] for t in row["targetResources"] if t["type"] == "User"),
+                next(t["id"] for t in row["targetResources"] if t["type"] == "Role"),
+                row["targetResources"][-1]["id"],
+            ),
+            at(row),
         )
         for row in tenant.azure_events
+    ]
+    running = [k for k, when in logged if when > AS_OF - timedelta(hours=8)]
+    ended = [(k, when.date()) for k, when in logged if when <= AS_OF - timedelta(days=1)]
+    assert activated and sorted(running) == sorted(activated)
+    assert ended and len(running) + len(ended) == len(logged)
+    assert {k for k, _ in ended} <= eligible
+    assert len(set(ended)) == len(ended), "two activations of one person and role on one day"
+    assert all(when >= AS_OF - timedelta(days=365) for _, when in logged)
+
+
+def test_pim_for_groups_activations_are_those_running_and_those_ended_within_the_year(tenant) -> None:
+    """Each PIM for Groups activation has one completed row (the group as the resource): those running at as_of are
+    Graph's activated assignment instances, the rest ended within the year, of eligible memberships."""
+    group_pim = tenant.root / "v1.0" / "identityGovernance" / "privilegedAccess" / "group"
+
+    def key(row: dict[str, Any]) -> tuple[str, str, str]:
+        return row["principalId"], row["accessId"], row["groupId"]
+
+    activated = {
+        key(row) for row in load(group_pim, "assignmentScheduleInstances.json") if row["assignmentType"] == "activated"
     }
-    assert activated and logged == activated
-    assert len(tenant.azure_events) == len(activated)
+    eligible = {key(row) for row in load(group_pim, "eligibilityScheduleInstances.json")}
+    logged = [
+        (
+            (
+                next(t["id"] for t in row["targetResources"] if t["type"] == "User"),
+                next(t["id"] for t in row["targetResources"] if t["type"] == "Role"),
+                row["targetResources"][-1]["id"],
+            ),
+            at(row),
+        )
+        for row in tenant.group_events
+    ]
+    running = {k for k, when in logged if when > AS_OF - timedelta(hours=4)}
+    ended = [k for k, when in logged if when <= AS_OF - timedelta(days=1)]
+    assert activated and running == activated
+    assert ended and len(running) + len(ended) == len(logged)
+    assert set(ended) <= eligible
