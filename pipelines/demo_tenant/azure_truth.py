@@ -57,11 +57,21 @@ def azure_paths(model: TenantModel, rbac: AzureRbac) -> set[PrivilegePath]:
     return paths
 
 
+PRIVILEGED_AZURE_ROLES = frozenset(ROLES[name][0] for name, tier in TIERS.items() if tier <= 1)
+
+
+def azure_privileged_holder_paths(model: TenantModel, rbac: AzureRbac | None = None) -> list[PrivilegePath]:
+    """The holder paths of privileged Azure roles (tiers 0 and 1): whom the sign-in and Conditional Access truths
+    judge beside the holders of privileged directory roles."""
+    rbac = rbac or AzureRbac(Context(model))
+    return [path for path in azure_paths(model, rbac) if path.is_holder and path.role_id in PRIVILEGED_AZURE_ROLES]
+
+
 def azure_metrics(model: TenantModel) -> dict[str, int]:
     rbac = AzureRbac(Context(model))
-    privileged = {ROLES[name][0] for name, tier in TIERS.items() if tier <= 1}
+    privileged = PRIVILEGED_AZURE_ROLES
     control_plane = {ROLES[name][0] for name, tier in TIERS.items() if tier == 0}
-    holders = [path for path in azure_paths(model, rbac) if path.is_holder and path.role_id in privileged]
+    holders = azure_privileged_holder_paths(model, rbac)
     return {
         "azure_privileged_principals": len({path.principal_id for path in holders}),
         "azure_control_plane_principals": len({p.principal_id for p in holders if p.role_id in control_plane}),

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pipelines.demo_tenant import catalog, programme
+from pipelines.demo_tenant.azure_truth import azure_privileged_holder_paths
 from pipelines.demo_tenant.clock import DAY, HOUR, Instant
 from pipelines.demo_tenant.effective_privilege import ACTIVE, PrivilegePath
 from pipelines.demo_tenant.governance import GOVERNANCE_METRICS, governance_findings
@@ -95,18 +96,22 @@ def surface_findings(
     privileged_paths = list(privileged_paths)
     paths = [path for path in privileged_paths if path.is_holder]
     events = list(SignIns(ctx).events())
-    metrics, stale, contexts = _sign_ins(model, history, paths, events)
+    # Holders of privileged Azure roles are privileged accounts too: their sign-ins and Conditional Access are judged
+    # beside the directory roles' holders.
+    azure_paths = azure_privileged_holder_paths(model)
+    metrics, stale, contexts = _sign_ins(model, history, paths + azure_paths, events)
     app_metrics, risk = _applications(model, ctx, paths)
     metrics |= app_metrics
     last_sign_in: dict[str, Instant] = {}
     for event in events:
         if event.is_success:
             last_sign_in[event.user_id] = max(last_sign_in.get(event.user_id, 0), event.at)
-    agreement = _alert_agreement(ctx, last_sign_in, alerts, stale)
+    # Microsoft's StaleSignInAlert watches the holders of directory roles only.
+    agreement = _alert_agreement(ctx, last_sign_in, alerts, stale & {path.principal_id for path in paths})
     metrics["pim_alert_disagreements"] = sum(
         row["microsoft"] + row["pimlens"] - 2 * row["both"] for row in agreement if row["compared_on"] != "none"
     )
-    control_metrics, controls = _controls(model, paths)
+    control_metrics, controls = _controls(model, paths, azure_paths)
     metrics |= control_metrics
     governance_metrics, governance = governance_findings(model, history, privileged_paths)
     metrics |= governance_metrics
@@ -280,10 +285,12 @@ def _key(compared_on: str, principal: str | None, role: str | None) -> str | Non
     return role if compared_on == "role" else principal
 
 
-def _controls(model: TenantModel, paths: list[PrivilegePath]) -> tuple[dict[str, int], list[dict[str, Any]]]:
-    """fct_controls_coverage: enforced MFA for each user holding a privileged role by an active path, and the checks
-    of each break-glass account. Conditional Access targets a role's holders once active; the generator's policies
-    name users and roles, never groups."""
+def _controls(
+    model: TenantModel, paths: list[PrivilegePath], azure_paths: list[PrivilegePath]
+) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """fct_controls_coverage: enforced MFA for each user holding a privileged role (directory or Azure) by an active
+    path, and the checks of each break-glass account. Conditional Access targets a directory role's holders once
+    active, never an Azure role's; the generator's policies name users and roles, never groups."""
     users = {u.id: u for u in model.users}
     glass = [u for u in model.users if u.is_break_glass]
     active_roles: dict[str, set[str]] = defaultdict(set)
@@ -308,7 +315,7 @@ def _controls(model: TenantModel, paths: list[PrivilegePath]) -> tuple[dict[str,
     privileged_roles = {role.id for role in model.roles if role.counts_as_privileged}
     holders = {
         p.principal_id for p in paths if p.state == ACTIVE and p.principal_id in users and p.role_id in privileged_roles
-    }
+    } | {p.principal_id for p in azure_paths if p.state == ACTIVE and p.principal_id in users}
     for user_id in sorted(holders - glass_ids):
         covered = any(p.requires_mfa and "All" in p.include_applications for p in targeting(user_id))
         rows.append({"control": "conditional_access_mfa", "user_id": user_id, "is_met": covered})

@@ -28,7 +28,8 @@ detections as (
         user_id as principal_id,
         null as role_definition_id
     from accounts
-    where is_stale
+    -- Microsoft's StaleSignInAlert watches holders of directory roles only.
+    where is_stale and holds_directory_role
 ),
 
 final as (

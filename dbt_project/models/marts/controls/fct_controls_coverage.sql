@@ -1,18 +1,17 @@
 -- Each governance control, where it applies and where it is missing (docs/metrics.md, "Controls coverage"):
--- enforced MFA by Conditional Access for every user holding a privileged role by an active path, the checks of
--- each break-glass account the design registers, the authentication context on activation of each privileged role
--- and the approvers of each role that needs approval (int_governance_controls_checked), and for each user who
--- decided a request, that they never approved their own. One row per control and subject.
+-- enforced MFA by Conditional Access for every user holding a privileged role (directory or Azure) by an active
+-- path, the checks of each break-glass account the design registers, the authentication context on activation of
+-- each privileged role and the approvers of each role that needs approval (int_governance_controls_checked), and
+-- for each user who decided a request, that they never approved their own. One row per control and subject.
 with
 
 policy_targets as (
     select * from {{ ref('stg_graph__conditional_access_policies') }}
 ),
 
--- Directory roles only: Azure RBAC holders (role_system azure) are not judged here yet.
+-- Holders of privileged directory roles and Azure roles alike (role_system entra or azure).
 effective_privilege as (
     select * from {{ ref('fct_effective_privilege') }}
-    where role_system = 'entra'
 ),
 
 access as (
@@ -73,7 +72,8 @@ user_keys as (
         'role' as key_kind,
         role_definition_id as key_id
     from effective_privilege
-    where is_holder and principal_type = 'user' and privilege_state = 'active'
+    -- Conditional Access targets directory roles only (includeRoles): an Azure role is no key.
+    where is_holder and principal_type = 'user' and privilege_state = 'active' and role_system = 'entra'
 ),
 
 matches as (

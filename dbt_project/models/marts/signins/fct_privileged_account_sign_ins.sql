@@ -1,11 +1,10 @@
--- One row per user holding a privileged role by any path at the evaluation instant: their last successful sign-in
--- and whether the account is stale (PIM's StaleSignIn alert, pim-rules.md rule 14), break-glass accounts aside.
+-- One row per user holding a privileged role (directory or Azure) by any path at the evaluation instant: their last
+-- successful sign-in and whether the account is stale (PIM's StaleSignIn alert, pim-rules.md rule 14), break-glass
+-- accounts aside. Microsoft's alert watches directory roles only: holds_directory_role says which rows it can see.
 with
 
--- Directory roles only: Azure RBAC holders (role_system azure) are not judged here yet.
 effective_privilege as (
     select * from {{ ref('fct_effective_privilege') }}
-    where role_system = 'entra'
 ),
 
 sign_ins as (
@@ -21,11 +20,13 @@ break_glass_users as (
 ),
 
 holders as (
-    select distinct
+    select
         tenant_id,
-        principal_id as user_id
+        principal_id as user_id,
+        bool_or(role_system = 'entra') as holds_directory_role
     from effective_privilege
     where is_privileged_role and is_holder and principal_type = 'user'
+    group by tenant_id, principal_id
 ),
 
 last_sign_ins as (
@@ -43,6 +44,7 @@ final as (
         md5(concat_ws('|', holders.tenant_id, holders.user_id)) as privileged_account_id,
         holders.tenant_id,
         holders.user_id,
+        holders.holds_directory_role,
         break_glass_users.user_id is not null as is_break_glass,
         last_sign_ins.last_signed_in_at,
         date_diff('day', last_sign_ins.last_signed_in_at, {{ as_of() }}) as days_since_sign_in,

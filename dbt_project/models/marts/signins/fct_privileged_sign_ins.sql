@@ -8,10 +8,9 @@ sign_ins as (
     select * from {{ ref('stg_loganalytics__signin_logs') }}
 ),
 
--- Directory roles only: Azure RBAC holders (role_system azure) are not judged here yet.
+-- Holders of privileged directory roles and Azure roles alike (role_system entra or azure).
 effective_privilege as (
     select * from {{ ref('fct_effective_privilege') }}
-    where role_system = 'entra'
 ),
 
 requests as (
