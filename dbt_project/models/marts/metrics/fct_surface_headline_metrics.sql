@@ -1,7 +1,7 @@
 -- The headline metrics of issue 20's surfaces (docs/metrics.md: "Azure", "Compliance matrix" beyond directory
 -- roles, "Expiring access and deactivations", "Per-activation verdicts", "Activations of groups and Azure
--- resources"), one row per tenant and metric. fct_headline_metrics adds them to the others, and makes a metric
--- unknown when its sources were not read, as for every metric.
+-- resources", "Other role systems"), one row per tenant and metric. fct_headline_metrics adds them to the others,
+-- and makes a metric unknown when its sources were not read, as for every metric.
 with
 
 coverage as (
@@ -160,6 +160,40 @@ activation_family_metric_rows as (
 ),
 -- End of per-activation verdicts and resource activations.
 
+-- Intune's and Exchange Online's RBAC (docs/metrics.md, "Other role systems"): holders of each system's roles,
+-- groups expanded, and the privileged Entra holders among them.
+m365_role_assignments as (
+    select * from {{ ref('fct_m365_role_assignments') }}
+),
+
+m365_role_metric_rows as (
+    select
+        tenants.tenant_id,
+        metric.metric_name,
+        cast(count(distinct m365_role_assignments.principal_id) as double) as metric_value
+    from tenants
+    cross join (
+        values ('intune', 'intune_role_principals'), ('exchange', 'exchange_role_principals')
+    ) as metric (role_system, metric_name)
+    left join m365_role_assignments
+        on
+            tenants.tenant_id = m365_role_assignments.tenant_id
+            and metric.role_system = m365_role_assignments.role_system
+    group by tenants.tenant_id, metric.metric_name
+    union all
+    select
+        tenants.tenant_id,
+        'privileged_principals_with_m365_roles' as metric_name,
+        cast(count(distinct m365_role_assignments.principal_id) as double) as metric_value
+    from tenants
+    left join m365_role_assignments
+        on
+            tenants.tenant_id = m365_role_assignments.tenant_id
+            and m365_role_assignments.holds_privileged_entra_role
+    group by tenants.tenant_id
+),
+-- End of Intune's and Exchange Online's RBAC.
+
 unioned as (
     select * from azure_metric_rows
     union all
@@ -168,6 +202,8 @@ unioned as (
     select * from lifecycle_metric_rows
     union all
     select * from activation_family_metric_rows
+    union all
+    select * from m365_role_metric_rows
 ),
 
 final as (
