@@ -528,16 +528,23 @@ ARM_GROUPS = FanOut(
     "and collection = 'arm_role_eligibility_schedule_instances')",
     also_reads=("arm_role_eligibility_schedule_instances",),
 )
-ARM_GROUP_COLLECTIONS: tuple[CollectionSpec, ...] = (
-    CollectionSpec(
-        table="arm_group_transitive_members",
+
+
+def _group_members(table: str, holds: str, groups: FanOut) -> CollectionSpec:
+    """The transitive members of each group a role system names: everyone inside it, nested groups expanded."""
+    return CollectionSpec(
+        table=table,
         api_version="v1.0",
         path="groups/{id}/transitiveMembers",
-        description="Everyone inside each group that holds an Azure role, nested groups expanded.",
+        description=f"Everyone inside each group that holds {holds}, nested groups expanded.",
         permission="GroupMember.Read.All",
         params={"$top": "999"},
-        fan_out=ARM_GROUPS,
-    ),
+        fan_out=groups,
+    )
+
+
+ARM_GROUP_COLLECTIONS: tuple[CollectionSpec, ...] = (
+    _group_members("arm_group_transitive_members", "an Azure role", ARM_GROUPS),
 )
 
 
@@ -594,16 +601,10 @@ M365_ROLE_GROUPS = FanOut(
     also_reads=tuple(table for table, _ in _M365_PRINCIPALS),
 )
 M365_ROLE_GROUP_COLLECTIONS: tuple[CollectionSpec, ...] = (
-    CollectionSpec(
-        table="m365_group_transitive_members",
-        api_version="v1.0",
-        path="groups/{id}/transitiveMembers",
-        description="Everyone inside each group that holds an Intune or Exchange role, nested groups expanded.",
-        permission="GroupMember.Read.All",
-        params={"$top": "999"},
-        fan_out=M365_ROLE_GROUPS,
-    ),
+    _group_members("m365_group_transitive_members", "an Intune or Exchange role", M365_ROLE_GROUPS),
 )
+
+# Every collection, in the order a run reads them: a fan-out after the tables its parents are read from.
 COLLECTIONS = (
     CORE_COLLECTIONS
     + SURFACE_COLLECTIONS
