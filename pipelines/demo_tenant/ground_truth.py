@@ -259,7 +259,7 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
     surface_metrics, surfaces = surface_findings(model, history, privileged_paths, alerts)
     metrics |= surface_metrics
     m365_roles = m365_role_rows(model)
-    metrics |= m365_role_metrics(m365_roles, principals)
+    metrics |= m365_role_metrics(model, m365_roles, principals)
     surfaces |= {"m365_role_assignments": m365_roles}
     metrics = {name: metrics[name] for name in METRIC_IDS}  # in the order docs/metrics.md documents them
     # Access rows on a role the catalogue no longer lists: kept as an unknown role, never privileged (so no count

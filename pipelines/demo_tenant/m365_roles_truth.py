@@ -45,9 +45,14 @@ def m365_role_rows(model: TenantModel) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: tuple(row[k] for k in key))
 
 
-def m365_role_metrics(rows: list[dict[str, Any]], privileged_holders: set[str]) -> dict[str, int]:
-    """`privileged_holders`: the holders of a privileged Entra role by any path (privileged_principals')."""
-    holders = {system: {r["principal_id"] for r in rows if r["role_system"] == system} for system in (INTUNE, EXCHANGE)}
+def m365_role_metrics(model: TenantModel, rows: list[dict[str, Any]], privileged_holders: set[str]) -> dict[str, int]:
+    """`privileged_holders`: the holders of a privileged Entra role by any path (privileged_principals'). Only users
+    and service principals are counted."""
+    directory = {u.id for u in model.users} | {sp.id for sp in model.service_principals}
+    holders = {
+        system: {r["principal_id"] for r in rows if r["role_system"] == system and r["principal_id"] in directory}
+        for system in (INTUNE, EXCHANGE)
+    }
     return {
         "intune_role_principals": len(holders[INTUNE]),
         "exchange_role_principals": len(holders[EXCHANGE]),

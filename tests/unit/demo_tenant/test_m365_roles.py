@@ -55,8 +55,12 @@ def test_intune_and_exchange_inventory_equals_a_recount_from_the_files(tenant: T
     assert tenant.truth.surfaces["m365_role_assignments"] == rows
     privileged = tenant.privileged_roles()
     entra_holders = {p for p, role, _, state, _ in paths_from_files(tenant) if role in privileged and state != OWNER}
+    # Users and service principals are counted; an object no directory lists is not.
+    directory = {u["id"] for u in tenant.collection("v1.0/users.json")}
+    directory |= {sp["id"] for sp in tenant.collection("v1.0/servicePrincipals.json")}
     holders = {
-        system: {r["principal_id"] for r in rows if r["role_system"] == system} for system in ("intune", "exchange")
+        system: {r["principal_id"] for r in rows if r["role_system"] == system and r["principal_id"] in directory}
+        for system in ("intune", "exchange")
     }
     recounted = {
         "intune_role_principals": len(holders["intune"]),

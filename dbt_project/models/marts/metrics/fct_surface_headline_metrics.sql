@@ -160,10 +160,12 @@ activation_family_metric_rows as (
 ),
 -- End of per-activation verdicts and resource activations.
 
--- Intune's and Exchange Online's RBAC (docs/metrics.md, "Other role systems"): holders of each system's roles,
--- groups expanded, and the privileged Entra holders among them.
+-- Intune's and Exchange Online's RBAC (docs/metrics.md, "Other role systems"): the users and service principals
+-- holding each system's roles, groups expanded, and the privileged Entra holders among them. A principal no
+-- directory lists (an Exchange role group or role assignment policy) is in the mart, not in these counts.
 m365_role_assignments as (
     select * from {{ ref('fct_m365_role_assignments') }}
+    where principal_type in ('user', 'service_principal')
 ),
 
 m365_role_metric_rows as (
