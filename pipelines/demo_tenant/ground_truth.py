@@ -119,6 +119,7 @@ UNKNOWN_ROLE_METRICS = (
     *PRIVILEGED_ACCESS_METRICS,
     *PRIVILEGED_PRINCIPAL_METRICS,
     *EFFECTIVE_PRIVILEGE_METRICS,
+    "privileged_principals_with_m365_roles",
     "alerts_raised",
     "stale_privileged_accounts",
     "tier0_applications",
@@ -126,7 +127,6 @@ UNKNOWN_ROLE_METRICS = (
     "pim_alert_disagreements",
     "privileged_users_without_mfa_policy",
     "break_glass_check_failures",
-    "privileged_principals_with_m365_roles",
 )
 
 
