@@ -25,6 +25,7 @@ from pipelines.demo_tenant.effective_privilege import (
 )
 from pipelines.demo_tenant.history import iter_activation_requests
 from pipelines.demo_tenant.lifecycle_truth import LIFECYCLE_METRIC_IDS, lifecycle_metrics
+from pipelines.demo_tenant.m365_roles_truth import M365_ROLE_METRIC_IDS, m365_role_metrics, m365_role_rows
 from pipelines.demo_tenant.model import ActivationRequest, AssignmentKind, Decision, TenantModel
 from pipelines.demo_tenant.over_privileged import expected_over_privileged, over_privileged_metrics
 from pipelines.demo_tenant.policy_truth import POLICY_METRIC_IDS, policy_metrics
@@ -105,6 +106,7 @@ METRIC_IDS = (
     *VERDICT_METRIC_IDS,
     *SURFACE_ACTIVATION_METRIC_IDS,
     *SURFACE_METRICS,
+    *M365_ROLE_METRIC_IDS,
 )
 
 Metric = int | float | None
@@ -117,6 +119,7 @@ UNKNOWN_ROLE_METRICS = (
     *PRIVILEGED_ACCESS_METRICS,
     *PRIVILEGED_PRINCIPAL_METRICS,
     *EFFECTIVE_PRIVILEGE_METRICS,
+    "privileged_principals_with_m365_roles",
     "alerts_raised",
     "stale_privileged_accounts",
     "tier0_applications",
@@ -256,6 +259,9 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
     metrics |= surface_activation_metrics(model)
     surface_metrics, surfaces = surface_findings(model, history, privileged_paths, alerts)
     metrics |= surface_metrics
+    m365_roles = m365_role_rows(model)
+    metrics |= m365_role_metrics(model, m365_roles, principals)
+    surfaces |= {"m365_role_assignments": m365_roles}
     metrics = {name: metrics[name] for name in METRIC_IDS}  # in the order docs/metrics.md documents them
     # Access rows on a role the catalogue no longer lists: kept as an unknown role, never privileged (so no count
     # above includes them); too many of them and the counts they would feed are unknown.

@@ -53,6 +53,15 @@ PERMISSION_RULES: tuple[tuple[tuple[str, ...], PermissionRule], ...] = (
             pim=True,
         ),
     ),
+    # Intune's and Exchange's RBAC providers (beta): permissions of their own, the directory ones do not reach them.
+    (
+        ("roleManagement", "deviceManagement"),
+        _any_of("DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"),
+    ),
+    (
+        ("roleManagement", "exchange"),
+        _any_of("RoleManagement.Read.Exchange", "RoleManagement.Read.All", "RoleManagement.ReadWrite.Exchange"),
+    ),
     (("roleManagement",), _any_of(*_ROLE_READ, *_DIRECTORY_READ, pim=True)),
     (
         ("policies", "roleManagementPolic*"),

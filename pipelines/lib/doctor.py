@@ -3,9 +3,9 @@
 It makes the requests a run makes, one page each: a token, the first page of every Graph collection, the first
 parent's page of every nested collection (a group's members, a review's decisions, a user's mailbox settings),
 one hour of each Log Analytics table and every Azure Resource Manager collection of each subscription. A surface
-only a ReadWrite permission opens, ``MailboxSettings.Read`` and ``Policy.Read.All`` are optional: not granted, they
-are reported as not covered, as the run records them, and the tenant is still healthy. A failure to reach a service
-is one finding that names what failed and its likely cause.
+only a ReadWrite permission opens, ``MailboxSettings.Read``, ``Policy.Read.All`` and the Intune and Exchange RBAC
+permissions are optional: not granted, they are reported as not covered, as the run records them, and the tenant is
+still healthy. A failure to reach a service is one finding that names what failed and its likely cause.
 """
 
 from __future__ import annotations
@@ -36,8 +36,11 @@ from pipelines.lib.network_errors import network_cause
 # nothing to read it from in the configuration; skipped: nothing to probe it with (its parent has no rows or
 # failed); missing: a permission the README's set grants is not granted; error: anything else that stops a run.
 FAILING = frozenset({"missing", "error"})
-# The README lists these as optional: without them a surface reads unknown (mailbox time zones, Conditional Access).
-OPTIONAL_PERMISSIONS = frozenset({"MailboxSettings.Read", "Policy.Read.All"})
+# The README lists these as optional: without them a surface reads unknown (mailbox time zones, Conditional Access,
+# the Intune and Exchange role inventories).
+OPTIONAL_PERMISSIONS = frozenset(
+    {"MailboxSettings.Read", "Policy.Read.All", "DeviceManagementRBAC.Read.All", "RoleManagement.Read.Exchange"}
+)
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,12 @@
 
 Five modules read them: test_handwritten_tenant (the tenant itself, against the values worked out by hand),
 test_model_upgrades (a copy of the warehouse, refreshed again), test_several_tenants (the tenant itself and
-`second`), test_coverage (`no_audit`) and test_effective_privilege (`group_roles`). All of them are refreshed
-together, into one warehouse, by the session fixture `handwritten_variants_run` (tests/integration/conftest.py): one
-ingest partition per tenant, then one transform of them all, as the schedule and the transform sensor run them.
-The marts are per tenant, so each module reads its own tenant's rows; the several-tenants checks that nothing
-leaks between tenants hold with every variant in the warehouse, all of them sharing the hand-written tenant's
-object ids."""
+`second`), test_coverage (`no_audit`: no audit log, no Intune or Exchange RBAC) and test_effective_privilege
+(`group_roles`). All of them are refreshed together, into one warehouse, by the session fixture
+`handwritten_variants_run` (tests/integration/conftest.py): one ingest partition per tenant, then one transform of
+them all, as the schedule and the transform sensor run them. The marts are per tenant, so each module reads its own
+tenant's rows; the several-tenants checks that nothing leaks between tenants hold with every variant in the
+warehouse, all of them sharing the hand-written tenant's object ids."""
 
 from __future__ import annotations
 
@@ -111,8 +111,13 @@ def with_group_roles(root: Path) -> Path:
     return tenant
 
 
-# Every permission the pipeline asks for, granted, but the audit log's.
-WITHOUT_AUDIT_LOG = ({spec.permission for spec in COLLECTIONS} | {"Directory.Read.All"}) - {"AuditLog.Read.All"}
+# The optional permissions of Intune's and Exchange's RBAC, which a tenant may well not grant.
+M365_ROLE_PERMISSIONS = frozenset({"DeviceManagementRBAC.Read.All", "RoleManagement.Read.Exchange"})
+# Every permission the pipeline asks for, granted, but the audit log's and the optional Intune and Exchange ones.
+NO_AUDIT_PERMISSIONS = ({spec.permission for spec in COLLECTIONS} | {"Directory.Read.All"}) - {
+    "AuditLog.Read.All",
+    *M365_ROLE_PERMISSIONS,
+}
 
 
 @dataclass(frozen=True)
@@ -138,7 +143,7 @@ VARIANTS = (
         "no_audit",
         NO_AUDIT_TENANT_ID,
         lambda root: copy_under(root, NO_AUDIT_TENANT_ID),
-        EmulatorOptions(granted_permissions=WITHOUT_AUDIT_LOG),
+        EmulatorOptions(granted_permissions=NO_AUDIT_PERMISSIONS),
         log_analytics=True,
     ),
     Variant("group_roles", GROUP_ROLES_TENANT_ID, with_group_roles, emulator_options(), log_analytics=True),

@@ -672,6 +672,23 @@ def test_every_privileged_surface_has_rows_in_its_new_family(demo_run: DemoRun) 
     assert {("entra", True), ("azure", True), ("azure", False)} <= grants
 
 
+def test_intune_and_exchange_roles_equal_ground_truth(demo_run: DemoRun) -> None:
+    """Intune's and Exchange's RBAC beside Entra roles: every principal, role and scope the generator assigned, a
+    security group expanded to its members, an app named by its /ServicePrincipals/ path resolved to its id."""
+    columns = ("role_system", "assignment_id", "principal_id", "via_group_id", "role_definition_id", "scope_id")
+    found = demo_run.query(
+        f"select {', '.join(columns)} from marts.fct_m365_role_assignments "
+        "order by role_system, assignment_id, principal_id, scope_id"
+    )
+    expected = [tuple(row[c] for c in columns) for row in demo_run.truth.surfaces["m365_role_assignments"]]
+    assert found == expected
+    kinds = set(
+        demo_run.query("select distinct role_system, path_kind, principal_type from marts.fct_m365_role_assignments")
+    )
+    assert {("intune", "group_member", "user"), ("exchange", "direct", "service_principal")} <= kinds
+    assert {kind for _, _, kind in kinds} <= {"user", "service_principal"}
+
+
 def test_privileged_sign_ins_equal_ground_truth_and_keep_only_privileged_users(demo_run: DemoRun) -> None:
     """Stale privileged accounts and activations made from a new country, network or device, against the
     generator's own sign-in events; the marts keep the sign-ins of privileged users only."""

@@ -1,5 +1,6 @@
 """The PIM surfaces beyond the core files: schedules and requests, directoryRoles, PIM for Groups, apps and
-their permissions, access reviews, PIM alerts, Log Analytics tables and Azure RBAC (docs/tenant-format.md).
+their permissions, access reviews, PIM alerts, Log Analytics tables, Azure RBAC and Intune's and Exchange's RBAC
+(docs/tenant-format.md).
 
 write.py calls in twice: the group policies join the directory policy files it writes, and `write` adds
 every other file at the end, once the core files are on disk.
@@ -19,6 +20,7 @@ from pipelines.demo_tenant.surfaces.conditional_access import conditional_access
 from pipelines.demo_tenant.surfaces.context import Context, Json
 from pipelines.demo_tenant.surfaces.groups import PimGroups
 from pipelines.demo_tenant.surfaces.loganalytics import SignIns, audit_rows
+from pipelines.demo_tenant.surfaces.m365_roles import M365Roles
 from pipelines.demo_tenant.surfaces.reviews import AccessReviews
 from pipelines.demo_tenant.surfaces.schedules import Schedules
 
@@ -108,4 +110,7 @@ class Surfaces:
                 collection(f"{ALERTS}/alerts/{alert['id']}/alertIncidents.json", rows)
 
         for relative, rows in AzureRbac(ctx).files.items():
+            collection(relative, rows)
+
+        for relative, rows in M365Roles(ctx).files.items():
             collection(relative, rows)

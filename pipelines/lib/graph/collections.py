@@ -528,18 +528,83 @@ ARM_GROUPS = FanOut(
     "and collection = 'arm_role_eligibility_schedule_instances')",
     also_reads=("arm_role_eligibility_schedule_instances",),
 )
-ARM_GROUP_COLLECTIONS: tuple[CollectionSpec, ...] = (
-    CollectionSpec(
-        table="arm_group_transitive_members",
+
+
+def _group_members(table: str, holds: str, groups: FanOut) -> CollectionSpec:
+    """The transitive members of each group a role system names: everyone inside it, nested groups expanded."""
+    return CollectionSpec(
+        table=table,
         api_version="v1.0",
         path="groups/{id}/transitiveMembers",
-        description="Everyone inside each group that holds an Azure role, nested groups expanded.",
+        description=f"Everyone inside each group that holds {holds}, nested groups expanded.",
         permission="GroupMember.Read.All",
         params={"$top": "999"},
-        fan_out=ARM_GROUPS,
+        fan_out=groups,
+    )
+
+
+ARM_GROUP_COLLECTIONS: tuple[CollectionSpec, ...] = (
+    _group_members("arm_group_transitive_members", "an Azure role", ARM_GROUPS),
+)
+
+
+# The other role systems Graph exposes (issue 20, item 3): Intune's and Exchange Online's RBAC, beta only (v1.0's
+# roleManagement has the directory and entitlement management providers alone). Both are optional: without
+# DeviceManagementRBAC.Read.All or RoleManagement.Read.Exchange the inventory of that system reads unknown.
+M365_ROLE_COLLECTIONS: tuple[CollectionSpec, ...] = (
+    CollectionSpec(
+        table="intune_role_definitions",
+        api_version="beta",
+        path="roleManagement/deviceManagement/roleDefinitions",
+        description="Intune's role definitions (built-in and custom), from the unified RBAC API. Optional: without "
+        "DeviceManagementRBAC.Read.All the Intune inventory reads unknown.",
+        permission="DeviceManagementRBAC.Read.All",
+    ),
+    CollectionSpec(
+        table="intune_role_assignments",
+        api_version="beta",
+        path="roleManagement/deviceManagement/roleAssignments",
+        description="Intune's role assignments (unifiedRoleAssignmentMultiple): one role to several principals, "
+        "usually security groups, over several directory or app scopes. Optional, as above.",
+        permission="DeviceManagementRBAC.Read.All",
+    ),
+    CollectionSpec(
+        table="exchange_role_definitions",
+        api_version="beta",
+        path="roleManagement/exchange/roleDefinitions",
+        description="Exchange Online's management roles. Optional: without RoleManagement.Read.Exchange the Exchange "
+        "inventory reads unknown.",
+        permission="RoleManagement.Read.Exchange",
+    ),
+    CollectionSpec(
+        table="exchange_role_assignments",
+        api_version="beta",
+        path="roleManagement/exchange/roleAssignments",
+        description="Exchange Online's management role assignments (unifiedRoleAssignment); a principalId may be a "
+        "path such as /ServicePrincipals/{id}. Optional, as above.",
+        permission="RoleManagement.Read.Exchange",
     ),
 )
 
+
+# Intune and Exchange roles are assigned to any security group, role-assignable or not: the groups among the
+# principals they name (a system not read names none: its raw table is then empty).
+_M365_PRINCIPALS = (
+    ("intune_role_assignments", "unnest(from_json(record -> 'principalIds', '[\"VARCHAR\"]'))"),
+    ("exchange_role_assignments", "regexp_extract(record ->> 'principalId', '[^/]+$')"),
+)
+M365_ROLE_GROUPS = FanOut(
+    "groups",
+    "select parent.id from parent where parent.id in ("
+    + " union ".join(_latest(table, column) for table, column in _M365_PRINCIPALS)
+    + ")",
+    also_reads=tuple(table for table, _ in _M365_PRINCIPALS),
+)
+M365_ROLE_GROUP_COLLECTIONS: tuple[CollectionSpec, ...] = (
+    _group_members("m365_group_transitive_members", "an Intune or Exchange role", M365_ROLE_GROUPS),
+)
+
+# Every collection, in the order a run reads them: a fan-out after the tables its parents are read from.
 COLLECTIONS = (
     CORE_COLLECTIONS
     + SURFACE_COLLECTIONS
@@ -547,5 +612,7 @@ COLLECTIONS = (
     + LOG_ANALYTICS_COLLECTIONS
     + ARM_COLLECTIONS
     + ARM_GROUP_COLLECTIONS
+    + M365_ROLE_COLLECTIONS
+    + M365_ROLE_GROUP_COLLECTIONS
 )
 COLLECTIONS_BY_TABLE = {spec.table: spec for spec in COLLECTIONS}

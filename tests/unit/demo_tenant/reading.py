@@ -55,6 +55,8 @@ SURFACE_PATTERNS = (
     "v1.0/oauth2PermissionGrants.json",
     "v1.0/identity/conditionalAccess/policies.json",
     "beta/identityGovernance/**/*.json",
+    "beta/roleManagement/deviceManagement/*.json",
+    "beta/roleManagement/exchange/*.json",
 )
 
 

@@ -18,17 +18,13 @@ STANDING = ("active_permanent", "active_time_bound", "outside_pim")
 TYPES = {"#microsoft.graph.user": "user", "#microsoft.graph.servicePrincipal": "service_principal"}
 
 
-def recount(tenant: Tenant) -> tuple[dict[str, float], set[tuple[str, str, str, int]]]:
-    """The head-count metrics and fct_privileged_head_counts' rows (global_admins and privileged_principals)."""
-    privileged = tenant.privileged_roles()
+def paths_from_files(tenant: Tenant) -> set[tuple[str, str, str, str, bool]]:
+    """(principal, role, path kind, state, standing) of every path to a directory role; owners hold nothing."""
     groups = {g["id"] for g in tenant.collection("v1.0/groups.json")}
     # Directory roles reach through role-assignable groups only (a plain security group's members file is Azure's).
     role_assignable = {g["id"] for g in tenant.collection("v1.0/groups.json") if g["isAssignableToRole"]}
-    types = {u["id"]: "user" for u in tenant.collection("v1.0/users.json")}
-    types |= {sp["id"]: "service_principal" for sp in tenant.collection("v1.0/servicePrincipals.json")}
     rows = access_rows_from_files(tenant)
 
-    # (principal, role, path kind, state, standing) for every path; owners hold nothing.
     paths: set[tuple[str, str, str, str, bool]] = set()
     for principal, role, _, state in rows:
         if principal not in groups:
@@ -65,7 +61,15 @@ def recount(tenant: Tenant) -> tuple[dict[str, float], set[tuple[str, str, str, 
             else:
                 path_state = ACTIVE if membership == ACTIVE and state != "eligible" else ELIGIBLE
             paths.add((principal, role, kind, path_state, standing and state in STANDING))
+    return paths
 
+
+def recount(tenant: Tenant) -> tuple[dict[str, float], set[tuple[str, str, str, int]]]:
+    """The head-count metrics and fct_privileged_head_counts' rows (global_admins and privileged_principals)."""
+    privileged = tenant.privileged_roles()
+    types = {u["id"]: "user" for u in tenant.collection("v1.0/users.json")}
+    types |= {sp["id"]: "service_principal" for sp in tenant.collection("v1.0/servicePrincipals.json")}
+    paths = paths_from_files(tenant)
     head_counts: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     for name, roles in (("global_admins", {catalog.GLOBAL_ADMINISTRATOR}), ("privileged_principals", privileged)):
         for principal, role, kind, state, _ in paths:

@@ -1,7 +1,7 @@
 -- The headline metrics of issue 20's surfaces (docs/metrics.md: "Azure", "Compliance matrix" beyond directory
 -- roles, "Expiring access and deactivations", "Per-activation verdicts", "Activations of groups and Azure
--- resources"), one row per tenant and metric. fct_headline_metrics adds them to the others, and makes a metric
--- unknown when its sources were not read, as for every metric.
+-- resources", "Other role systems"), one row per tenant and metric. fct_headline_metrics adds them to the others,
+-- and makes a metric unknown when its sources were not read, as for every metric.
 with
 
 coverage as (
@@ -63,6 +63,42 @@ azure_metric_rows as (
     group by tenants.tenant_id
 ),
 -- End of Azure.
+
+-- Intune's and Exchange Online's RBAC (docs/metrics.md, "Other role systems"): the users and service principals
+-- holding each system's roles, groups expanded, and the privileged Entra holders among them. A principal no
+-- directory lists (an Exchange role group or role assignment policy) is in the mart, not in these counts.
+m365_role_assignments as (
+    select * from {{ ref('fct_m365_role_assignments') }}
+    where principal_type in ('user', 'service_principal')
+),
+
+m365_role_metric_rows as (
+    select
+        tenants.tenant_id,
+        metric.metric_name,
+        cast(count(distinct m365_role_assignments.principal_id) as double) as metric_value
+    from tenants
+    cross join (
+        values ('intune', 'intune_role_principals'), ('exchange', 'exchange_role_principals')
+    ) as metric (role_system, metric_name)
+    left join m365_role_assignments
+        on
+            tenants.tenant_id = m365_role_assignments.tenant_id
+            and metric.role_system = m365_role_assignments.role_system
+    group by tenants.tenant_id, metric.metric_name
+    union all
+    select
+        tenants.tenant_id,
+        'privileged_principals_with_m365_roles' as metric_name,
+        cast(count(distinct m365_role_assignments.principal_id) as double) as metric_value
+    from tenants
+    left join m365_role_assignments
+        on
+            tenants.tenant_id = m365_role_assignments.tenant_id
+            and m365_role_assignments.holds_privileged_entra_role
+    group by tenants.tenant_id
+),
+-- End of Intune's and Exchange Online's RBAC.
 
 -- The compliance matrix beyond directory roles: Azure role policies and PIM for Groups policies.
 surface_compliance as (
@@ -218,6 +254,8 @@ governance_metric_rows as (
 
 unioned as (
     select * from azure_metric_rows
+    union all
+    select * from m365_role_metric_rows
     union all
     select * from surface_compliance_metric_rows
     union all
