@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipelines.demo_tenant import catalog, programme
+from pipelines.demo_tenant.advice_truth import ADVICE_METRIC_IDS, policy_advice
 from pipelines.demo_tenant.azure_truth import AZURE_METRIC_IDS, azure_metrics
 from pipelines.demo_tenant.clock import iso
 from pipelines.demo_tenant.daily_state import daily_trend
@@ -105,6 +106,7 @@ METRIC_IDS = (
     *VERDICT_METRIC_IDS,
     *SURFACE_ACTIVATION_METRIC_IDS,
     *SURFACE_METRICS,
+    *ADVICE_METRIC_IDS,
 )
 
 Metric = int | float | None
@@ -124,6 +126,8 @@ UNKNOWN_ROLE_METRICS = (
     "pim_alert_disagreements",
     "privileged_users_without_mfa_policy",
     "break_glass_check_failures",
+    "advice_convert_standing_to_eligible",
+    "advice_remove_stale_eligibility",
 )
 
 
@@ -255,6 +259,8 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
     metrics |= surface_activation_metrics(model)
     surface_metrics, surfaces = surface_findings(model, history, privileged_paths, alerts)
     metrics |= surface_metrics
+    advice_metrics, surfaces["policy_advice"] = policy_advice(model, history)
+    metrics |= advice_metrics
     metrics = {name: metrics[name] for name in METRIC_IDS}  # in the order docs/metrics.md documents them
     # Access rows on a role the catalogue no longer lists: kept as an unknown role, never privileged (so no count
     # above includes them); too many of them and the counts they would feed are unknown.

@@ -308,7 +308,9 @@ class _Walk:
             request_id=guid(rng),
             correlation_id=guid(rng),
             requested_at=at,
-            duration=pick_duration(rng, policy.max_activation),
+            duration=min(
+                pick_duration(rng, policy.max_activation), policy.habitual_activation or policy.max_activation
+            ),
             justification=justification,
             ticket=ticket,
             ip_address=self._ip_at(at),

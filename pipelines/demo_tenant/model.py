@@ -187,6 +187,9 @@ class RolePolicy:
     activation_alert_recipients: tuple[str, ...]
     last_modified_at: Instant
     last_modified_by: str  # user id
+    # Simulation only, never written: the longest activation the role's holders habitually ask for, when their
+    # work is shorter than the policy's maximum (None: they ask as history.pick_duration picks).
+    habitual_activation: Instant | None = None
 
     @property
     def requires_mfa(self) -> bool:

@@ -1,0 +1,282 @@
+-- Advice from behaviour (docs/metrics.md): one row per assignment, eligibility or role per kind of advice, with the
+-- numbers it rests on and its expected effect on a headline metric. Each kind advises from the mart that already
+-- judges its question, never a second copy of the rule:
+-- 1. convert_standing_to_eligible: a user's standing access row on a privileged role (fct_role_access), break-glass
+--    accounts aside (int_break_glass_users);
+-- 2. remove_stale_eligibility: a stale eligibility on a privileged role (fct_stale_eligibilities, the alert's rule);
+-- 3. lower_max_activation: a role whose ended activations (fct_activation_endings) used at most the design's share
+--    of the maximum activation its policy allows.
+with
+
+access as (
+    select * from {{ ref('fct_role_access') }}
+),
+
+roles as (
+    select * from {{ ref('dim_roles') }}
+),
+
+break_glass_users as (
+    select * from {{ ref('int_break_glass_users') }}
+),
+
+stale_eligibilities as (
+    select * from {{ ref('fct_stale_eligibilities') }}
+),
+
+requests as (
+    select * from {{ ref('fct_activation_requests') }}
+),
+
+activation_endings as (
+    select * from {{ ref('fct_activation_endings') }}
+),
+
+compliance as (
+    select * from {{ ref('fct_role_compliance') }}
+    where role_system = 'entra' and compliance_rule = 'max_activation'
+),
+
+thresholds as (
+    select * from {{ ref('stg_design__advice') }}
+),
+
+alert_thresholds as (
+    select * from {{ ref('stg_design__alert_thresholds') }}
+),
+
+evaluated_at as (
+    select {{ as_of() }} as evaluated_at
+),
+
+-- 1. Standing access of users on privileged roles, break-glass accounts aside: converted to eligible, each takes one
+-- from standing_privileged_access. Service principals cannot activate, and a group's standing row is a question of
+-- its membership (PIM for Groups): neither is advised here.
+standing_to_convert as (
+    select
+        access.tenant_id,
+        'convert_standing_to_eligible' as advice_kind,
+        1 as advice_priority,
+        access.principal_id,
+        access.principal_name,
+        access.role_definition_id,
+        access.directory_scope_id,
+        access.access_id,
+        access.access_state,
+        access.start_at as held_since_at,
+        cast(null as timestamptz) as last_activated_at,
+        cast(null as bigint) as days_since_last_activation,
+        cast(null as bigint) as activations_considered,
+        cast(null as double) as percentile_used_seconds,
+        cast(null as double) as current_max_activation_hours,
+        cast(null as bigint) as advised_max_activation_hours,
+        'standing_privileged_access' as effect_metric_name,
+        -1 as effect_value
+    from access
+    where
+        access.is_privileged_role
+        and access.is_standing
+        and access.principal_type = 'user'
+        and not exists (
+            select 1
+            from break_glass_users
+            where
+                break_glass_users.tenant_id = access.tenant_id
+                and break_glass_users.user_id = access.principal_id
+        )
+),
+
+-- 2. Stale eligibilities on privileged roles, with the holder's last activation of the role (null: none in the
+-- history read): removed, each takes one from privileged_access_eligible.
+last_activations as (
+    select
+        requests.tenant_id,
+        requests.principal_id,
+        requests.role_definition_id,
+        max(requests.activated_at) as last_activated_at
+    from requests
+    cross join evaluated_at
+    where requests.activated_at <= evaluated_at.evaluated_at
+    group by requests.tenant_id, requests.principal_id, requests.role_definition_id
+),
+
+stale_to_remove as (
+    select
+        stale_eligibilities.tenant_id,
+        'remove_stale_eligibility' as advice_kind,
+        2 as advice_priority,
+        stale_eligibilities.principal_id,
+        access.principal_name,
+        stale_eligibilities.role_definition_id,
+        access.directory_scope_id,
+        stale_eligibilities.access_id,
+        access.access_state,
+        stale_eligibilities.start_at as held_since_at,
+        last_activations.last_activated_at,
+        datediff('millisecond', last_activations.last_activated_at, stale_eligibilities.evaluated_at)
+        // 86400000 as days_since_last_activation,
+        cast(null as bigint) as activations_considered,
+        cast(null as double) as percentile_used_seconds,
+        cast(null as double) as current_max_activation_hours,
+        cast(null as bigint) as advised_max_activation_hours,
+        'privileged_access_eligible' as effect_metric_name,
+        -1 as effect_value
+    from stale_eligibilities
+    inner join access
+        on
+            stale_eligibilities.tenant_id = access.tenant_id
+            and stale_eligibilities.access_id = access.access_id
+    left join last_activations
+        on
+            stale_eligibilities.tenant_id = last_activations.tenant_id
+            and stale_eligibilities.principal_id = last_activations.principal_id
+            and stale_eligibilities.role_definition_id = last_activations.role_definition_id
+    where access.is_privileged_role
+),
+
+-- 3. Durations used by the activations that ended (deactivated or run out), ranked per role: the design's
+-- percentile is the nearest rank, the smallest duration at least that share of them are at or below.
+durations_used as (
+    select
+        tenant_id,
+        role_definition_id,
+        used_seconds,
+        row_number() over (partition by tenant_id, role_definition_id order by used_seconds) as duration_rank,
+        count(*) over (partition by tenant_id, role_definition_id) as activations_considered
+    from activation_endings
+    where ended_by != 'active'
+),
+
+role_percentiles as (
+    select
+        durations_used.tenant_id,
+        durations_used.role_definition_id,
+        durations_used.activations_considered,
+        durations_used.used_seconds as percentile_used_seconds,
+        greatest(ceil(durations_used.used_seconds / 3600), 1) as advised_max_activation_hours
+    from durations_used
+    cross join thresholds
+    where
+        durations_used.activations_considered >= thresholds.min_activations
+        and durations_used.duration_rank
+        = greatest(ceil(thresholds.duration_percentile * durations_used.activations_considered), 1)
+),
+
+max_activation_to_lower as (
+    select
+        role_percentiles.tenant_id,
+        'lower_max_activation' as advice_kind,
+        3 as advice_priority,
+        cast(null as varchar) as principal_id,
+        cast(null as varchar) as principal_name,
+        role_percentiles.role_definition_id,
+        cast(null as varchar) as directory_scope_id,
+        cast(null as varchar) as access_id,
+        cast(null as varchar) as access_state,
+        cast(null as timestamptz) as held_since_at,
+        cast(null as timestamptz) as last_activated_at,
+        cast(null as bigint) as days_since_last_activation,
+        role_percentiles.activations_considered,
+        role_percentiles.percentile_used_seconds,
+        {{ iso8601_duration_seconds('roles.max_activation_duration') }} / 3600 as current_max_activation_hours,
+        cast(role_percentiles.advised_max_activation_hours as bigint) as advised_max_activation_hours,
+        'role_compliance_failures' as effect_metric_name,
+        -- One failure less when the current maximum fails the tier's and the advised one would not.
+        case
+            when
+                coalesce(compliance.is_failure, false)
+                and role_percentiles.advised_max_activation_hours * 3600 <= cast(compliance.expected_value as bigint)
+                then -1
+            else 0
+        end as effect_value
+    from role_percentiles
+    inner join roles
+        on
+            role_percentiles.tenant_id = roles.tenant_id
+            and role_percentiles.role_definition_id = roles.role_definition_id
+    cross join thresholds
+    left join compliance
+        on
+            role_percentiles.tenant_id = compliance.tenant_id
+            and role_percentiles.role_definition_id = compliance.role_definition_id
+    where
+        roles.has_pim_policy
+        and role_percentiles.advised_max_activation_hours * 3600
+        <= thresholds.max_activation_share * {{ iso8601_duration_seconds('roles.max_activation_duration') }}
+),
+
+unioned as (
+    select * from standing_to_convert
+    union all
+    select * from stale_to_remove
+    union all
+    select * from max_activation_to_lower
+),
+
+final as (
+    select
+        md5(concat_ws(
+            '|', unioned.tenant_id, unioned.advice_kind, unioned.role_definition_id, unioned.access_id
+        )) as policy_advice_id,
+        unioned.tenant_id,
+        unioned.advice_kind,
+        unioned.advice_priority,
+        unioned.principal_id,
+        unioned.principal_name,
+        unioned.role_definition_id,
+        roles.role_name,
+        roles.tier,
+        unioned.directory_scope_id,
+        unioned.access_id,
+        unioned.access_state,
+        unioned.held_since_at,
+        unioned.last_activated_at,
+        unioned.days_since_last_activation,
+        unioned.activations_considered,
+        unioned.percentile_used_seconds,
+        unioned.current_max_activation_hours,
+        unioned.advised_max_activation_hours,
+        unioned.effect_metric_name,
+        unioned.effect_value,
+        case unioned.advice_kind
+            when 'convert_standing_to_eligible'
+                then
+                    'Make ' || coalesce(unioned.principal_name, unioned.principal_id) || '''s ' || unioned.access_state
+                    || ' ' || roles.role_name || ' eligible, activated when needed'
+            when 'remove_stale_eligibility'
+                then
+                    'Remove ' || coalesce(unioned.principal_name, unioned.principal_id) || '''s eligibility for '
+                    || roles.role_name || ': not activated in ' || alert_thresholds.stale_eligibility_days || ' days'
+            else
+                'Lower ' || roles.role_name || '''s maximum activation from '
+                || round(unioned.current_max_activation_hours, 2) || ' h to '
+                || unioned.advised_max_activation_hours || ' h'
+        end as advice,
+        case unioned.advice_kind
+            when 'convert_standing_to_eligible'
+                then
+                    unioned.access_state
+                    || ' since '
+                    || coalesce(strftime(unioned.held_since_at, '%Y-%m-%d'), 'unknown')
+            when 'remove_stale_eligibility'
+                then
+                    'eligible since ' || strftime(unioned.held_since_at, '%Y-%m-%d') || ', last activated '
+                    || coalesce(strftime(unioned.last_activated_at, '%Y-%m-%d'), 'never in the history read')
+            else
+                unioned.activations_considered || ' ended activations, '
+                || round(thresholds.duration_percentile * 100, 1) || 'th percentile used '
+                || round(unioned.percentile_used_seconds / 3600, 2) || ' h'
+        end as evidence,
+        unioned.effect_metric_name || ' ' || unioned.effect_value as expected_effect,
+        evaluated_at.evaluated_at
+    from unioned
+    cross join evaluated_at
+    cross join thresholds
+    cross join alert_thresholds
+    left join roles
+        on
+            unioned.tenant_id = roles.tenant_id
+            and unioned.role_definition_id = roles.role_definition_id
+)
+
+select * from final
