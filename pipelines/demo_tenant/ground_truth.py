@@ -259,7 +259,7 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
     metrics |= surface_activation_metrics(model)
     surface_metrics, surfaces = surface_findings(model, history, privileged_paths, alerts)
     metrics |= surface_metrics
-    advice_metrics, surfaces["policy_advice"] = policy_advice(model, history)
+    advice_metrics, surfaces["policy_advice"] = policy_advice(model, history, paths, over_privileged)
     metrics |= advice_metrics
     metrics = {name: metrics[name] for name in METRIC_IDS}  # in the order docs/metrics.md documents them
     # Access rows on a role the catalogue no longer lists: kept as an unknown role, never privileged (so no count

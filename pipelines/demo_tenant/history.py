@@ -345,7 +345,9 @@ class _Walk:
         if latency >= APPROVAL_WINDOW:
             draft.approval_expired_at = asked + APPROVAL_WINDOW
             return
-        denied = forced is Outcome.DENIED or (forced is None and rng.random() < _DENIAL_CHANCE[quality])
+        denied = forced is Outcome.DENIED or (
+            forced is None and rng.random() < _DENIAL_CHANCE[quality] and not self.policy.approves_every_request
+        )
         draft.approver_id = approver
         draft.decided_at = asked + latency
         if denied:

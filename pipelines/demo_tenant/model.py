@@ -190,6 +190,8 @@ class RolePolicy:
     # Simulation only, never written: the longest activation the role's holders habitually ask for, when their
     # work is shorter than the policy's maximum (None: they ask as history.pick_duration picks).
     habitual_activation: Instant | None = None
+    # Simulation only: the approvers approve every request they decide (the generator's usual denials do not happen).
+    approves_every_request: bool = False
 
     @property
     def requires_mfa(self) -> bool:

@@ -61,6 +61,8 @@ EXPIRING_HORIZON_DAYS = 30  # eligibilities and assignments ending within this m
 # least this many ended activations, this percentile of the durations used, in whole hours rounded up, is at most
 # this share of the maximum.
 ADVICE_MIN_ACTIVATIONS, ADVICE_DURATION_PERCENTILE, ADVICE_MAX_ACTIVATION_SHARE = 10, 0.95, 0.5
+# Approval is advised dropped on a role no tier requires it of when this many decisions approved this share.
+ADVICE_MIN_DECISIONS, ADVICE_DROP_APPROVAL_MIN_RATE = 10, 0.98
 # Tighter than PIM's sample 10 %: an organisation that wants the GA share of its admins to stay small.
 TOO_MANY_GA_COUNT, TOO_MANY_GA_SHARE = 3, 0.02
 
@@ -119,6 +121,8 @@ def design_document(model: TenantModel) -> dict[str, Any]:
             "min_activations": ADVICE_MIN_ACTIVATIONS,
             "duration_percentile": ADVICE_DURATION_PERCENTILE,
             "max_activation_share": ADVICE_MAX_ACTIVATION_SHARE,
+            "min_decisions": ADVICE_MIN_DECISIONS,
+            "drop_approval_min_rate": ADVICE_DROP_APPROVAL_MIN_RATE,
         },
     }
 

@@ -115,6 +115,7 @@ class _Simulation:
         assignments += [event.assignment for event in burst]
         events += burst
         eligibilities, activated = self._plan(eligibilities)
+        self._plant_approval_nobody_is_denied(eligibilities)
         return TenantModel(
             tenant=self.tenant,
             users=tuple(self.users),
@@ -152,6 +153,45 @@ class _Simulation:
         self.policies = [
             replace(p, habitual_activation=SHORT_ACTIVATION_HABIT) if p is chosen else p for p in self.policies
         ]
+        self.policy_by_role = {policy.role_id: policy for policy in self.policies}
+
+    def _plant_approval_nobody_is_denied(self, eligibilities: Sequence[Eligibility]) -> None:
+        """One busy tier-2 role needs approval, and its approvers approve every request: the advice to drop approval
+        (docs/metrics.md, "Advice from behaviour") has a role to find in every tenant.
+
+        Chosen after the live activations and the forced opening outcomes were planted, among the roles that have
+        none of either, with no draw of the simulation's generator: nothing else of the tenant moves, only that
+        role's own activation histories. The approvers are two holders of Global or Privileged Role Administrator
+        who do not hold the role, as an organisation's approvers are.
+        """
+        rates: dict[str, float] = {}
+        planted = set()
+        for e in eligibilities:
+            if e.live_activation is not None or e.opening_outcomes:
+                planted.add(e.role_id)
+            if e.principal_type is PrincipalType.USER and e.is_current(self.as_of):
+                rates[e.role_id] = rates.get(e.role_id, 0.0) + e.activations_per_year
+        candidates = [
+            p
+            for p in self.policies
+            if self.role_by_id[p.role_id].tier == 2 and p.role_id not in planted and rates.get(p.role_id, 0.0) > 0
+        ]
+        if not candidates:
+            return
+        chosen = max(candidates, key=lambda p: (rates[p.role_id], p.role_id))
+        role_holders = {e.principal_id for e in eligibilities if e.role_id == chosen.role_id}
+        admins = {
+            e.principal_id
+            for e in eligibilities
+            if e.role_id in (GLOBAL_ADMINISTRATOR, catalog.PRIVILEGED_ROLE_ADMINISTRATOR)
+            and e.principal_type is PrincipalType.USER
+            and e.is_current(self.as_of)
+        }
+        approvers = tuple(sorted(admins - role_holders - {u.id for u in self.break_glass})[:2])
+        if not approvers:
+            return
+        changed = replace(chosen, approval_required=True, approver_ids=approvers, approves_every_request=True)
+        self.policies = [changed if p is chosen else p for p in self.policies]
         self.policy_by_role = {policy.role_id: policy for policy in self.policies}
 
     def _unlisted_role_eligibilities(self) -> tuple[Eligibility, ...]:

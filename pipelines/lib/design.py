@@ -142,6 +142,10 @@ class Advice:
     min_activations: int = 10
     duration_percentile: float = 0.95
     max_activation_share: float = 0.5
+    # Approval is advised dropped on a role no tier requirement asks it of (tier 2 by default) when at least
+    # min_decisions of its requests were decided and at least drop_approval_min_rate of them approved.
+    min_decisions: int = 10
+    drop_approval_min_rate: float = 0.98
 
 
 @dataclass(frozen=True)
@@ -399,13 +403,18 @@ def _expiring_access(doc: Any) -> ExpiringAccess:
 
 def _advice(doc: Any) -> Advice:
     where = "advice"
-    doc = _mapping(doc, where, {"min_activations", "duration_percentile", "max_activation_share"})
+    doc = _mapping(
+        doc,
+        where,
+        {"min_activations", "duration_percentile", "max_activation_share", "min_decisions", "drop_approval_min_rate"},
+    )
     values: dict[str, Any] = {}
-    if "min_activations" in doc:
-        values["min_activations"] = _count(doc["min_activations"], f"{where}.min_activations")
-        if values["min_activations"] == 0:
-            raise DesignError(f"{where}.min_activations: expected at least 1 activation, got 0")
-    for key in ("duration_percentile", "max_activation_share"):
+    for key, what in (("min_activations", "activation"), ("min_decisions", "decision")):
+        if key in doc:
+            values[key] = _count(doc[key], f"{where}.{key}")
+            if values[key] == 0:
+                raise DesignError(f"{where}.{key}: expected at least 1 {what}, got 0")
+    for key in ("duration_percentile", "max_activation_share", "drop_approval_min_rate"):
         if key in doc:
             values[key] = _fraction(doc[key], f"{where}.{key}")
             if values[key] == 0:

@@ -766,6 +766,9 @@ def test_policy_advice_equals_ground_truth(demo_run: DemoRun) -> None:
         "percentile_used_seconds",
         "current_max_activation_hours",
         "advised_max_activation_hours",
+        "activation_requests",
+        "approval_decisions",
+        "approved_decisions",
         "effect_metric_name",
         "effect_value",
     )

@@ -43,7 +43,10 @@ TABLES: dict[str, str] = {
     "data_quality": "max_quarantined_records integer, max_collection_age_seconds bigint",
     "unreadable_inputs": "max_unreadable_share double",
     "expiring_access": "horizon_days integer",
-    "advice": "min_activations integer, duration_percentile double, max_activation_share double",
+    "advice": (
+        "min_activations integer, duration_percentile double, max_activation_share double, min_decisions integer, "
+        "drop_approval_min_rate double"
+    ),
     # Not from the design file but from the pimlens configuration: the name each tenant is known by (dim_tenant).
     "tenants": "tenant_id varchar, tenant_name varchar",
 }

@@ -5,7 +5,9 @@
 --    accounts aside (int_break_glass_users);
 -- 2. remove_stale_eligibility: a stale eligibility on a privileged role (fct_stale_eligibilities, the alert's rule);
 -- 3. lower_max_activation: a role whose ended activations (fct_activation_endings) used at most the design's share
---    of the maximum activation its policy allows.
+--    of the maximum activation its policy allows;
+-- 4. add_approval / drop_approval: a tier-0 role without approval (fct_role_compliance), or approval on a role no
+--    tier asks it of whose approvers approve nearly every request (fct_activation_requests).
 with
 
 access as (
@@ -35,6 +37,15 @@ activation_endings as (
 compliance as (
     select * from {{ ref('fct_role_compliance') }}
     where role_system = 'entra' and compliance_rule = 'max_activation'
+),
+
+approval_compliance as (
+    select * from {{ ref('fct_role_compliance') }}
+    where role_system = 'entra' and compliance_rule = 'approval_required'
+),
+
+tier_requirements as (
+    select * from {{ ref('stg_design__tier_requirements') }}
 ),
 
 thresholds as (
@@ -70,8 +81,11 @@ standing_to_convert as (
         cast(null as double) as percentile_used_seconds,
         cast(null as double) as current_max_activation_hours,
         cast(null as bigint) as advised_max_activation_hours,
+        cast(null as bigint) as activation_requests,
+        cast(null as bigint) as approval_decisions,
+        cast(null as bigint) as approved_decisions,
         'standing_privileged_access' as effect_metric_name,
-        -1 as effect_value
+        -1.0 as effect_value
     from access
     where
         access.is_privileged_role
@@ -119,8 +133,11 @@ stale_to_remove as (
         cast(null as double) as percentile_used_seconds,
         cast(null as double) as current_max_activation_hours,
         cast(null as bigint) as advised_max_activation_hours,
+        cast(null as bigint) as activation_requests,
+        cast(null as bigint) as approval_decisions,
+        cast(null as bigint) as approved_decisions,
         'privileged_access_eligible' as effect_metric_name,
-        -1 as effect_value
+        -1.0 as effect_value
     from stale_eligibilities
     inner join access
         on
@@ -180,14 +197,17 @@ max_activation_to_lower as (
         role_percentiles.percentile_used_seconds,
         {{ iso8601_duration_seconds('roles.max_activation_duration') }} / 3600 as current_max_activation_hours,
         cast(role_percentiles.advised_max_activation_hours as bigint) as advised_max_activation_hours,
+        cast(null as bigint) as activation_requests,
+        cast(null as bigint) as approval_decisions,
+        cast(null as bigint) as approved_decisions,
         'role_compliance_failures' as effect_metric_name,
         -- One failure less when the current maximum fails the tier's and the advised one would not.
         case
             when
                 coalesce(compliance.is_failure, false)
                 and role_percentiles.advised_max_activation_hours * 3600 <= cast(compliance.expected_value as bigint)
-                then -1
-            else 0
+                then -1.0
+            else 0.0
         end as effect_value
     from role_percentiles
     inner join roles
@@ -205,12 +225,118 @@ max_activation_to_lower as (
         <= thresholds.max_activation_share * {{ iso8601_duration_seconds('roles.max_activation_duration') }}
 ),
 
+-- 4. Approval: every tier-0 role whose policy does not require it (the compliance matrix's approval_required row
+-- that tier0_roles_without_approval counts), to add; and a role no tier requirement asks it of (not privileged),
+-- whose approvers decided at least the design's min_decisions requests and approved at least
+-- drop_approval_min_rate of them, to drop. Dropping it takes its decisions out of approval_rate.
+role_requests as (
+    select
+        tenant_id,
+        role_definition_id,
+        count(*) as activation_requests,
+        count(*) filter (where approval_decision is not null) as approval_decisions,
+        count(*) filter (where approval_decision = 'approved') as approved_decisions
+    from requests
+    group by tenant_id, role_definition_id
+),
+
+tenant_decisions as (
+    select
+        tenant_id,
+        sum(approval_decisions) as approval_decisions,
+        sum(approved_decisions) as approved_decisions
+    from role_requests
+    group by tenant_id
+),
+
+approval_to_add as (
+    select
+        tenant_id,
+        'add_approval' as advice_kind,
+        4 as advice_priority,
+        role_definition_id,
+        'tier0_roles_without_approval' as effect_metric_name,
+        -1.0 as effect_value
+    from approval_compliance
+    where tier = 'tier0' and actual_value = 'false'
+),
+
+approval_to_drop as (
+    select
+        roles.tenant_id,
+        'drop_approval' as advice_kind,
+        4 as advice_priority,
+        roles.role_definition_id,
+        'approval_rate' as effect_metric_name,
+        round(
+            (tenant_decisions.approved_decisions - role_requests.approved_decisions)
+            / nullif(tenant_decisions.approval_decisions - role_requests.approval_decisions, 0)
+            - tenant_decisions.approved_decisions / tenant_decisions.approval_decisions,
+            4
+        ) as effect_value
+    from roles
+    inner join role_requests
+        on
+            roles.tenant_id = role_requests.tenant_id
+            and roles.role_definition_id = role_requests.role_definition_id
+    inner join tenant_decisions
+        on roles.tenant_id = tenant_decisions.tenant_id
+    left join tier_requirements
+        on roles.tier = tier_requirements.tier
+    cross join thresholds
+    where
+        roles.has_pim_policy
+        and roles.is_approval_required
+        and not roles.is_privileged
+        and not coalesce(tier_requirements.is_approval_required, false)
+        and role_requests.approval_decisions >= thresholds.min_decisions
+        and role_requests.approved_decisions >= thresholds.drop_approval_min_rate * role_requests.approval_decisions
+),
+
+approval_advice as (
+    select * from approval_to_add
+    union all
+    select * from approval_to_drop
+),
+
+approval_to_change as (
+    select
+        approval_advice.tenant_id,
+        approval_advice.advice_kind,
+        approval_advice.advice_priority,
+        cast(null as varchar) as principal_id,
+        cast(null as varchar) as principal_name,
+        approval_advice.role_definition_id,
+        cast(null as varchar) as directory_scope_id,
+        cast(null as varchar) as access_id,
+        cast(null as varchar) as access_state,
+        cast(null as timestamptz) as held_since_at,
+        cast(null as timestamptz) as last_activated_at,
+        cast(null as bigint) as days_since_last_activation,
+        cast(null as bigint) as activations_considered,
+        cast(null as double) as percentile_used_seconds,
+        cast(null as double) as current_max_activation_hours,
+        cast(null as bigint) as advised_max_activation_hours,
+        coalesce(role_requests.activation_requests, 0) as activation_requests,
+        coalesce(role_requests.approval_decisions, 0) as approval_decisions,
+        coalesce(role_requests.approved_decisions, 0) as approved_decisions,
+        approval_advice.effect_metric_name,
+        approval_advice.effect_value
+    from approval_advice
+    left join role_requests
+        on
+            approval_advice.tenant_id = role_requests.tenant_id
+            and approval_advice.role_definition_id = role_requests.role_definition_id
+),
+
 unioned as (
     select * from standing_to_convert
     union all
     select * from stale_to_remove
     union all
     select * from max_activation_to_lower
+    union all
+    select * from approval_to_change
 ),
 
 final as (
@@ -236,6 +362,9 @@ final as (
         unioned.percentile_used_seconds,
         unioned.current_max_activation_hours,
         unioned.advised_max_activation_hours,
+        unioned.activation_requests,
+        unioned.approval_decisions,
+        unioned.approved_decisions,
         unioned.effect_metric_name,
         unioned.effect_value,
         case unioned.advice_kind
@@ -247,10 +376,14 @@ final as (
                 then
                     'Remove ' || coalesce(unioned.principal_name, unioned.principal_id) || '''s eligibility for '
                     || roles.role_name || ': not activated in ' || alert_thresholds.stale_eligibility_days || ' days'
-            else
-                'Lower ' || roles.role_name || '''s maximum activation from '
-                || round(unioned.current_max_activation_hours, 2) || ' h to '
-                || unioned.advised_max_activation_hours || ' h'
+            when 'lower_max_activation'
+                then
+                    'Lower ' || roles.role_name || '''s maximum activation from '
+                    || round(unioned.current_max_activation_hours, 2) || ' h to '
+                    || unioned.advised_max_activation_hours || ' h'
+            when 'add_approval'
+                then 'Require approval to activate ' || roles.role_name || ', a tier-0 role'
+            else 'Drop approval on ' || roles.role_name || ': its approvers approve nearly every request'
         end as advice,
         case unioned.advice_kind
             when 'convert_standing_to_eligible'
@@ -262,10 +395,14 @@ final as (
                 then
                     'eligible since ' || strftime(unioned.held_since_at, '%Y-%m-%d') || ', last activated '
                     || coalesce(strftime(unioned.last_activated_at, '%Y-%m-%d'), 'never in the history read')
+            when 'lower_max_activation'
+                then
+                    unioned.activations_considered || ' ended activations, '
+                    || round(thresholds.duration_percentile * 100, 1) || 'th percentile used '
+                    || round(unioned.percentile_used_seconds / 3600, 2) || ' h'
             else
-                unioned.activations_considered || ' ended activations, '
-                || round(thresholds.duration_percentile * 100, 1) || 'th percentile used '
-                || round(unioned.percentile_used_seconds / 3600, 2) || ' h'
+                unioned.activation_requests || ' activation requests, ' || unioned.approval_decisions
+                || ' approval decisions, ' || unioned.approved_decisions || ' approved'
         end as evidence,
         unioned.effect_metric_name || ' ' || unioned.effect_value as expected_effect,
         evaluated_at.evaluated_at

@@ -175,7 +175,9 @@ advice_metric_rows as (
         values
         ('convert_standing_to_eligible', 'advice_convert_standing_to_eligible'),
         ('remove_stale_eligibility', 'advice_remove_stale_eligibility'),
-        ('lower_max_activation', 'advice_lower_max_activation')
+        ('lower_max_activation', 'advice_lower_max_activation'),
+        ('add_approval', 'advice_add_approval'),
+        ('drop_approval', 'advice_drop_approval')
     ) as metric (advice_kind, metric_name)
     left join policy_advice
         on

@@ -9,7 +9,9 @@ renamed as (
     select
         min_activations,
         duration_percentile,
-        max_activation_share
+        max_activation_share,
+        min_decisions,
+        drop_approval_min_rate
     from source
 )
 
