@@ -53,6 +53,7 @@ ADVICE_KINDS = (
     LOWER_MAX_ACTIVATION,
     ADD_APPROVAL,
     DROP_APPROVAL,
+    LESSER_ROLE,
 )
 # Roles whose work Entra's directory audit log does not record (the dbt seed roles_audited_elsewhere; a unit test
 # keeps the two in step): Exchange, Intune, SharePoint and Teams log their admins' work in their own audit logs.
@@ -85,6 +86,7 @@ def policy_advice(
         *_remove_stale(model, history),
         *_lower_max_activation(model, history),
         *_approval(model, history),
+        *_lesser_role(model, history, paths, over_privileged),
     ]
     metrics = {
         f"advice_{kind}": sum(
@@ -280,7 +282,7 @@ def _lesser_role(
                     "over_privileged_principals",
                     -1 if alone and verdict != UNKNOWN else 0,
                     lesser_role_verdict=verdict,
-                    lesser_role_definition_id=lesser,
+                    lesser_role_template_id=lesser,
                     audited_tasks=done,
                     covered_share=share,
                 )

@@ -128,6 +128,7 @@ UNKNOWN_ROLE_METRICS = (
     "break_glass_check_failures",
     "advice_convert_standing_to_eligible",
     "advice_remove_stale_eligibility",
+    "advice_lesser_role",
 )
 
 

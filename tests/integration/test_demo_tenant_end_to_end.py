@@ -769,6 +769,10 @@ def test_policy_advice_equals_ground_truth(demo_run: DemoRun) -> None:
         "activation_requests",
         "approval_decisions",
         "approved_decisions",
+        "lesser_role_verdict",
+        "lesser_role_template_id",
+        "audited_tasks",
+        "covered_share",
         "effect_metric_name",
         "effect_value",
     )
@@ -778,3 +782,6 @@ def test_policy_advice_equals_ground_truth(demo_run: DemoRun) -> None:
     assert {row[0] for row in expected} == set(ADVICE_KINDS)
     # The planted habit: the role's holders ask for 2 hours at most, so it is advised at 2 hours or less.
     assert any(row[0] == "lower_max_activation" and row[9] <= 2 for row in expected)
+    # Exchange Administrators whose directory tasks are all lesser ones: unknown, never a lesser role.
+    verdicts = {row[13] for row in expected if row[0] == "lesser_role"}
+    assert {"fits_one_role", "unknown"} <= verdicts

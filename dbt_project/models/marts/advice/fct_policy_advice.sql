@@ -48,6 +48,23 @@ tier_requirements as (
     select * from {{ ref('stg_design__tier_requirements') }}
 ),
 
+effective_privilege as (
+    select * from {{ ref('fct_effective_privilege') }}
+    where role_system = 'entra'
+),
+
+over_privileged as (
+    select * from {{ ref('fct_over_privileged_principals') }}
+),
+
+admin_tasks as (
+    select * from {{ ref('int_admin_tasks_audited') }}
+),
+
+roles_audited_elsewhere as (
+    select * from {{ ref('roles_audited_elsewhere') }}
+),
+
 thresholds as (
     select * from {{ ref('stg_design__advice') }}
 ),
@@ -75,15 +92,6 @@ standing_to_convert as (
         access.access_id,
         access.access_state,
         access.start_at as held_since_at,
-        cast(null as timestamptz) as last_activated_at,
-        cast(null as bigint) as days_since_last_activation,
-        cast(null as bigint) as activations_considered,
-        cast(null as double) as percentile_used_seconds,
-        cast(null as double) as current_max_activation_hours,
-        cast(null as bigint) as advised_max_activation_hours,
-        cast(null as bigint) as activation_requests,
-        cast(null as bigint) as approval_decisions,
-        cast(null as bigint) as approved_decisions,
         'standing_privileged_access' as effect_metric_name,
         -1.0 as effect_value
     from access
@@ -129,13 +137,6 @@ stale_to_remove as (
         last_activations.last_activated_at,
         datediff('millisecond', last_activations.last_activated_at, stale_eligibilities.evaluated_at)
         // 86400000 as days_since_last_activation,
-        cast(null as bigint) as activations_considered,
-        cast(null as double) as percentile_used_seconds,
-        cast(null as double) as current_max_activation_hours,
-        cast(null as bigint) as advised_max_activation_hours,
-        cast(null as bigint) as activation_requests,
-        cast(null as bigint) as approval_decisions,
-        cast(null as bigint) as approved_decisions,
         'privileged_access_eligible' as effect_metric_name,
         -1.0 as effect_value
     from stale_eligibilities
@@ -184,22 +185,11 @@ max_activation_to_lower as (
         role_percentiles.tenant_id,
         'lower_max_activation' as advice_kind,
         3 as advice_priority,
-        cast(null as varchar) as principal_id,
-        cast(null as varchar) as principal_name,
         role_percentiles.role_definition_id,
-        cast(null as varchar) as directory_scope_id,
-        cast(null as varchar) as access_id,
-        cast(null as varchar) as access_state,
-        cast(null as timestamptz) as held_since_at,
-        cast(null as timestamptz) as last_activated_at,
-        cast(null as bigint) as days_since_last_activation,
         role_percentiles.activations_considered,
         role_percentiles.percentile_used_seconds,
         {{ iso8601_duration_seconds('roles.max_activation_duration') }} / 3600 as current_max_activation_hours,
         cast(role_percentiles.advised_max_activation_hours as bigint) as advised_max_activation_hours,
-        cast(null as bigint) as activation_requests,
-        cast(null as bigint) as approval_decisions,
-        cast(null as bigint) as approved_decisions,
         'role_compliance_failures' as effect_metric_name,
         -- One failure less when the current maximum fails the tier's and the advised one would not.
         case
@@ -304,19 +294,7 @@ approval_to_change as (
         approval_advice.tenant_id,
         approval_advice.advice_kind,
         approval_advice.advice_priority,
-        cast(null as varchar) as principal_id,
-        cast(null as varchar) as principal_name,
         approval_advice.role_definition_id,
-        cast(null as varchar) as directory_scope_id,
-        cast(null as varchar) as access_id,
-        cast(null as varchar) as access_state,
-        cast(null as timestamptz) as held_since_at,
-        cast(null as timestamptz) as last_activated_at,
-        cast(null as bigint) as days_since_last_activation,
-        cast(null as bigint) as activations_considered,
-        cast(null as double) as percentile_used_seconds,
-        cast(null as double) as current_max_activation_hours,
-        cast(null as bigint) as advised_max_activation_hours,
         coalesce(role_requests.activation_requests, 0) as activation_requests,
         coalesce(role_requests.approval_decisions, 0) as approval_decisions,
         coalesce(role_requests.approved_decisions, 0) as approved_decisions,
@@ -329,20 +307,167 @@ approval_to_change as (
             and approval_advice.role_definition_id = role_requests.role_definition_id
 ),
 
+-- 5. A lesser role, for each tier-0 role held (any holder path) by a user fct_over_privileged_principals flags
+-- tier0_only_lesser_tasks: the least role (seed audit_activity_least_privileged_role) allowing most of their audited
+-- tasks in its window, and the share it allows. A role whose work its own workload audits (seed
+-- roles_audited_elsewhere: Exchange, Intune, SharePoint, Teams) is unknown, never unused: no lesser role advised.
+-- One less over_privileged_principals when that reason was the user's only one and the role their only tier-0 role.
+lesser_task_users as (
+    select
+        tenant_id,
+        principal_id,
+        bool_and(reason = 'tier0_only_lesser_tasks') as is_only_reason
+    from over_privileged
+    group by tenant_id, principal_id
+    having bool_or(reason = 'tier0_only_lesser_tasks')
+),
+
+tasks_by_least_role as (
+    select
+        admin_tasks.tenant_id,
+        admin_tasks.user_id,
+        admin_tasks.least_privileged_role_template_id,
+        any_value(admin_tasks.least_privileged_role_name) as least_privileged_role_name,
+        count(*) as covered_tasks
+    from admin_tasks
+    cross join evaluated_at
+    cross join alert_thresholds
+    where
+        admin_tasks.activity_at > evaluated_at.evaluated_at - to_days(alert_thresholds.stale_eligibility_days)
+        and admin_tasks.activity_at <= evaluated_at.evaluated_at
+    group by admin_tasks.tenant_id, admin_tasks.user_id, admin_tasks.least_privileged_role_template_id
+),
+
+best_lesser_roles as (
+    select
+        tenant_id,
+        user_id,
+        least_privileged_role_template_id,
+        least_privileged_role_name,
+        covered_tasks,
+        sum(covered_tasks) over (partition by tenant_id, user_id) as audited_tasks
+    from tasks_by_least_role
+    qualify row_number() over (
+        partition by tenant_id, user_id order by covered_tasks desc, least_privileged_role_template_id asc
+    ) = 1
+),
+
+tier0_holdings as (
+    select distinct
+        effective_privilege.tenant_id,
+        effective_privilege.principal_id,
+        effective_privilege.role_definition_id,
+        roles.template_id
+    from effective_privilege
+    inner join roles
+        on
+            effective_privilege.tenant_id = roles.tenant_id
+            and effective_privilege.role_definition_id = roles.role_definition_id
+    where effective_privilege.is_holder and effective_privilege.tier = 'tier0'
+),
+
+tier0_role_counts as (
+    select
+        tenant_id,
+        principal_id,
+        count(*) as tier0_roles
+    from tier0_holdings
+    group by tenant_id, principal_id
+),
+
+over_privileged_names as (
+    select distinct
+        tenant_id,
+        principal_id,
+        principal_name
+    from over_privileged
+),
+
+lesser_roles_judged as (
+    select
+        tier0_holdings.tenant_id,
+        tier0_holdings.principal_id,
+        tier0_holdings.role_definition_id,
+        case
+            when roles_audited_elsewhere.template_id is not null then 'unknown'
+            when best_lesser_roles.covered_tasks = best_lesser_roles.audited_tasks then 'fits_one_role'
+            else 'needs_several_roles'
+        end as lesser_role_verdict,
+        best_lesser_roles.least_privileged_role_template_id,
+        best_lesser_roles.least_privileged_role_name,
+        best_lesser_roles.covered_tasks,
+        best_lesser_roles.audited_tasks,
+        lesser_task_users.is_only_reason and tier0_role_counts.tier0_roles = 1 as is_last_reason
+    from tier0_holdings
+    inner join lesser_task_users
+        on
+            tier0_holdings.tenant_id = lesser_task_users.tenant_id
+            and tier0_holdings.principal_id = lesser_task_users.principal_id
+    inner join best_lesser_roles
+        on
+            tier0_holdings.tenant_id = best_lesser_roles.tenant_id
+            and tier0_holdings.principal_id = best_lesser_roles.user_id
+    inner join tier0_role_counts
+        on
+            tier0_holdings.tenant_id = tier0_role_counts.tenant_id
+            and tier0_holdings.principal_id = tier0_role_counts.principal_id
+    left join roles_audited_elsewhere
+        on tier0_holdings.template_id = roles_audited_elsewhere.template_id
+),
+
+lesser_role_to_take as (
+    select
+        lesser_roles_judged.tenant_id,
+        'lesser_role' as advice_kind,
+        5 as advice_priority,
+        lesser_roles_judged.principal_id,
+        access_names.principal_name,
+        lesser_roles_judged.role_definition_id,
+        lesser_roles_judged.lesser_role_verdict,
+        case
+            when lesser_roles_judged.lesser_role_verdict != 'unknown'
+                then lesser_roles_judged.least_privileged_role_template_id
+        end as lesser_role_template_id,
+        case
+            when lesser_roles_judged.lesser_role_verdict != 'unknown'
+                then lesser_roles_judged.least_privileged_role_name
+        end as lesser_role_name,
+        lesser_roles_judged.audited_tasks,
+        case
+            when lesser_roles_judged.lesser_role_verdict != 'unknown'
+                then lesser_roles_judged.covered_tasks / lesser_roles_judged.audited_tasks
+        end as covered_share,
+        'over_privileged_principals' as effect_metric_name,
+        case
+            when lesser_roles_judged.is_last_reason and lesser_roles_judged.lesser_role_verdict != 'unknown'
+                then -1.0
+            else 0.0
+        end as effect_value
+    from lesser_roles_judged
+    left join over_privileged_names as access_names
+        on
+            lesser_roles_judged.tenant_id = access_names.tenant_id
+            and lesser_roles_judged.principal_id = access_names.principal_id
+),
+
+-- Each kind carries its own evidence columns; union by name leaves the others null.
 unioned as (
     select * from standing_to_convert
-    union all
+    union all by name
     select * from stale_to_remove
-    union all
+    union all by name
     select * from max_activation_to_lower
-    union all
+    union all by name
     select * from approval_to_change
+    union all by name
+    select * from lesser_role_to_take
 ),
 
 final as (
     select
         md5(concat_ws(
-            '|', unioned.tenant_id, unioned.advice_kind, unioned.role_definition_id, unioned.access_id
+            '|', unioned.tenant_id, unioned.advice_kind, unioned.role_definition_id, unioned.access_id,
+            unioned.principal_id
         )) as policy_advice_id,
         unioned.tenant_id,
         unioned.advice_kind,
@@ -365,6 +490,11 @@ final as (
         unioned.activation_requests,
         unioned.approval_decisions,
         unioned.approved_decisions,
+        unioned.lesser_role_verdict,
+        unioned.lesser_role_template_id,
+        unioned.lesser_role_name,
+        unioned.audited_tasks,
+        unioned.covered_share,
         unioned.effect_metric_name,
         unioned.effect_value,
         case unioned.advice_kind
@@ -383,7 +513,19 @@ final as (
                     || unioned.advised_max_activation_hours || ' h'
             when 'add_approval'
                 then 'Require approval to activate ' || roles.role_name || ', a tier-0 role'
-            else 'Drop approval on ' || roles.role_name || ': its approvers approve nearly every request'
+            when 'drop_approval'
+                then 'Drop approval on ' || roles.role_name || ': its approvers approve nearly every request'
+            when 'lesser_role'
+                then
+                    case unioned.lesser_role_verdict
+                        when 'unknown'
+                            then
+                                'Unknown whether ' || coalesce(unioned.principal_name, unioned.principal_id)
+                                || ' needs ' || roles.role_name || ': its work is audited outside Entra'
+                        else
+                            'Give ' || coalesce(unioned.principal_name, unioned.principal_id) || ' '
+                            || unioned.lesser_role_name || ' instead of ' || roles.role_name
+                    end
         end as advice,
         case unioned.advice_kind
             when 'convert_standing_to_eligible'
@@ -400,6 +542,14 @@ final as (
                     unioned.activations_considered || ' ended activations, '
                     || round(thresholds.duration_percentile * 100, 1) || 'th percentile used '
                     || round(unioned.percentile_used_seconds / 3600, 2) || ' h'
+            when 'lesser_role'
+                then
+                    unioned.audited_tasks || ' audited tasks in ' || alert_thresholds.stale_eligibility_days
+                    || ' days, all allowed by lesser roles; '
+                    || coalesce(
+                        unioned.lesser_role_name || ' allows ' || round(unioned.covered_share * 100, 1) || ' %',
+                        'the role''s own work is not in the directory audit log'
+                    )
             else
                 unioned.activation_requests || ' activation requests, ' || unioned.approval_decisions
                 || ' approval decisions, ' || unioned.approved_decisions || ' approved'

@@ -160,7 +160,7 @@ activation_family_metric_rows as (
 ),
 -- End of per-activation verdicts and resource activations.
 
--- Advice from behaviour: the rows of each kind of advice.
+-- Advice from behaviour: the rows of each kind of advice, a lesser role only where one is named.
 policy_advice as (
     select * from {{ ref('fct_policy_advice') }}
 ),
@@ -177,12 +177,15 @@ advice_metric_rows as (
         ('remove_stale_eligibility', 'advice_remove_stale_eligibility'),
         ('lower_max_activation', 'advice_lower_max_activation'),
         ('add_approval', 'advice_add_approval'),
-        ('drop_approval', 'advice_drop_approval')
+        ('drop_approval', 'advice_drop_approval'),
+        ('lesser_role', 'advice_lesser_role')
     ) as metric (advice_kind, metric_name)
     left join policy_advice
         on
             tenants.tenant_id = policy_advice.tenant_id
             and metric.advice_kind = policy_advice.advice_kind
+            -- A lesser role is advice only when one is named: unknown is no advice.
+            and policy_advice.lesser_role_verdict is distinct from 'unknown'
     group by tenants.tenant_id, metric.metric_name
 ),
 -- End of advice from behaviour.
