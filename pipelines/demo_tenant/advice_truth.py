@@ -2,7 +2,7 @@
 advise, from the generator's own model (its assignments, eligibilities, policies and year of activation requests),
 never from the files written or warehouse code.
 
-Three kinds, in the order the doc gives them:
+Six kinds, in the order the doc gives them:
 - convert_standing_to_eligible: a user's standing access row (active permanent, active time-bound, outside PIM) on a
   privileged role, break-glass accounts aside; converting it takes one from standing_privileged_access;
 - remove_stale_eligibility: a stale eligibility (the stale_eligibility alert's rule) on a privileged role; removing
