@@ -99,13 +99,7 @@ standing_to_convert as (
         access.is_privileged_role
         and access.is_standing
         and access.principal_type = 'user'
-        and not exists (
-            select 1
-            from break_glass_users
-            where
-                break_glass_users.tenant_id = access.tenant_id
-                and break_glass_users.user_id = access.principal_id
-        )
+        and not {{ is_break_glass_user('access.tenant_id', 'access.principal_id') }}
 ),
 
 -- 2. Stale eligibilities on privileged roles, with the holder's last activation of the role (null: none in the
