@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipelines.demo_tenant import catalog, programme
+from pipelines.demo_tenant.advice_truth import ADVICE_METRIC_IDS, policy_advice
 from pipelines.demo_tenant.azure_truth import AZURE_METRIC_IDS, azure_metrics
 from pipelines.demo_tenant.clock import iso
 from pipelines.demo_tenant.daily_state import daily_trend
@@ -107,6 +108,7 @@ METRIC_IDS = (
     *SURFACE_ACTIVATION_METRIC_IDS,
     *SURFACE_METRICS,
     *M365_ROLE_METRIC_IDS,
+    *ADVICE_METRIC_IDS,
 )
 
 Metric = int | float | None
@@ -128,6 +130,9 @@ UNKNOWN_ROLE_METRICS = (
     "privileged_users_without_mfa_policy",
     "break_glass_check_failures",
     "administrative_unit_scoped_share",
+    "advice_convert_standing_to_eligible",
+    "advice_remove_stale_eligibility",
+    "advice_lesser_role",
 )
 
 
@@ -262,6 +267,8 @@ def compute_ground_truth(model: TenantModel) -> GroundTruth:
     m365_roles = m365_role_rows(model)
     metrics |= m365_role_metrics(model, m365_roles, principals)
     surfaces |= {"m365_role_assignments": m365_roles}
+    advice_metrics, surfaces["policy_advice"] = policy_advice(model, history, paths, over_privileged)
+    metrics |= advice_metrics
     metrics = {name: metrics[name] for name in METRIC_IDS}  # in the order docs/metrics.md documents them
     # Access rows on a role the catalogue no longer lists: kept as an unknown role, never privileged (so no count
     # above includes them); too many of them and the counts they would feed are unknown.

@@ -308,7 +308,9 @@ class _Walk:
             request_id=guid(rng),
             correlation_id=guid(rng),
             requested_at=at,
-            duration=pick_duration(rng, policy.max_activation),
+            duration=min(
+                pick_duration(rng, policy.max_activation), policy.habitual_activation or policy.max_activation
+            ),
             justification=justification,
             ticket=ticket,
             ip_address=self._ip_at(at),
@@ -343,7 +345,9 @@ class _Walk:
         if latency >= APPROVAL_WINDOW:
             draft.approval_expired_at = asked + APPROVAL_WINDOW
             return
-        denied = forced is Outcome.DENIED or (forced is None and rng.random() < _DENIAL_CHANCE[quality])
+        denied = forced is Outcome.DENIED or (
+            forced is None and rng.random() < _DENIAL_CHANCE[quality] and not self.policy.approves_every_request
+        )
         draft.approver_id = approver
         draft.decided_at = asked + latency
         if denied:

@@ -190,6 +190,11 @@ class RolePolicy:
     # Approvers the approval rule lists beside approver_ids who never decide a request: ("user", id, description)
     # of a disabled or deleted account, or ("group", id, description) whose members the history never picks.
     listed_only_approvers: tuple[tuple[str, str, str], ...] = ()
+    # Simulation only, never written: the longest activation the role's holders habitually ask for, when their
+    # work is shorter than the policy's maximum (None: they ask as history.pick_duration picks).
+    habitual_activation: Instant | None = None
+    # Simulation only: the approvers approve every request they decide (the generator's usual denials do not happen).
+    approves_every_request: bool = False
 
     @property
     def listed_approver_count(self) -> int:

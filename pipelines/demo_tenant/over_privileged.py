@@ -54,7 +54,7 @@ def _holdings(paths: Iterable[PrivilegePath]) -> dict[str, set[str]]:
     return held
 
 
-def _audited_tasks(
+def audited_tasks(
     model: TenantModel, requests: Sequence[ActivationRequest], after: int, until: int
 ) -> dict[str, list[tuple[str, str]]]:
     """Per user, the (activity, least role) of each admin task they initiated in the window (after, until]."""
@@ -91,7 +91,7 @@ def expected_over_privileged(
             found.add(OverPrivileged(principal_id, ELIGIBLE_NEVER_ACTIVATED))
 
     until = model.tenant.as_of  # the evaluation instant
-    tasks = _audited_tasks(model, requests, until - programme.STALE_ELIGIBILITY_DAYS * DAY, until)
+    tasks = audited_tasks(model, requests, until - programme.STALE_ELIGIBILITY_DAYS * DAY, until)
     for principal_id, roles in holdings.items():
         done = tasks.get(principal_id)
         is_tier0_user = principal_id in users and any(tiers[r] == 0 for r in roles)

@@ -19,7 +19,14 @@ from zoneinfo import ZoneInfo
 from pipelines.demo_tenant import catalog
 from pipelines.demo_tenant.access_changes import AccessChanges
 from pipelines.demo_tenant.clock import DAY, HOUR, iso
-from pipelines.demo_tenant.model import ActivationRequest, AssignmentKind, RolePolicy, TenantModel, User
+from pipelines.demo_tenant.model import (
+    ActivationRequest,
+    AssignmentKind,
+    Eligibility,
+    RolePolicy,
+    TenantModel,
+    User,
+)
 
 TIER_NAMES = ("tier0", "tier1", "tier2")
 
@@ -50,6 +57,12 @@ STALE_SIGN_IN_DAYS = 30  # pim-rules.md rule 14: no sign-in for this many days (
 MEMBERSHIP_BURST_WINDOW, MEMBERSHIP_BURST_COUNT = HOUR, 4
 ACCESS_REVIEW_MAX_DAYS = 31  # rule 15: monthly or more often, so the quarterly reviews are overdue
 EXPIRING_HORIZON_DAYS = 30  # eligibilities and assignments ending within this many days are expiring
+# Advice from behaviour (design/default.yaml's defaults): a role's maximum activation is advised lower when, over at
+# least this many ended activations, this percentile of the durations used, in whole hours rounded up, is at most
+# this share of the maximum.
+ADVICE_MIN_ACTIVATIONS, ADVICE_DURATION_PERCENTILE, ADVICE_MAX_ACTIVATION_SHARE = 10, 0.95, 0.5
+# Approval is advised dropped on a role no tier requires it of when this many decisions approved this share.
+ADVICE_MIN_DECISIONS, ADVICE_DROP_APPROVAL_MIN_RATE = 10, 0.98
 # Tighter than PIM's sample 10 %: an organisation that wants the GA share of its admins to stay small.
 TOO_MANY_GA_COUNT, TOO_MANY_GA_SHARE = 3, 0.02
 
@@ -104,6 +117,13 @@ def design_document(model: TenantModel) -> dict[str, Any]:
         },
         "access_reviews": {"max_days_since_review": ACCESS_REVIEW_MAX_DAYS},
         "expiring_access": {"horizon_days": EXPIRING_HORIZON_DAYS},
+        "advice": {
+            "min_activations": ADVICE_MIN_ACTIVATIONS,
+            "duration_percentile": ADVICE_DURATION_PERCENTILE,
+            "max_activation_share": ADVICE_MAX_ACTIVATION_SHARE,
+            "min_decisions": ADVICE_MIN_DECISIONS,
+            "drop_approval_min_rate": ADVICE_DROP_APPROVAL_MIN_RATE,
+        },
     }
 
 
@@ -218,6 +238,11 @@ def stale_eligibilities(model: TenantModel, requests: Sequence[ActivationRequest
     break-glass accounts aside: the stale_eligibility alert, and over-privileged principals' eligible_never_activated.
     An eligibility on a role the catalogue no longer lists is held all the same, and never activated: stale too.
     """
+    return [(e.principal_id, e.role_id) for e in stale_eligibility_grants(model, requests)]
+
+
+def stale_eligibility_grants(model: TenantModel, requests: Sequence[ActivationRequest]) -> list[Eligibility]:
+    """The eligibilities of stale_eligibilities themselves, with their scope and start (advice_truth.py)."""
     users = {u.id: u for u in model.users}
     break_glass = {u.id for u in model.users if u.is_break_glass}
     # The window ends at the evaluation instant, the instant the tenant is frozen at.
@@ -228,7 +253,7 @@ def stale_eligibilities(model: TenantModel, requests: Sequence[ActivationRequest
         if r.completed_at is not None and r.failure_reason is None and r.completed_at > cutoff
     }
     return [
-        (e.principal_id, e.role_id)
+        e
         for e in model.written_eligibilities()
         if e.principal_id in users
         and e.principal_id not in break_glass

@@ -46,6 +46,7 @@ _TIME_BOUND = "time_bound"
 _OUTSIDE_PIM = "outside_pim"
 # Of 256: the tenants (about two in three) that hold an eligibility on a deleted custom role.
 UNLISTED_ROLE_TENANT_SHARE = 170
+SHORT_ACTIVATION_HABIT = 2 * HOUR  # the longest activation the holders of one planted tier-1 role ask for
 
 
 @dataclass
@@ -112,10 +113,12 @@ class _Simulation:
         self.policies = programme.plant_compliance_failures(planted, tiers)
         self.policy_by_role = {policy.role_id: policy for policy in self.policies}
         eligibilities, assignments, events = self._materialize()
+        self._plant_short_activation_habit(eligibilities)
         burst = self._plant_membership_burst()
         assignments += [event.assignment for event in burst]
         events += burst
         eligibilities, activated = self._plan(eligibilities)
+        self._plant_approval_nobody_is_denied(eligibilities)
         return TenantModel(
             tenant=self.tenant,
             users=tuple(self.users),
@@ -129,6 +132,70 @@ class _Simulation:
             outside_pim_events=tuple(events),
             unlisted_role_eligibilities=self._unlisted_role_eligibilities(),
         )
+
+    def _plant_short_activation_habit(self, eligibilities: Sequence[Eligibility]) -> None:
+        """The holders of one busy tier-1 role do work that takes an hour or two, though its policy allows 8 hours
+        or more: they ask for at most SHORT_ACTIVATION_HABIT, so the advice to lower the role's maximum activation
+        (docs/metrics.md, "Advice from behaviour") has a role to find in every tenant.
+
+        Chosen from the eligibilities already made, with no draw of the simulation's generator, so planting it
+        moves nothing else of the tenant; only that role's own activation histories change.
+        """
+        rates: dict[str, float] = {}
+        for e in eligibilities:
+            if e.principal_type is PrincipalType.USER and e.is_current(self.as_of):
+                rates[e.role_id] = rates.get(e.role_id, 0.0) + e.activations_per_year
+        candidates = [
+            p
+            for p in self.policies
+            if self.role_by_id[p.role_id].tier == 1 and p.max_activation >= 4 * SHORT_ACTIVATION_HABIT
+        ]
+        if not candidates:
+            return
+        chosen = max(candidates, key=lambda p: (rates.get(p.role_id, 0.0), p.role_id))
+        self.policies = [
+            replace(p, habitual_activation=SHORT_ACTIVATION_HABIT) if p is chosen else p for p in self.policies
+        ]
+        self.policy_by_role = {policy.role_id: policy for policy in self.policies}
+
+    def _plant_approval_nobody_is_denied(self, eligibilities: Sequence[Eligibility]) -> None:
+        """One busy tier-2 role needs approval, and its approvers approve every request: the advice to drop approval
+        (docs/metrics.md, "Advice from behaviour") has a role to find in every tenant.
+
+        Chosen after the live activations and the forced opening outcomes were planted, among the roles that have
+        none of either, with no draw of the simulation's generator: nothing else of the tenant moves, only that
+        role's own activation histories. The approvers are two holders of Global or Privileged Role Administrator
+        who do not hold the role, as an organisation's approvers are.
+        """
+        rates: dict[str, float] = {}
+        planted = set()
+        for e in eligibilities:
+            if e.live_activation is not None or e.opening_outcomes:
+                planted.add(e.role_id)
+            if e.principal_type is PrincipalType.USER and e.is_current(self.as_of):
+                rates[e.role_id] = rates.get(e.role_id, 0.0) + e.activations_per_year
+        candidates = [
+            p
+            for p in self.policies
+            if self.role_by_id[p.role_id].tier == 2 and p.role_id not in planted and rates.get(p.role_id, 0.0) > 0
+        ]
+        if not candidates:
+            return
+        chosen = max(candidates, key=lambda p: (rates[p.role_id], p.role_id))
+        role_holders = {e.principal_id for e in eligibilities if e.role_id == chosen.role_id}
+        admins = {
+            e.principal_id
+            for e in eligibilities
+            if e.role_id in (GLOBAL_ADMINISTRATOR, catalog.PRIVILEGED_ROLE_ADMINISTRATOR)
+            and e.principal_type is PrincipalType.USER
+            and e.is_current(self.as_of)
+        }
+        approvers = tuple(sorted(admins - role_holders - {u.id for u in self.break_glass})[:2])
+        if not approvers:
+            return
+        changed = replace(chosen, approval_required=True, approver_ids=approvers, approves_every_request=True)
+        self.policies = [changed if p is chosen else p for p in self.policies]
+        self.policy_by_role = {policy.role_id: policy for policy in self.policies}
 
     def _unlisted_role_eligibilities(self) -> tuple[Eligibility, ...]:
         """In about two tenants of three, one eligibility on a custom role since deleted from the catalogue.

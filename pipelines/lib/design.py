@@ -135,6 +135,20 @@ class ExpiringAccess:
 
 
 @dataclass(frozen=True)
+class Advice:
+    # Advice from behaviour (fct_policy_advice): a role's maximum activation is advised lower when, over at least
+    # min_activations ended activations, the duration_percentile of the durations used, rounded up to whole hours,
+    # is at most max_activation_share of the maximum its policy allows.
+    min_activations: int = 10
+    duration_percentile: float = 0.95
+    max_activation_share: float = 0.5
+    # Approval is advised dropped on a role no tier requirement asks it of (tier 2 by default) when at least
+    # min_decisions of its requests were decided and at least drop_approval_min_rate of them approved.
+    min_decisions: int = 10
+    drop_approval_min_rate: float = 0.98
+
+
+@dataclass(frozen=True)
 class DataQuality:
     # A load that sets aside more records than this blocks its collection's checks; any at all warns.
     max_quarantined_records: int = 100
@@ -168,6 +182,7 @@ class Design:
     unreadable_inputs: UnreadableInputs = field(default_factory=UnreadableInputs)
     alerts: AlertLifecycle = field(default_factory=AlertLifecycle)
     expiring_access: ExpiringAccess = field(default_factory=ExpiringAccess)
+    advice: Advice = field(default_factory=Advice)
 
 
 def parse_duration(value: Any, where: str) -> int:
@@ -211,6 +226,7 @@ def parse_design(document: Any, source: Path) -> Design:
             "unreadable_inputs",
             "alerts",
             "expiring_access",
+            "advice",
         },
     )
     if top.get("version", 1) != 1:
@@ -240,6 +256,7 @@ def parse_design(document: Any, source: Path) -> Design:
         unreadable_inputs=_unreadable_inputs(top.get("unreadable_inputs", {})),
         alerts=_alert_lifecycle(top.get("alerts", {})),
         expiring_access=_expiring_access(top.get("expiring_access", {})),
+        advice=_advice(top.get("advice", {})),
     )
 
 
@@ -382,6 +399,27 @@ def _expiring_access(doc: Any) -> ExpiringAccess:
     if days == 0:
         raise DesignError(f"{where}.horizon_days: expected at least 1 day, got 0")
     return ExpiringAccess(horizon_days=days)
+
+
+def _advice(doc: Any) -> Advice:
+    where = "advice"
+    doc = _mapping(
+        doc,
+        where,
+        {"min_activations", "duration_percentile", "max_activation_share", "min_decisions", "drop_approval_min_rate"},
+    )
+    values: dict[str, Any] = {}
+    for key, what in (("min_activations", "activation"), ("min_decisions", "decision")):
+        if key in doc:
+            values[key] = _count(doc[key], f"{where}.{key}")
+            if values[key] == 0:
+                raise DesignError(f"{where}.{key}: expected at least 1 {what}, got 0")
+    for key in ("duration_percentile", "max_activation_share", "drop_approval_min_rate"):
+        if key in doc:
+            values[key] = _fraction(doc[key], f"{where}.{key}")
+            if values[key] == 0:
+                raise DesignError(f"{where}.{key}: expected a fraction above 0, got 0")
+    return Advice(**values)
 
 
 def _data_quality(doc: Any) -> DataQuality:

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.demo_tenant.advice_truth import ADVICE_KINDS
 from pipelines.demo_tenant.over_privileged import REASONS as OVER_PRIVILEGED_REASONS
 from pipelines.lib import paths
 from pipelines.lib.alerting.store import acknowledge, open_store, state_path
@@ -825,3 +826,38 @@ def test_administrative_unit_scoping_equals_ground_truth(demo_run: DemoRun) -> N
     ]
     assert found == expected
     assert any(unit_pairs for _, _, unit_pairs, _ in expected)
+
+
+def test_policy_advice_equals_ground_truth(demo_run: DemoRun) -> None:
+    """Advice from behaviour, row by row with the numbers it rests on, against the generator's own assignments,
+    eligibilities, policies and activations: every kind has rows, the planted short-activation role among them."""
+    columns = (
+        "advice_kind",
+        "principal_id",
+        "role_definition_id",
+        "directory_scope_id",
+        "access_state",
+        "days_since_last_activation",
+        "activations_considered",
+        "percentile_used_seconds",
+        "current_max_activation_hours",
+        "advised_max_activation_hours",
+        "activation_requests",
+        "approval_decisions",
+        "approved_decisions",
+        "lesser_role_verdict",
+        "lesser_role_template_id",
+        "audited_tasks",
+        "covered_share",
+        "effect_metric_name",
+        "effect_value",
+    )
+    found = demo_run.query(f"select {', '.join(columns)} from marts.fct_policy_advice")
+    expected = [tuple(row.get(column) for column in columns) for row in demo_run.truth.surfaces["policy_advice"]]
+    assert len(found) == len(set(found)) and set(found) == set(expected) and len(found) == len(expected)
+    assert {row[0] for row in expected} == set(ADVICE_KINDS)
+    # The planted habit: the role's holders ask for 2 hours at most, so it is advised at 2 hours or less.
+    assert any(row[0] == "lower_max_activation" and row[9] <= 2 for row in expected)
+    # Exchange Administrators whose directory tasks are all lesser ones: unknown, never a lesser role.
+    verdicts = {row[13] for row in expected if row[0] == "lesser_role"}
+    assert {"fits_one_role", "unknown"} <= verdicts

@@ -43,6 +43,10 @@ TABLES: dict[str, str] = {
     "data_quality": "max_quarantined_records integer, max_collection_age_seconds bigint",
     "unreadable_inputs": "max_unreadable_share double",
     "expiring_access": "horizon_days integer",
+    "advice": (
+        "min_activations integer, duration_percentile double, max_activation_share double, min_decisions integer, "
+        "drop_approval_min_rate double"
+    ),
     # Not from the design file but from the pimlens configuration: the name each tenant is known by (dim_tenant).
     "tenants": "tenant_id varchar, tenant_name varchar",
 }
@@ -93,6 +97,7 @@ def design_rows(
         "data_quality": [dataclasses.astuple(design.data_quality)],
         "unreadable_inputs": [(design.unreadable_inputs.max_unreadable_share,)],
         "expiring_access": [(design.expiring_access.horizon_days,)],
+        "advice": [dataclasses.astuple(design.advice)],
         "tenants": sorted(tenants),
         "alert_lifecycle": [(design.alerts.event_alert_max_age_seconds,)],
         "alert_severities": sorted(design.alerts.severity.items()),

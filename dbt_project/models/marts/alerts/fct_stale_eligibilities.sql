@@ -1,6 +1,6 @@
 -- Current user eligibilities held for at least the stale threshold with no activation inside it, break-glass
--- accounts aside. One rule, two readers: the stale_eligibility alert (fct_alerts) and the eligible_never_activated
--- reason of fct_over_privileged_principals.
+-- accounts aside. One rule, three readers: the stale_eligibility alert (fct_alerts), the eligible_never_activated
+-- reason of fct_over_privileged_principals and the remove_stale_eligibility advice (fct_policy_advice).
 with
 
 access as (
@@ -11,25 +11,12 @@ requests as (
     select * from {{ ref('fct_activation_requests') }}
 ),
 
-users as (
-    select * from {{ ref('stg_graph__users') }}
-),
-
 thresholds as (
     select * from {{ ref('stg_design__alert_thresholds') }}
 ),
 
-break_glass_accounts as (
-    select * from {{ ref('stg_design__break_glass_accounts') }}
-),
-
 break_glass_users as (
-    select
-        users.tenant_id,
-        users.user_id
-    from users
-    inner join break_glass_accounts
-        on lower(users.user_principal_name) = break_glass_accounts.user_principal_name
+    select * from {{ ref('int_break_glass_users') }}
 ),
 
 -- The evaluation instant (as_of): the run's start unless the configuration sets one, so a replay or a backfill
@@ -55,13 +42,7 @@ final as (
         access.access_state = 'eligible'
         and access.principal_type = 'user'
         and access.start_at <= evaluated_at.evaluated_at - to_days(thresholds.stale_eligibility_days)
-        and not exists (
-            select 1
-            from break_glass_users
-            where
-                break_glass_users.tenant_id = access.tenant_id
-                and break_glass_users.user_id = access.principal_id
-        )
+        and not {{ is_break_glass_user('access.tenant_id', 'access.principal_id') }}
         and not exists (
             -- every activation, not only the recent ones the event alerts look at
             select 1

@@ -27,12 +27,8 @@ stale_eligibilities as (
     select * from {{ ref('fct_stale_eligibilities') }}
 ),
 
-admin_audits as (
-    select * from {{ ref('stg_graph__directory_admin_audits') }}
-),
-
-least_roles as (
-    select * from {{ ref('audit_activity_least_privileged_role') }}
+audited_tasks as (
+    select * from {{ ref('int_admin_tasks_audited') }}
 ),
 
 thresholds as (
@@ -117,28 +113,6 @@ evaluated_at as (
     select {{ as_of() }} as evaluated_at
 ),
 
--- Admin tasks a user initiated: every Core Directory event, and the PIM events the seed lists (approving a
--- request, assigning outside PIM). A requester's own activation steps are not admin tasks.
-audited_tasks as (
-    select
-        tenant_id,
-        initiated_by_user_id as user_id,
-        activity_display_name,
-        activity_at
-    from admin_audits
-    where initiated_by_user_id is not null
-    union all
-    select
-        pim_audits.tenant_id,
-        pim_audits.initiated_by_user_id as user_id,
-        pim_audits.activity_display_name,
-        pim_audits.activity_at
-    from {{ ref('int_audit_events_unioned') }} as pim_audits
-    inner join least_roles
-        on pim_audits.activity_display_name = least_roles.activity_display_name
-    where pim_audits.initiated_by_user_id is not null
-),
-
 -- Each task in the window with the least-privileged role that allows it and that role's tier here. A task the
 -- seed does not map, or whose role the tenant does not have, gets no tier: it can never count as lesser.
 tasks_in_window as (
@@ -146,17 +120,15 @@ tasks_in_window as (
         audited_tasks.tenant_id,
         audited_tasks.user_id,
         audited_tasks.activity_display_name,
-        least_roles.least_privileged_role_name,
+        audited_tasks.least_privileged_role_name,
         least_role_tiers.tier as least_role_tier
     from audited_tasks
     cross join evaluated_at
     cross join thresholds
-    left join least_roles
-        on audited_tasks.activity_display_name = least_roles.activity_display_name
     left join role_tiers as least_role_tiers
         on
             audited_tasks.tenant_id = least_role_tiers.tenant_id
-            and least_roles.least_privileged_role_template_id = least_role_tiers.template_id
+            and audited_tasks.least_privileged_role_template_id = least_role_tiers.template_id
     where
         audited_tasks.activity_at > evaluated_at.evaluated_at - to_days(thresholds.stale_eligibility_days)
         and audited_tasks.activity_at <= evaluated_at.evaluated_at

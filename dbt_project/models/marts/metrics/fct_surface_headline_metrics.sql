@@ -1,7 +1,8 @@
 -- The headline metrics of issue 20's surfaces (docs/metrics.md: "Azure", "Compliance matrix" beyond directory
 -- roles, "Expiring access and deactivations", "Per-activation verdicts", "Activations of groups and Azure
 -- resources", "Other role systems"), one row per tenant and metric. fct_headline_metrics adds them to the others,
--- and makes a metric unknown when its sources were not read, as for every metric.
+-- and makes a metric unknown when its sources were not read, as for every metric. Advice from behaviour
+-- (fct_policy_advice) too.
 with
 
 coverage as (
@@ -252,6 +253,36 @@ governance_metric_rows as (
 ),
 -- End of governance controls.
 
+-- Advice from behaviour: the rows of each kind of advice, a lesser role only where one is named.
+policy_advice as (
+    select * from {{ ref('fct_policy_advice') }}
+),
+
+advice_metric_rows as (
+    select
+        tenants.tenant_id,
+        metric.metric_name,
+        cast(count(policy_advice.policy_advice_id) as double) as metric_value
+    from tenants
+    cross join (
+        values
+        ('convert_standing_to_eligible', 'advice_convert_standing_to_eligible'),
+        ('remove_stale_eligibility', 'advice_remove_stale_eligibility'),
+        ('lower_max_activation', 'advice_lower_max_activation'),
+        ('add_approval', 'advice_add_approval'),
+        ('drop_approval', 'advice_drop_approval'),
+        ('lesser_role', 'advice_lesser_role')
+    ) as metric (advice_kind, metric_name)
+    left join policy_advice
+        on
+            tenants.tenant_id = policy_advice.tenant_id
+            and metric.advice_kind = policy_advice.advice_kind
+            -- A lesser role is advice only when one is named: unknown is no advice.
+            and policy_advice.lesser_role_verdict is distinct from 'unknown'
+    group by tenants.tenant_id, metric.metric_name
+),
+-- End of advice from behaviour.
+
 unioned as (
     select * from azure_metric_rows
     union all
@@ -264,6 +295,8 @@ unioned as (
     select * from activation_family_metric_rows
     union all
     select * from governance_metric_rows
+    union all
+    select * from advice_metric_rows
 ),
 
 final as (
