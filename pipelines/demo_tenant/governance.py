@@ -6,9 +6,9 @@ Planted by `plant_governance`, before the history is drawn and without spending 
 - authentication context on activation: at least two tier-0 roles ask for one instead of plain MFA (a role taken
   from MFA keeps `requires_mfa`, so no verdict moves); the last of them by id asks for the context that only a
   report-only Conditional Access policy targets, which protects nothing;
-- approvers: Global Administrator's approval rule also lists a disabled account, Privileged Role Administrator's a
-  deleted account and a role-assignable group. The history picks deciders from `approver_ids` only, so none of
-  them decides a request.
+- approvers: Global Administrator's approval rule also lists a disabled account and a plain security group (whose
+  members pimlens does not read), Privileged Role Administrator's a deleted account and a role-assignable group.
+  The history picks deciders from `approver_ids` only, so none of them decides a request.
 """
 
 from __future__ import annotations
@@ -62,8 +62,12 @@ def plant_governance(
 
     disabled = sorted((u for u in users if not u.account_enabled and not u.is_break_glass), key=lambda u: u.id)
     assignable = [g for g in groups if g.is_assignable_to_role]
+    plain = [g for g in groups if not g.is_assignable_to_role]
     planted: dict[str, list[tuple[str, str, str]]] = {
-        catalog.GLOBAL_ADMINISTRATOR: [("user", u.id, u.display_name) for u in disabled[:1]],
+        catalog.GLOBAL_ADMINISTRATOR: [
+            *(("user", u.id, u.display_name) for u in disabled[:1]),
+            *(("group", g.id, g.display_name) for g in plain[:1]),
+        ],
         catalog.PRIVILEGED_ROLE_ADMINISTRATOR: [
             ("user", derived_guid(tenant_id, "deleted-approver"), "Former privileged role approver"),
             *(("group", g.id, g.display_name) for g in assignable[-1:]),
@@ -127,10 +131,12 @@ def _authentication_contexts(model: TenantModel) -> list[dict[str, Any]]:
 
 
 def _approvers(model: TenantModel, history: Sequence[ActivationRequest]) -> list[dict[str, Any]]:
-    """Each approver of each role whose activation needs approval (a group approver is each user member the
-    warehouse reads, else one missing approver): exists and is enabled. Each user who decided a request: never
-    approved their own."""
+    """Each approver of each role whose activation needs approval: a user exists, and if so is enabled; a group
+    approver is each user member the warehouse reads (it reads the members of role-assignable groups), one missing
+    approver when it has none or is gone, and for a plain group only that it exists. Each user who decided a
+    request: never approved their own."""
     users = {u.id: u for u in model.users}
+    groups = {g.id: g for g in model.groups}
     members = PimGroups(Context(model)).members
     rows = []
     for p in model.policies:
@@ -141,16 +147,19 @@ def _approvers(model: TenantModel, history: Sequence[ActivationRequest]) -> list
             if kind == "user":
                 listed.append((approver_id, None))
                 continue
-            found = [m for m in members.get(approver_id, []) if m in users]
+            group = groups.get(approver_id)
+            if group is not None and not group.is_assignable_to_role:
+                rows.append(_control("approver_exists", p.role_id, None, approver_id, True))
+                continue
+            found = [m for m in members.get(approver_id, []) if m in users] if group is not None else []
             listed += [(m, approver_id) for m in found]
             if not found:
                 rows.append(_control("approver_exists", p.role_id, None, approver_id, False))
         for user_id, group_id in dict.fromkeys(listed):
             user = users.get(user_id)
             rows.append(_control("approver_exists", p.role_id, user_id, group_id, user is not None))
-            rows.append(
-                _control("approver_enabled", p.role_id, user_id, group_id, user is not None and user.account_enabled)
-            )
+            if user is not None:
+                rows.append(_control("approver_enabled", p.role_id, user_id, group_id, user.account_enabled))
     deciders: dict[str, bool] = {}
     for r in history:
         if r.approver_id is not None and r.decided_at is not None:

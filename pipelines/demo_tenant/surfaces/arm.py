@@ -23,7 +23,7 @@ from pipelines.demo_tenant import wire
 from pipelines.demo_tenant.clock import DAY, HOUR, MINUTE, Instant, iso, iso_or_none
 from pipelines.demo_tenant.ids import guid
 from pipelines.demo_tenant.model import Group, PrincipalType, RolePolicy
-from pipelines.demo_tenant.surfaces.context import PAST_ACTIVATION_WINDOW, Context, Json
+from pipelines.demo_tenant.surfaces.context import Context, Json, past_activation_days
 
 AUTHORIZATION = "providers/Microsoft.Authorization"
 # name -> (GUID, privileged, actions)
@@ -444,8 +444,7 @@ class AzureRbac:
         generator of their own, so nothing else moves."""
         rng, as_of = self.ctx.rng(f"arm-activation-history/{scope}"), self.ctx.as_of
         for principal, role, start in eligible:
-            days = range(max(start, as_of - PAST_ACTIVATION_WINDOW) // DAY + 1, as_of // DAY - 1)
-            for day in sorted(rng.sample(days, min(len(days), rng.randint(0, 4)))):
+            for day in past_activation_days(rng, start, as_of, most=4):
                 began = day * DAY + rng.randint(6 * HOUR, 20 * HOUR)
                 origin = f"{scope}/{AUTHORIZATION}/roleAssignments/{guid(rng)}"
                 self.activations.append(

@@ -22,10 +22,10 @@ _ODATA_TYPES = {
     PrincipalType.GROUP: "#microsoft.graph.group",
     PrincipalType.SERVICE_PRINCIPAL: "#microsoft.graph.servicePrincipal",
 }
-# Who may approve, review and assign: the holders of these roles.
 # How far back the surfaces draw activations that have ended (PIM for Groups, Azure resources): inside the year
 # the Log Analytics audit copy keeps, so every one is in the generated log.
 PAST_ACTIVATION_WINDOW = 360 * DAY
+# Who may approve, review and assign: the holders of these roles.
 _ADMIN_ROLES = (catalog.GLOBAL_ADMINISTRATOR, catalog.PRIVILEGED_ROLE_ADMINISTRATOR)
 
 
@@ -104,3 +104,11 @@ class Context:
     @cached_property
     def outside_pim(self) -> list[Any]:
         return [a for a in self.model.assignments if a.kind is AssignmentKind.OUTSIDE_PIM]
+
+
+def past_activation_days(rng: random.Random, eligible_since: int, as_of: int, most: int) -> list[int]:
+    """Up to `most` distinct days (numbered from 1970-01-01) on which an eligibility held since `eligible_since` was
+    activated in the past: after its first day, within PAST_ACTIVATION_WINDOW, and two days before as_of at the
+    latest, so each activation has ended by as_of. One a day, as PIM refuses a second while one runs."""
+    days = range(max(eligible_since, as_of - PAST_ACTIVATION_WINDOW) // DAY + 1, as_of // DAY - 1)
+    return sorted(rng.sample(days, min(len(days), rng.randint(0, most))))

@@ -13,7 +13,7 @@ from pipelines.demo_tenant import catalog
 from pipelines.demo_tenant.clock import DAY, HOUR, MINUTE, Instant, iso, iso_or_none
 from pipelines.demo_tenant.ids import guid
 from pipelines.demo_tenant.model import Group, RolePolicy
-from pipelines.demo_tenant.surfaces.context import PAST_ACTIVATION_WINDOW, Context, Json
+from pipelines.demo_tenant.surfaces.context import Context, Json, past_activation_days
 
 ACCESS_IDS = ("member", "owner")
 
@@ -99,10 +99,7 @@ class PimGroups:
         for g in self.grants:
             if g.assignment_type is not None or g.access_id != "member" or g.principal_id not in self.ctx.users:
                 continue
-            first_day = max(g.start, as_of - PAST_ACTIVATION_WINDOW) // DAY + 1
-            last_day = as_of // DAY - 2  # ended a day before as_of at the latest
-            days = range(first_day, last_day + 1)
-            for n, day in enumerate(sorted(rng.sample(days, min(len(days), rng.randint(0, 3))))):
+            for n, day in enumerate(past_activation_days(rng, g.start, as_of, most=3)):
                 began = day * DAY + rng.randint(7 * HOUR, 18 * HOUR)
                 end = began + rng.randint(1, 4) * HOUR
                 past.append(replace(g, id=f"{g.schedule_id}-h{n}", start=began, end=end, assignment_type="activated"))

@@ -122,8 +122,8 @@ _AUDIT_COLUMNS = f"""
         end as surface,
         list_filter(fields.targetResources, lambda target: lower(target.type) = 'role')[1].id as role_definition_id,
         -- The resource of a PIM for Groups or Azure resources row: the target whose id is an ARM path, else, on those
-        -- surfaces' categories, the Group target (graph-pim-real-world.md section 8: the resource follows the
-        -- person). A directory role row's Group target is the principal, not a resource.
+        -- surfaces' categories, the last Group target (graph-pim-real-world.md section 8: the resource follows the
+        -- person, who may be a group too). A directory role row's Group target is the principal, not a resource.
         coalesce(
             list_filter(
                 fields.targetResources,
@@ -131,7 +131,7 @@ _AUDIT_COLUMNS = f"""
                     or starts_with(lower(coalesce(target.id, '')), '/providers/microsoft.management/')
             )[1].id,
             case when lower(fields.category) in ('groupmanagement', 'resourcemanagement') then
-                list_filter(fields.targetResources, lambda target: lower(target.type) = 'group')[1].id
+                list_filter(fields.targetResources, lambda target: lower(target.type) = 'group')[-1].id
             end
         ) as resource_id,
         list_filter(

@@ -163,7 +163,8 @@ class Tenant:
         return dict(requests)
 
     def approval_roles(self) -> dict[str, list[str]]:
-        """role id -> primary approver user ids, for roles whose policy requires approval."""
+        """role id -> the ids its primary approvers name (a singleUser's userId, a groupMembers' groupId), for roles
+        whose policy requires approval."""
         policy_role = {
             a["policyId"]: a["roleDefinitionId"]
             for a in self.collection("v1.0/policies/roleManagementPolicyAssignments.json")

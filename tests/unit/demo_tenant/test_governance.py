@@ -50,6 +50,8 @@ def test_authentication_contexts_recounted_from_the_files(tenant: Tenant) -> Non
 
 def test_approver_checks_recounted_from_the_files(tenant: Tenant) -> None:
     enabled = {u["id"]: u["accountEnabled"] for u in tenant.collection("v1.0/users.json")}
+    # The warehouse reads the members of role-assignable groups only.
+    assignable = {g["id"]: g["isAssignableToRole"] is True for g in tenant.collection("v1.0/groups.json")}
     recounted = set()
     for role_id, rules in role_policy_rules(tenant).items():
         setting = rules["Approval_EndUser_Assignment"]["setting"]
@@ -59,6 +61,10 @@ def test_approver_checks_recounted_from_the_files(tenant: Tenant) -> None:
             for approver in stage["primaryApprovers"]:
                 if approver["@odata.type"] == "#microsoft.graph.singleUser":
                     listed = [(approver["userId"], None)]
+                elif assignable.get(approver["groupId"]) is False:
+                    # A plain group: it exists, which is all the warehouse knows of it.
+                    recounted.add(("approver_exists", role_id, None, approver["groupId"], True))
+                    continue
                 else:
                     group = approver["groupId"]
                     path = tenant.root / "v1.0" / "groups" / group / "transitiveMembers.json"
@@ -68,12 +74,15 @@ def test_approver_checks_recounted_from_the_files(tenant: Tenant) -> None:
                         recounted.add(("approver_exists", role_id, None, group, False))
                 for user, group in listed:
                     recounted.add(("approver_exists", role_id, user, group, user in enabled))
-                    recounted.add(("approver_enabled", role_id, user, group, enabled.get(user, False)))
+                    if user in enabled:
+                        recounted.add(("approver_enabled", role_id, user, group, enabled[user]))
     assert truth_rows(tenant, "approver_exists", "approver_enabled") == recounted
     failed = Counter(control for control, *_, met in recounted if not met)
-    # A deleted approver fails both checks, a disabled one the second; a group's members are listed.
-    assert failed == {"approver_exists": 1, "approver_enabled": 2}
+    # A deleted approver fails existing (only), a disabled one being enabled; a role-assignable group's members are
+    # listed, and a plain group is known to exist.
+    assert failed == {"approver_exists": 1, "approver_enabled": 1}
     assert any(group for _, _, _, group, _ in recounted)
+    assert any(group and user is None and met for _, _, user, group, met in recounted)
 
 
 def test_approver_load_and_self_approval_recounted_from_the_audit_log(tenant: Tenant) -> None:

@@ -64,9 +64,18 @@ approver_rows as (
         role_definition_id,
         user_id,
         approver_group_id,
-        is_existing as is_met,
-        case when approver_group_id is not null and user_id is null then 'no member of the group is known' end
-            as evidence
+        -- A group approver without a known member: gone, empty, or a plain group whose members are not read (it
+        -- exists, which is all that is known of it).
+        case
+            when user_id is not null then is_existing
+            else is_group_existing and not are_group_members_read
+        end as is_met,
+        case
+            when user_id is not null then null
+            when not is_group_existing then 'the group does not exist'
+            when are_group_members_read then 'no member of the group is known'
+            else 'the group exists; its members are not read (not a role-assignable group)'
+        end as evidence
     from approvers
     union all
     select
@@ -78,7 +87,8 @@ approver_rows as (
         is_enabled as is_met,
         null as evidence
     from approvers
-    where user_id is not null
+    -- A missing user fails approver_exists only: one problem, one failure.
+    where user_id is not null and is_existing
 ),
 
 unioned as (

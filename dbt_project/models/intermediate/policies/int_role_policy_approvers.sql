@@ -1,8 +1,10 @@
 -- Each primary approver of every approval stage of each directory role whose activation needs approval
 -- (Approval_EndUser_Assignment), resolved to users: a `#microsoft.graph.singleUser` approver is its userId; a
 -- `#microsoft.graph.groupMembers` approver is each user among the group's transitive members (the warehouse reads
--- them for role-assignable groups only), or one row without a user when it has none of them. Other kinds of approver
--- are not resolved. One row per role, listed approver and user, with whether that user exists and is enabled.
+-- them for role-assignable groups only), or one row without a user when it has none, is gone, or is a plain group
+-- (members not read: PIM approver groups are often plain security groups). Other kinds of approver are not
+-- resolved. One row per role, listed approver and user, with whether that user exists and is enabled, and for a
+-- group approver whether the group exists and its members were read.
 with
 
 rules as (
@@ -17,6 +19,10 @@ memberships as (
 
 users as (
     select * from {{ ref('stg_graph__users') }}
+),
+
+groups as (
+    select * from {{ ref('stg_graph__groups') }}
 ),
 
 stages as (
@@ -79,12 +85,19 @@ final as (
         resolved.approver_group_id,
         resolved.user_id,
         users.user_id is not null as is_existing,
-        coalesce(users.is_account_enabled, false) as is_enabled
+        coalesce(users.is_account_enabled, false) as is_enabled,
+        case when resolved.approver_group_id is not null then groups.group_id is not null end as is_group_existing,
+        case when resolved.approver_group_id is not null then coalesce(groups.is_assignable_to_role, false) end
+            as are_group_members_read
     from resolved
     left join users
         on
             resolved.tenant_id = users.tenant_id
             and resolved.user_id = users.user_id
+    left join groups
+        on
+            resolved.tenant_id = groups.tenant_id
+            and resolved.approver_group_id = groups.group_id
 )
 
 select * from final
