@@ -175,6 +175,37 @@ def test_a_rerun_of_many_stored_events_lands_nothing_within_the_memory_limit(con
     assert con.execute("select count(*), count(distinct id) from raw.directory_audits").fetchone() == (100_001, 100_001)
 
 
+def test_the_rows_committed_before_an_event_stream_are_written_out_before_it_lands(con, tmp_path: Path) -> None:
+    """Committed rows stay in the buffer pool until DuckDB checkpoints; an event stream's JSON scan needs that pool,
+    so they are written to the file first (a small tenant's workspace audit log ran out of the 64 MB pool behind
+    them). A snapshot's landing leaves them where they are."""
+
+    def segments_in_memory(table: str) -> int:
+        query = f"select count(*) filter (where not persistent) from pragma_storage_info('raw.{table}')"
+        return con.execute(query).fetchone()[0]
+
+    def land_file(spec, name: str, records: list[dict]) -> None:
+        extracted = ExtractResult(rows=len(records), pages=1)
+        path = ndjson(tmp_path / f"{name}.ndjson", records)
+        land_extracted(
+            con,
+            spec,
+            tenant_id="t1",
+            load_id=name,
+            started_at=STARTED,
+            ndjson_path=path,
+            extracted=extracted,
+            window_start=None,
+        )
+
+    land_file(USERS, "users-1", [{"id": f"u{n}", "displayName": "x" * 200} for n in range(5_000)])
+    land_file(USERS, "users-2", [{"id": "u1"}])
+    assert segments_in_memory("users") > 0
+    land_file(AUDITS, "audits-1", [audit("e1", "2026-10-01T08:00:00Z")])
+    assert segments_in_memory("users") == 0
+    assert con.execute("select count(*) from raw.users").fetchone()[0] == 5_001
+
+
 def test_a_file_too_big_for_the_small_pool_is_landed_again_in_a_larger_one(tmp_path: Path, caplog) -> None:
     # Records that each hold one long string need more of the JSON scan than the 64 MB pool gives (measured: 72 MB).
     padding = "x" * 1400
