@@ -9,3 +9,13 @@
 {% macro star_date_key(date_expression) -%}
     cast(strftime({{ date_expression }}, '%Y%m%d') as integer)
 {%- endmacro %}
+
+{#- The role_key of a role of a role system (dim_role): a directory role keeps the key of its tenant and role
+    definition id, as before Azure roles joined the dimension; a role of another system (azure, pim_group) has the
+    system in its natural key, so no id of one system can take the key of another's. -#}
+{% macro star_role_key(tenant_id, role_system, role_definition_id) -%}
+    case
+        when {{ role_system }} = 'entra' then {{ star_key([tenant_id, role_definition_id]) }}
+        else {{ star_key([tenant_id, role_system, role_definition_id]) }}
+    end
+{%- endmacro %}

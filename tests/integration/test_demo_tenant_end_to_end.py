@@ -430,6 +430,49 @@ def test_the_power_bi_project_validates_offline_and_every_measure_twin_equals_it
     ]
 
 
+def test_the_star_holds_azure_and_group_rows_beside_directory_roles_whose_keys_stay(demo_run: DemoRun) -> None:
+    """The contracted star restates every role system row for row (docs/metrics.md, "Star schema"): Azure roles,
+    access rows and holder paths beside the directory's, and every policy check of the compliance matrix, Azure and
+    PIM for Groups included; a directory role keeps the key it had before the other systems joined the dimension."""
+
+    def by_system(sql: str) -> dict[str, int]:
+        return dict(demo_run.query(f"select role_system, count(*) from ({sql}) group by all"))
+
+    star = {
+        "roles": by_system("select role_system from marts.dim_role_v1"),
+        "access": by_system("select role_system from marts.fct_star_access_v1"),
+        "paths": by_system("select role_system from marts.fct_star_holder_paths_v1"),
+        "checks": by_system("select role_system from marts.fct_star_role_compliance_v1"),
+    }
+    sources = {
+        "roles": by_system(
+            "select 'entra' as role_system from marts.dim_roles"
+            " union all select 'azure' from intermediate.int_azure_roles_classified"
+            " union all select 'pim_group' from (select distinct tenant_id, policy_scope_id, role_definition_id"
+            " from marts.fct_role_compliance where role_system = 'pim_group')"
+        ),
+        "access": by_system(
+            "select 'entra' as role_system from marts.fct_role_access"
+            " union all select 'azure' from intermediate.int_azure_access_rows"
+        ),
+        "paths": by_system("select role_system from marts.fct_effective_privilege"),
+        "checks": by_system("select role_system from marts.fct_role_compliance"),
+    }
+    assert star == sources
+    assert set(star["roles"]) == {"entra", "azure", "pim_group"} and set(star["paths"]) == {"entra", "azure"}
+    [(moved,)] = demo_run.query(
+        "select count(*) from marts.dim_role_v1 where role_system = 'entra'"
+        " and role_key != cast('0x' || left(md5(concat_ws('|', tenant_id, role_definition_id)), 15) as bigint)"
+    )
+    assert moved == 0
+    # An Azure path's scope is an ARM path of its kind.
+    scopes = demo_run.query(
+        "select distinct scope_type, directory_scope_id from marts.fct_star_holder_paths_v1 where role_system = 'azure'"
+    )
+    assert {kind for kind, _ in scopes} >= {"management_group", "subscription", "resource_group", "resource"}
+    assert all(scope.startswith(("/subscriptions/", "/providers/Microsoft.Management/")) for _, scope in scopes)
+
+
 def analyst_queries() -> list[str]:
     """The two one-query answers of docs/metrics.md, in the order the document gives them."""
     text = (paths.REPO_ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
@@ -563,7 +606,9 @@ def test_the_report_opens_offline_in_a_real_browser_with_a_point_per_mart_row(
             "where is_activated and tenant_id = ?"
         )
         assert points("after_hours", "activations") == points("after_hours", "after_hours") == activated_months
-        checks = mart("select count(*) from marts.fct_star_role_compliance_v1 where tenant_id = ?")
+        checks = mart(
+            "select count(*) from marts.fct_star_role_compliance_v1 where role_system = 'entra' and tenant_id = ?"
+        )
         assert points("compliance") == checks
         assert points("compliance", "fail") == len(demo_run.truth.compliance_failures)
         waves = mart(

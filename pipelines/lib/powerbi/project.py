@@ -60,12 +60,21 @@ PAGES = (
             "Global Administrators",
             "Privileged Access Outside PIM",
             "Privileged Guests",
+            "Azure Privileged Principals",
+            "Azure Standing Privileged Access",
         ],
     ),
     (
         "design_build",
         "Design/Build",
-        ["Tier 0 Roles Without Approval", "Compliance Failures", "Compliance Rate", "Privileged Roles Without Review"],
+        [
+            "Tier 0 Roles Without Approval",
+            "Compliance Failures",
+            "Compliance Rate",
+            "Privileged Roles Without Review",
+            "Azure Compliance Failures",
+            "PIM for Groups Compliance Failures",
+        ],
     ),
     (
         "rollout",

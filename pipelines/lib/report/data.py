@@ -62,7 +62,9 @@ group by all
 order by 1, 2
 """
 
-# The compliance matrix, one cell per row of fct_star_role_compliance_v1, roles by tier then name.
+# The compliance matrix of directory roles, one cell per row of fct_star_role_compliance_v1 with role_system entra
+# (the headline role_compliance_failures; Azure and PIM for Groups policies are rows of their own), roles by tier
+# then name.
 COMPLIANCE_SQL = """
 select
     compliance.tenant_id,
@@ -72,6 +74,7 @@ select
     compliance.compliance_status
 from marts.fct_star_role_compliance_v1 as compliance
 inner join marts.dim_role_v1 as roles on compliance.role_key = roles.role_key
+where compliance.role_system = 'entra'
 order by compliance.tenant_id, roles.tier, roles.role_name, compliance.compliance_rule
 """
 

@@ -108,6 +108,7 @@ left join marts.dim_principal_v1 as principals
     on alerts.tenant_id = principals.tenant_id and alerts.principal_id = principals.principal_id
 left join marts.dim_role_v1 as roles
     on alerts.tenant_id = roles.tenant_id and alerts.role_definition_id = roles.role_definition_id
+    and roles.role_system = 'entra'
 where {{open_alerts}}
 group by all
 """

@@ -73,7 +73,15 @@ final as (
         coalesce(classification.is_privileged_microsoft, false) as is_privileged_microsoft,
         coalesce(classification.is_control_plane, false) as is_control_plane,
         coalesce(overrides.tier, classification.default_tier, 'tier2') as tier,
-        coalesce(overrides.tier, classification.default_tier, 'tier2') in ('tier0', 'tier1') as is_privileged
+        coalesce(overrides.tier, classification.default_tier, 'tier2') in ('tier0', 'tier1') as is_privileged,
+        classification.default_tier as classification_tier,
+        overrides.tier as override_tier,
+        case
+            when overrides.tier is not null then 'design_override'
+            when classification.default_tier is not null then 'classification_seed'
+            else 'unclassified_default'
+        end as tier_source,
+        classification.role_definition_guid is null and expanded_names.role_name is null as is_unknown_role
     from referenced
     left join classification
         on referenced.role_definition_id = classification.role_definition_guid

@@ -1,6 +1,6 @@
 -- Every principal the star's facts name: users, groups and service principals of the latest snapshot, and any
--- principal id a fact names that no directory collection holds (principal_type unknown), so every fact row finds
--- its principal.
+-- principal id a fact names that no directory collection holds (principal_type unknown), directory and Azure
+-- access alike, so every fact row finds its principal.
 with
 
 users as (
@@ -27,10 +27,12 @@ access as (
     select * from {{ ref('fct_role_access') }}
 ),
 
+azure_access as (
+    select * from {{ ref('int_azure_access_rows') }}
+),
+
 holder_paths as (
     select * from {{ ref('fct_effective_privilege') }}
-    -- Directory roles: Azure access has marts and metrics of its own (docs/metrics.md, "Azure").
-    where role_system = 'entra'
 ),
 
 requests as (
@@ -103,6 +105,11 @@ named_by_facts as (
         tenant_id,
         principal_id
     from access
+    union
+    select
+        tenant_id,
+        principal_id
+    from azure_access
     union
     select
         tenant_id,

@@ -55,6 +55,7 @@ final as (
     inner join roles
         on
             requests.tenant_id = roles.tenant_id
+            and roles.role_system = 'entra'
             and requests.role_definition_id = roles.role_definition_id
     left join after_hours
         on

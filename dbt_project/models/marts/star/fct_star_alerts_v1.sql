@@ -33,6 +33,7 @@ final as (
     left join roles
         on
             alerts.tenant_id = roles.tenant_id
+            and roles.role_system = 'entra'
             and alerts.role_definition_id = roles.role_definition_id
 )
 

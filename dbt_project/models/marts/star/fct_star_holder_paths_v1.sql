@@ -1,13 +1,13 @@
--- Every path by which a principal holds a directory role in the latest snapshot (fct_effective_privilege: directly,
--- as a member of a role-assignable group, through PIM for Groups, or as a group's owner) keyed to the star's
--- dimensions. The head-count measures count distinct principals over its holder paths, as the headline does
--- (docs/metrics.md, "Head-counts"); an owner's path is a row, never a holder.
+-- Every path by which a principal holds a directory role or an Azure role in the latest snapshot
+-- (fct_effective_privilege: directly, as a member of a group, through PIM for Groups, or as a group's owner) keyed
+-- to the star's dimensions; role_system says which (entra, azure), scope_type and directory_scope_id where it
+-- applies (an Azure scope is an ARM path). The head-count measures count distinct principals over its holder
+-- paths of one role system, as the headline does (docs/metrics.md, "Head-counts", "Azure"); an owner's path is a
+-- row, never a holder.
 with
 
 paths as (
     select * from {{ ref('fct_effective_privilege') }}
-    -- Directory roles: Azure access has marts and metrics of its own (docs/metrics.md, "Azure").
-    where role_system = 'entra'
 ),
 
 tenants as (
@@ -30,13 +30,17 @@ final as (
         paths.is_holder,
         paths.is_standing,
         paths.is_privileged_role,
-        coalesce(roles.is_global_admin_role, false) as is_global_admin_role
+        coalesce(roles.is_global_admin_role, false) as is_global_admin_role,
+        paths.role_system,
+        paths.scope_type,
+        paths.directory_scope_id
     from paths
     inner join tenants
         on paths.tenant_id = tenants.tenant_id
     inner join roles
         on
             paths.tenant_id = roles.tenant_id
+            and paths.role_system = roles.role_system
             and paths.role_definition_id = roles.role_definition_id
 )
 

@@ -1,30 +1,42 @@
--- The role x rule compliance matrix (fct_role_compliance) keyed to the star's role dimension, whose tier it is
--- sliced by.
+-- The role x policy scope x rule compliance matrix (fct_role_compliance) keyed to the star's role dimension, whose
+-- tier it is sliced by: directory roles (role_system entra, policy scope /), each Azure role's policy at each
+-- subscription (azure) and each onboarded group's member and owner policy (pim_group, the group's "role"
+-- <group id>/<member|owner> in dim_role).
 with
 
 compliance as (
     select * from {{ ref('fct_role_compliance') }}
-    -- Directory roles: the contract's role dimension holds them only.
-    where role_system = 'entra'
 ),
 
 tenants as (
     select * from {{ ref('dim_tenant') }}
 ),
 
+keyed as (
+    select
+        *,
+        case
+            when role_system = 'pim_group' then policy_scope_id || '/' || role_definition_id
+            else role_definition_id
+        end as dim_role_definition_id
+    from compliance
+),
+
 final as (
     select
-        compliance.role_compliance_id,
+        keyed.role_compliance_id,
         tenants.tenant_key,
-        {{ star_key(['compliance.tenant_id', 'compliance.role_definition_id']) }} as role_key,
-        compliance.tenant_id,
-        compliance.compliance_rule,
-        compliance.compliance_status,
-        compliance.is_failure,
-        compliance.compliance_status = 'pass' as is_pass
-    from compliance
+        {{ star_role_key('keyed.tenant_id', 'keyed.role_system', 'keyed.dim_role_definition_id') }} as role_key,
+        keyed.tenant_id,
+        keyed.compliance_rule,
+        keyed.compliance_status,
+        keyed.is_failure,
+        keyed.compliance_status = 'pass' as is_pass,
+        keyed.role_system,
+        keyed.policy_scope_id
+    from keyed
     inner join tenants
-        on compliance.tenant_id = tenants.tenant_id
+        on keyed.tenant_id = tenants.tenant_id
 )
 
 select * from final
