@@ -1,8 +1,9 @@
 """Intune's and Exchange's RBAC in the demo tenant (docs/metrics.md, "Other role systems"): the inventory rows and
-their headline metrics, computed from the surface's own grants (surfaces/m365_roles.py's `M365Grant`s) and the
-help desk group's members, never from the files written or warehouse code.
+their headline metrics, computed from the surface's own grants (surfaces/m365_roles.py's `M365Grant`s) and its
+model of who is inside each group (`memberships`), never from the files written or warehouse code.
 
-A group's grant reaches each of its transitive members that is not a group; the group itself holds nothing."""
+A group's grant reaches each of its transitive members that is not a group, and the group itself holds nothing;
+a group that reaches nobody (no members) keeps its grant as a row of its own, naming the group."""
 
 from __future__ import annotations
 
@@ -23,13 +24,13 @@ def m365_role_rows(model: TenantModel) -> list[dict[str, Any]]:
     """fct_m365_role_assignments: one row per system, assignment, principal (groups expanded), role and scope."""
     roles = M365Roles(Context(model))
     groups = {g.id for g in model.groups}
-    members = {roles.helpdesk.id: [m for m in roles.helpdesk_members if m not in groups]}
     rows = []
     for grant in roles.grants:
+        reached: list[tuple[str, str | None]] = []
         if grant.principal_id in groups:
-            reached = [(member, grant.principal_id) for member in members[grant.principal_id]]
-        else:
-            reached = [(grant.principal_id, None)]
+            members = roles.memberships.get(grant.principal_id, [])
+            reached = [(member, grant.principal_id) for member in members if member not in groups]
+        reached = reached or [(grant.principal_id, None)]
         rows += [
             {
                 "role_system": grant.system,

@@ -2,7 +2,8 @@
 
 Used only when `EmulatorOptions.granted_permissions` is set, to test that a least-privilege app gets the
 same 403 a real tenant would give it. Each rule lists alternatives; one alternative is a set of permissions
-that must all be granted (auditLogs needs AuditLog.Read.All *and* Directory.Read.All).
+that must all be granted (auditLogs needs AuditLog.Read.All *and* Directory.Read.All). The collections no
+application permission opens (`APP_ONLY_REFUSED`) are refused whatever is granted.
 """
 
 from __future__ import annotations
@@ -113,6 +114,22 @@ PERMISSION_RULES: tuple[tuple[tuple[str, ...], PermissionRule], ...] = (
     (("identity", "conditionalAccess"), _any_of("Policy.Read.All", "Policy.ReadWrite.ConditionalAccess")),
     (("directory", "administrativeUnits"), _any_of("AdministrativeUnit.Read.All", *_DIRECTORY_READ)),
 )
+
+
+# Collections whose Graph page lists "Application: Not supported": an app-only token is refused there whatever it
+# holds. Every token the emulator issues is app-only (client secret, managed identity, federated assertion), so these
+# always answer 403. Graph documents no error body for this refusal; the emulator gives the one of a missing
+# permission.
+APP_ONLY_REFUSED: tuple[tuple[str, ...], ...] = (
+    # beta "List roleDefinitions", Exchange Online provider: delegated only (its roleAssignments take
+    # RoleManagement.Read.Exchange as an application permission).
+    ("roleManagement", "exchange", "roleDefinitions"),
+)
+
+
+def refuses_app_only(path: list[str]) -> bool:
+    """Whether Graph refuses an app-only token on this collection path (without API version)."""
+    return any(matches(path, pattern) for pattern in APP_ONLY_REFUSED)
 
 
 def missing_permission(path: list[str], granted: set[str]) -> PermissionRule | None:

@@ -43,7 +43,7 @@ from pipelines.emulator.graph import GraphService
 from pipelines.emulator.loganalytics import ROW_LIMIT, LogAnalytics, QueryError, error_body
 from pipelines.emulator.odata import ODataError, QueryOptions, parse_query
 from pipelines.emulator.paths import UnsafePathError, split_segments
-from pipelines.emulator.permissions import denial_message, missing_permission
+from pipelines.emulator.permissions import denial_message, missing_permission, refuses_app_only
 from pipelines.emulator.stats import Stats
 from pipelines.emulator.store import TenantFormatError, TenantStore
 from pipelines.emulator.throttle import Throttler, request_cost, throttle_family, whole_seconds
@@ -412,6 +412,9 @@ class _Router:
         token, why = app.issuer.check(ex.handler.headers.get("Authorization"), GRAPH)
         if token is None:
             ex.graph_error(401, "InvalidAuthenticationToken", why, {"WWW-Authenticate": GRAPH_CHALLENGE})
+            return
+        if refuses_app_only(path):
+            ex.graph_error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
             return
         if app.options.granted_permissions is not None:
             rule = missing_permission(path, app.options.granted_permissions)

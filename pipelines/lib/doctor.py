@@ -5,7 +5,8 @@ parent's page of every nested collection (a group's members, a review's decision
 one hour of each Log Analytics table and every Azure Resource Manager collection of each subscription. A surface
 only a ReadWrite permission opens, ``MailboxSettings.Read``, ``Policy.Read.All`` and the Intune and Exchange RBAC
 permissions are optional: not granted, they are reported as not covered, as the run records them, and the tenant is
-still healthy. A failure to reach a service is one finding that names what failed and its likely cause.
+still healthy. So is a surface no application permission opens (Exchange's role definitions), refused to every
+app-only sign-in. A failure to reach a service is one finding that names what failed and its likely cause.
 """
 
 from __future__ import annotations
@@ -56,8 +57,9 @@ class Finding:
 
 
 def is_optional(spec: CollectionSpec) -> bool:
-    """Whether the least-privilege set leaves this surface out: it needs a ReadWrite permission, or is optional."""
-    return ".ReadWrite." in spec.permission or spec.permission in OPTIONAL_PERMISSIONS
+    """Whether the least-privilege set leaves this surface out: it needs a ReadWrite permission, is optional, or no
+    application permission opens it."""
+    return ".ReadWrite." in spec.permission or spec.permission in OPTIONAL_PERMISSIONS or spec.delegated_only
 
 
 def check_tenant(settings: TenantSettings) -> list[Finding]:
@@ -245,6 +247,11 @@ def _not_configured(spec: CollectionSpec, why: str) -> Finding:
 
 
 def _optional_detail(spec: CollectionSpec) -> str:
+    if spec.delegated_only:
+        return (
+            f"not covered: Graph grants it to delegated {spec.permission} only, never to an application as pimlens "
+            "signs in; nothing depends on it"
+        )
     if ".ReadWrite." in spec.permission:
         return (
             f"not covered: listing it needs {spec.permission}, outside the read-only set pimlens asks for; "

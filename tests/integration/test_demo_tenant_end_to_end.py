@@ -719,8 +719,10 @@ def test_every_privileged_surface_has_rows_in_its_new_family(demo_run: DemoRun) 
 
 
 def test_intune_and_exchange_roles_equal_ground_truth(demo_run: DemoRun) -> None:
-    """Intune's and Exchange's RBAC beside Entra roles: every principal, role and scope the generator assigned, a
-    security group expanded to its members, an app named by its /ServicePrincipals/ path resolved to its id."""
+    """Intune's and Exchange's RBAC beside Entra roles: every principal, role and scope the generator assigned, every
+    Intune role held through a security group expanded to its members, an app named by its /ServicePrincipals/ path
+    resolved to its id. Exchange's role definitions open to no application permission: refused to the app-only run,
+    their names stay unknown while the assignments are all there."""
     columns = ("role_system", "assignment_id", "principal_id", "via_group_id", "role_definition_id", "scope_id")
     found = demo_run.query(
         f"select {', '.join(columns)} from marts.fct_m365_role_assignments "
@@ -733,6 +735,20 @@ def test_intune_and_exchange_roles_equal_ground_truth(demo_run: DemoRun) -> None
     )
     assert {("intune", "group_member", "user"), ("exchange", "direct", "service_principal")} <= kinds
     assert {kind for _, _, kind in kinds} <= {"user", "service_principal"}
+    assert {path for system, path, _ in kinds if system == "intune"} == {"group_member"}
+    named = {
+        system: (rows, with_name)
+        for system, rows, with_name in demo_run.query(
+            "select role_system, count(*), count(role_name) from marts.fct_m365_role_assignments group by all"
+        )
+    }
+    assert named["exchange"][0] > 0 and named["exchange"][1] == 0
+    assert named["intune"][0] == named["intune"][1] > 0
+    [(status, http_status)] = demo_run.query(
+        "select status, http_status from meta.coverage where collection = 'exchange_role_definitions' "
+        "order by checked_at desc limit 1"
+    )
+    assert (status, http_status) == ("forbidden", 403)
 
 
 def test_privileged_sign_ins_equal_ground_truth_and_keep_only_privileged_users(demo_run: DemoRun) -> None:

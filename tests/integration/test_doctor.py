@@ -108,6 +108,8 @@ def test_the_readme_least_privilege_set_is_healthy_and_json_says_what_is_optiona
     text = capsys.readouterr().out
     assert "optional       role_assignment_schedule_requests" in text
     assert "RoleAssignmentSchedule.ReadWrite.Directory, outside the read-only set" in text
+    # Exchange's role definitions are refused to an app-only sign-in whatever it holds: told as such.
+    assert "delegated RoleManagement.Read.Exchange only, never to an application" in text
 
 
 def test_doctor_names_exactly_the_missing_permissions_nested_and_azure_included(serve_tenant) -> None:

@@ -57,7 +57,12 @@ def raw_collections(
 
 
 def _log_gaps(context: dg.AssetExecutionContext, tenant: str, report: IngestReport) -> None:
-    if report.status != "ok":
+    if report.status != "ok" and report.spec.delegated_only:
+        context.log.info(
+            f"{tenant}: {report.spec.table} {report.status} ({report.error}): Graph opens it to delegated "
+            f"{report.spec.permission} only, never to an app-only sign-in. No metric depends on it."
+        )
+    elif report.status != "ok":
         context.log.warning(
             f"{tenant}: {report.spec.table} {report.status} ({report.error}); needs {report.spec.permission}. "
             "Metrics that depend on it read as unknown."

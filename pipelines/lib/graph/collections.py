@@ -68,6 +68,10 @@ class CollectionSpec:
     # the same load (it replaces any `$filter` of `params`). Graph documents only eq, ge, le and startswith for the
     # audit log's `$filter`, not `or` (graph-pim.md), so two services are two reads.
     filters: tuple[str, ...] = ()
+    # Graph documents no application permission for this collection (delegated only): an app-only token, which is how
+    # pimlens signs in, is refused with 403 whatever is granted. It is still asked for, recorded as not covered, and
+    # nothing depends on it; `permission` is what a delegated reader would need.
+    delegated_only: bool = False
 
     def first_urls(self, base_url: str, *, since: datetime | None = None) -> list[str]:
         """The first URL of each of the collection's reads: one, or one per alternative of `filters`."""
@@ -572,9 +576,11 @@ M365_ROLE_COLLECTIONS: tuple[CollectionSpec, ...] = (
         table="exchange_role_definitions",
         api_version="beta",
         path="roleManagement/exchange/roleDefinitions",
-        description="Exchange Online's management roles. Optional: without RoleManagement.Read.Exchange the Exchange "
-        "inventory reads unknown.",
+        description="Exchange Online's management roles, for their names. Graph supports no application permission "
+        "here (delegated RoleManagement.Read.Exchange only), so an app-only sign-in is refused: the Exchange role "
+        "names stay unknown, and the assignments are still counted by role id.",
         permission="RoleManagement.Read.Exchange",
+        delegated_only=True,
     ),
     CollectionSpec(
         table="exchange_role_assignments",

@@ -5,6 +5,7 @@ from .conftest import GraphClient, graph_error
 
 INTUNE = "/beta/roleManagement/deviceManagement/roleAssignments"
 EXCHANGE = "/beta/roleManagement/exchange/roleAssignments"
+EXCHANGE_DEFINITIONS = "/beta/roleManagement/exchange/roleDefinitions"
 
 
 def intune_assignments(count: int) -> list[dict]:
@@ -39,3 +40,24 @@ def test_each_provider_needs_its_own_permission_and_pages(serve) -> None:
     assert sorted(r["id"] for r in records) == [f"a{i:03}" for i in range(250)] and pages == 3
     records, _ = granted.all_pages(EXCHANGE)
     assert [r["principalId"] for r in records] == ["/ServicePrincipals/sp1"]
+
+
+def test_exchange_role_definitions_refuse_an_app_only_token_whatever_it_holds(serve) -> None:
+    """Graph's "List roleDefinitions" supports no application permission for the Exchange Online provider (its role
+    assignments do): every token the emulator issues is app-only, so it is refused there, granted all or not."""
+    files = {
+        "beta/roleManagement/exchange/roleDefinitions": [{"id": "r2", "displayName": "Mail Recipients"}],
+        "beta/roleManagement/exchange/roleAssignments": [
+            {"id": "x1", "principalId": "u1", "roleDefinitionId": "r2", "directoryScopeId": "/"}
+        ],
+        "beta/roleManagement/deviceManagement/roleDefinitions": [{"id": "r1", "displayName": "Help Desk Operator"}],
+    }
+    for granted in (None, {"RoleManagement.Read.Exchange", "RoleManagement.Read.All", "DeviceManagementRBAC.Read.All"}):
+        client = GraphClient(serve(files, granted_permissions=granted))
+        denied = client.get(EXCHANGE_DEFINITIONS)
+        assert (denied.status_code, graph_error(denied)["code"]) == (403, "Authorization_RequestDenied")
+        assert client.get(f"{EXCHANGE_DEFINITIONS}/r2").status_code == 403
+        records, _ = client.all_pages(EXCHANGE)
+        assert [r["id"] for r in records] == ["x1"]
+        records, _ = client.all_pages("/beta/roleManagement/deviceManagement/roleDefinitions")
+        assert [r["id"] for r in records] == ["r1"]

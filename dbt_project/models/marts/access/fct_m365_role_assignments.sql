@@ -1,7 +1,9 @@
 -- Intune's and Exchange Online's role assignments beside Entra roles (docs/metrics.md, "Other role systems"): one row
 -- per role system, assignment, principal, role and scope. A group's assignment is expanded to each user and service
--- principal inside it, nested groups included, as Azure RBAC's is; the group itself is never a principal. A system
--- whose collections were not read has no rows, and its metrics read unknown (metric_sources).
+-- principal inside it, nested groups included, as Azure RBAC's is. A group none are listed inside (its members were
+-- not read, or it has none) keeps its assignment as one row naming the group itself, never dropped. A system whose
+-- collections were not read has no rows, and its metrics read unknown (metric_sources), as they do when the groups'
+-- members were not read.
 with
 
 grants as (
@@ -38,6 +40,7 @@ privileged_entra_holders as (
     where role_system = 'entra' and is_privileged_role and is_holder
 ),
 
+-- A grant is direct unless its principal is a group with users or service principals listed inside it.
 direct_paths as (
     select
         grants.*,
@@ -46,8 +49,8 @@ direct_paths as (
         'direct' as path_kind
     from grants
     where not exists (
-        select 1 from groups
-        where groups.tenant_id = grants.tenant_id and groups.group_id = grants.principal_id
+        select 1 from group_members
+        where group_members.tenant_id = grants.tenant_id and group_members.group_id = grants.principal_id
     )
 ),
 
@@ -94,6 +97,7 @@ final as (
         case
             when users.user_id is not null then 'user'
             when service_principals.service_principal_id is not null then 'service_principal'
+            when groups.group_id is not null then 'group'
             else 'unknown'
         end as principal_type,
         paths.path_kind,
@@ -114,6 +118,8 @@ final as (
         on
             paths.tenant_id = service_principals.tenant_id
             and paths.holder_id = service_principals.service_principal_id
+    left join groups
+        on paths.tenant_id = groups.tenant_id and paths.holder_id = groups.group_id
     left join privileged_entra_holders
         on
             paths.tenant_id = privileged_entra_holders.tenant_id
