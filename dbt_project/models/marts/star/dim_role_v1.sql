@@ -71,14 +71,15 @@ azure_policy_roles as (
     from azure_policy_rules
 ),
 
--- is_privileged is Microsoft's flag, as for directory roles: its list of privileged Azure built-in roles. The
+-- is_privileged is the resolved tier's (tier0 or tier1), as for directory roles: the one meaning every mart counts
+-- by (Microsoft's own list of privileged Azure roles is int_azure_roles_classified.is_privileged_microsoft). The
 -- columns only a directory role has are null here (union by name), the directory-only flags false.
 azure as (
     select
         azure_roles.tenant_id,
         azure_roles.role_definition_id,
         azure_roles.role_name,
-        azure_roles.is_privileged_microsoft as is_privileged,
+        azure_roles.is_privileged,
         azure_roles.is_unknown_role,
         false as is_global_admin_role,
         azure_roles.tier,
@@ -104,7 +105,7 @@ groups as (
         tenant_id,
         policy_scope_id || '/' || role_definition_id as role_definition_id,
         any_value(role_name) as role_name,
-        false as is_privileged,
+        coalesce(any_value(tier) in ('tier0', 'tier1'), false) as is_privileged,
         false as is_global_admin_role,
         any_value(tier) as tier,
         'group_roles_granted' as tier_source,
