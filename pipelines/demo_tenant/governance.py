@@ -93,7 +93,7 @@ def governance_findings(
             1 for row in controls if row["control"] == "activation_authentication_context" and not row["is_met"]
         ),
         "approver_check_failures": sum(
-            1 for row in controls if row["control"].startswith("approver_") and not row["is_met"]
+            1 for row in controls if row["control"].startswith("approver_") and row["is_met"] is False
         ),
         "peak_monthly_approver_load": max((row["decided"] for row in load), default=0),
         "administrative_unit_scoped_share": (
@@ -103,7 +103,7 @@ def governance_findings(
     return metrics, {"controls": controls, "approver_load": load, "administrative_unit_scoping": scoping}
 
 
-def _control(control: str, role_id: str | None, user_id: str | None, group_id: str | None, met: bool) -> dict:
+def _control(control: str, role_id: str | None, user_id: str | None, group_id: str | None, met: bool | None) -> dict:
     return {
         "control": control,
         "role_definition_id": role_id,
@@ -133,7 +133,7 @@ def _authentication_contexts(model: TenantModel) -> list[dict[str, Any]]:
 def _approvers(model: TenantModel, history: Sequence[ActivationRequest]) -> list[dict[str, Any]]:
     """Each approver of each role whose activation needs approval: a user exists, and if so is enabled; a group
     approver is each user member the warehouse reads (it reads the members of role-assignable groups), one missing
-    approver when it has none or is gone, and for a plain group only that it exists. Each user who decided a
+    approver when it has none or is gone, and unknown for a plain group. Each user who decided a
     request: never approved their own."""
     users = {u.id: u for u in model.users}
     groups = {g.id: g for g in model.groups}
@@ -149,7 +149,8 @@ def _approvers(model: TenantModel, history: Sequence[ActivationRequest]) -> list
                 continue
             group = groups.get(approver_id)
             if group is not None and not group.is_assignable_to_role:
-                rows.append(_control("approver_exists", p.role_id, None, approver_id, True))
+                # Its members are not read: unknown, never a pass.
+                rows.append(_control("approver_exists", p.role_id, None, approver_id, None))
                 continue
             found = [m for m in members.get(approver_id, []) if m in users] if group is not None else []
             listed += [(m, approver_id) for m in found]

@@ -109,7 +109,7 @@ def read_alerts(analytics: Path) -> list[dict[str, Any]]:
             role = "roles.role_name"
             joins += (
                 " left join marts.dim_role_v1 as roles on alerts.tenant_id = roles.tenant_id"
-                " and alerts.role_definition_id = roles.role_definition_id"
+                " and alerts.role_definition_id = roles.role_definition_id and roles.role_system = 'entra'"
             )
         cursor = con.execute(
             f"select alerts.*, {principal} as principal_upn, {role} as role_name from marts.fct_alerts as alerts"

@@ -64,11 +64,12 @@ approver_rows as (
         role_definition_id,
         user_id,
         approver_group_id,
-        -- A group approver without a known member: gone, empty, or a plain group whose members are not read (it
-        -- exists, which is all that is known of it).
+        -- A group approver without a known member: gone or empty (not met), or a plain group whose members are not
+        -- read: unknown (null), never a pass, as pim-rules.md rule 22 asks of what was not read.
         case
             when user_id is not null then is_existing
-            else is_group_existing and not are_group_members_read
+            when is_group_existing and not are_group_members_read then null
+            else false
         end as is_met,
         case
             when user_id is not null then null

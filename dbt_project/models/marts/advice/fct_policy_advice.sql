@@ -156,7 +156,8 @@ durations_used as (
         row_number() over (partition by tenant_id, role_definition_id order by used_seconds) as duration_rank,
         count(*) over (partition by tenant_id, role_definition_id) as activations_considered
     from activation_endings
-    where ended_by != 'active'
+    -- A duration is known only with the granted start: without it the row would only pad the ranking.
+    where ended_by != 'active' and used_seconds is not null
 ),
 
 role_percentiles as (
