@@ -1,0 +1,93 @@
+"""pimlens' Dagster storage keeps the event log's engines, and changes nothing another process sees: Dagster's own
+`storage: sqlite` reads what it wrote, and a watcher of a run (the UI's live log) still hears each event."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipelines.lib import paths
+from pipelines.lib.dagster_storage import KeptEnginesSqliteEventLogStorage
+
+
+@dg.asset(tags={"team": "identity"})
+def holders() -> dg.MaterializeResult:
+    return dg.MaterializeResult(metadata={"rows": 3})
+
+
+@dg.asset_check(asset=holders)
+def holders_known() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=True)
+
+
+JOB = dg.define_asset_job("holders_job", selection=[holders])
+DEFS = dg.Definitions(assets=[holders], asset_checks=[holders_known], jobs=[JOB])
+
+
+@pytest.fixture
+def storage_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PIMLENS_DAGSTER_STORAGE", str(tmp_path))
+    return tmp_path
+
+
+def test_the_product_configuration_uses_it(storage_dir: Path) -> None:
+    with dg.DagsterInstance.from_config(str(paths.DAGSTER_HOME)) as instance:
+        assert isinstance(instance.event_log_storage, KeptEnginesSqliteEventLogStorage)
+        assert (storage_dir / "history" / "runs" / "index.db").exists()
+
+
+def test_dagsters_own_sqlite_storage_reads_what_it_wrote(storage_dir: Path) -> None:
+    with dg.DagsterInstance.from_config(str(paths.DAGSTER_HOME)) as instance:
+        for _ in range(2):
+            result = DEFS.resolve_job_def("holders_job").execute_in_process(instance=instance)
+            assert result.success
+        written = instance.get_latest_materialization_event(dg.AssetKey("holders"))
+        check = instance.event_log_storage.get_latest_asset_check_execution_by_key([holders_known.check_key])
+
+    (storage_dir / "plain-home").mkdir()
+    plain = dg.DagsterInstance.local_temp(
+        str(storage_dir / "plain-home"), overrides={"storage": {"sqlite": {"base_dir": str(storage_dir)}}}
+    )
+    with plain:
+        assert type(plain.event_log_storage).__name__ == "SqliteEventLogStorage"
+        assert len(plain.get_runs()) == 2
+        read = plain.get_latest_materialization_event(dg.AssetKey("holders"))
+        assert read is not None and written is not None
+        assert (read.run_id, read.asset_materialization.metadata) == (written.run_id, {"rows": dg.IntMetadataValue(3)})
+        assert plain.get_asset_records([dg.AssetKey("holders")])[0].asset_entry.last_materialization is not None
+        read_check = plain.event_log_storage.get_latest_asset_check_execution_by_key([holders_known.check_key])
+        assert read_check[holders_known.check_key].run_id == check[holders_known.check_key].run_id
+
+
+def test_a_watcher_of_a_run_hears_each_event_it_stores(storage_dir: Path) -> None:
+    with dg.DagsterInstance.from_config(str(paths.DAGSTER_HOME)) as instance:
+        run = instance.create_run_for_job(DEFS.resolve_job_def("holders_job"))
+        heard: list[str] = []
+        second_heard = threading.Event()
+
+        def on_event(entry, _cursor) -> None:
+            heard.append(entry.dagster_event.message)
+            if heard[-1] == "second":
+                second_heard.set()
+
+        # Another process's view of the run, as the UI's is: it learns of new events from changes to the run's file.
+        with dg.DagsterInstance.from_config(str(paths.DAGSTER_HOME)) as watcher:
+            watcher.watch_event_logs(run.run_id, None, on_event)
+            instance.report_engine_event("first", run)
+            instance.report_engine_event("second", run)
+            assert second_heard.wait(timeout=20), f"the watcher heard {heard}"
+            watcher.end_watch_event_logs(run.run_id, on_event)
+        # Before them, the events the run's creation stored (its planned materializations).
+        assert [message for message in heard if message in ("first", "second")] == ["first", "second"]
+
+
+def test_wipe_with_its_engines_open(storage_dir: Path) -> None:
+    with dg.DagsterInstance.from_config(str(paths.DAGSTER_HOME)) as instance:
+        assert DEFS.resolve_job_def("holders_job").execute_in_process(instance=instance).success
+        instance.event_log_storage.wipe()
+        assert instance.get_latest_materialization_event(dg.AssetKey("holders")) is None
+        assert DEFS.resolve_job_def("holders_job").execute_in_process(instance=instance).success
+        assert instance.get_latest_materialization_event(dg.AssetKey("holders")) is not None
