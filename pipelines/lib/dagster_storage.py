@@ -7,7 +7,8 @@ connecting, and closing the last connection to a file (SQLite then copies its wr
 about 12 of the 53 CPU-seconds of a demo refresh's process (py-spy, docs/testing.md).
 
 This storage keeps what it can for the storage's life, and nothing that changes what other processes see:
-- one engine per file, built once (the dialect is set up once, not per event);
+- one engine per file, built once (the dialect is set up once, not per event), for the index file and the last runs'
+  files used;
 - the index file's connections stay open in the engine's pool: nobody watches that file, and each use is still its
   own committed transaction, so the daemon, the UI and other runs see every write as before;
 - a run's file still closes its connection after each use. Dagster's UI follows a run's events by watching that
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -45,8 +47,12 @@ from sqlalchemy.pool import NullPool, QueuePool
 class KeptEnginesSqliteEventLogStorage(SqliteEventLogStorage):
     """``SqliteEventLogStorage`` with one engine per file for the storage's life (the module says why)."""
 
+    # Run files whose engines are kept, newest used last: a run writes its own file for the run's length, while the
+    # daemon and the UI, which live long, read many runs' files once each.
+    KEPT_RUN_ENGINES = 16
+
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
-        self._engines: dict[str, Engine] = {}
+        self._engines: OrderedDict[str, Engine] = OrderedDict()
         self._engines_pid = os.getpid()
         self._engines_lock = threading.Lock()
         super().__init__(base_dir, inst_data=inst_data)
@@ -58,8 +64,10 @@ class KeptEnginesSqliteEventLogStorage(SqliteEventLogStorage):
     def _engine(self, shard: str) -> Engine:
         with self._engines_lock:
             if self._engines_pid != os.getpid():
-                # A forked child never uses its parent's SQLite connections; it builds its own.
-                self._engines, self._engines_pid = {}, os.getpid()
+                # A forked child never uses, nor closes, its parent's SQLite connections (SQLAlchemy's advice).
+                for inherited in self._engines.values():
+                    inherited.dispose(close=False)
+                self._engines, self._engines_pid = OrderedDict(), os.getpid()
             engine = self._engines.get(shard)
             if engine is None:
                 index = shard == INDEX_SHARD_NAME
@@ -71,6 +79,10 @@ class KeptEnginesSqliteEventLogStorage(SqliteEventLogStorage):
                     connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": not index},
                 )
                 self._engines[shard] = engine
+            self._engines.move_to_end(shard)
+            run_shards = [name for name in self._engines if name != INDEX_SHARD_NAME]
+            for oldest in run_shards[: -self.KEPT_RUN_ENGINES]:
+                self._engines.pop(oldest).dispose()  # holds no connection (NullPool): nothing in use is closed
             return engine
 
     @contextmanager
@@ -92,7 +104,7 @@ class KeptEnginesSqliteEventLogStorage(SqliteEventLogStorage):
 
     def _dispose_engines(self) -> None:
         with self._engines_lock:
-            engines, self._engines = self._engines, {}
+            engines, self._engines = self._engines, OrderedDict()
         for engine in engines.values():
             engine.dispose()
 

@@ -91,3 +91,16 @@ def test_wipe_with_its_engines_open(storage_dir: Path) -> None:
         assert instance.get_latest_materialization_event(dg.AssetKey("holders")) is None
         assert DEFS.resolve_job_def("holders_job").execute_in_process(instance=instance).success
         assert instance.get_latest_materialization_event(dg.AssetKey("holders")) is not None
+
+
+def test_a_long_lived_process_keeps_a_bounded_number_of_run_engines(storage_dir: Path) -> None:
+    with dg.DagsterInstance.from_config(str(paths.DAGSTER_HOME)) as instance:
+        storage = instance.event_log_storage
+        runs = [instance.create_run_for_job(DEFS.resolve_job_def("holders_job")) for _ in range(20)]
+        for run in runs:
+            instance.report_engine_event(f"seen {run.run_id}", run)
+        assert len(storage._engines) <= storage.KEPT_RUN_ENGINES + 1  # and the index file's
+        # A run whose engine was let go is written and read again through a new one.
+        instance.report_engine_event("again", runs[0])
+        messages = [entry.dagster_event.message for entry in instance.all_logs(runs[0].run_id)]
+        assert messages[-2:] == [f"seen {runs[0].run_id}", "again"]
