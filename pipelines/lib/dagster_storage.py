@@ -10,10 +10,12 @@ This storage keeps what it can for the storage's life, and nothing that changes 
 - one engine per file, built once (the dialect is set up once, not per event), for the index file and the last runs'
   files used;
 - the index file's connections stay open in the engine's pool: nobody watches that file, and each use is still its
-  own committed transaction, so the daemon, the UI and other runs see every write as before;
+  own committed transaction, so the daemon, the UI and other runs see every write as before (while a process keeps
+  one open, ``index.db-wal`` stays beside the file; SQLite's automatic checkpoints keep it small);
 - a run's file still closes its connection after each use. Dagster's UI follows a run's events by watching that
-  file for changes (``SqliteEventLogStorageWatchdog``); in WAL mode only the checkpoint that closing the last
-  connection makes touches the file, so an open connection would hide a running run's events from the UI.
+  file for changes (``SqliteEventLogStorageWatchdog``); in WAL mode the file changes at checkpoints, which closing
+  the last connection makes and otherwise come only every 1,000 pages, so an open connection would hide a running
+  run's events from the UI.
 
 The files, their tables and their place (``<base_dir>/history/runs``) are Dagster's own: an instance configured with
 ``storage: sqlite`` reads them unchanged, and back.
@@ -102,19 +104,13 @@ class KeptEnginesSqliteEventLogStorage(SqliteEventLogStorage):
         with engine.connect() as conn:
             return bool(engine.dialect.has_table(conn, table_name))
 
-    def _dispose_engines(self) -> None:
+    def dispose(self) -> None:
+        super().dispose()  # first: it stops the watcher, whose callbacks could build an engine again
         with self._engines_lock:
             engines, self._engines = self._engines, OrderedDict()
+            inherited = self._engines_pid != os.getpid()
         for engine in engines.values():
-            engine.dispose()
-
-    def wipe(self) -> None:
-        self._dispose_engines()  # before Dagster removes the run files under them
-        super().wipe()
-
-    def dispose(self) -> None:
-        self._dispose_engines()
-        super().dispose()
+            engine.dispose(close=not inherited)  # a forked child never closes its parent's connections
 
 
 class PimlensSqliteStorage(DagsterSqliteStorage):

@@ -39,12 +39,27 @@ def test_the_product_configuration_uses_it(storage_dir: Path) -> None:
     with dg.DagsterInstance.from_config(str(paths.DAGSTER_HOME)) as instance:
         assert isinstance(instance.event_log_storage, KeptEnginesSqliteEventLogStorage)
         assert (storage_dir / "history" / "runs" / "index.db").exists()
+        # A run launcher's process rebuilds the instance from its reference, the storage's folder from the variable.
+        with dg.DagsterInstance.from_ref(instance.get_ref()) as rebuilt:
+            assert isinstance(rebuilt.event_log_storage, KeptEnginesSqliteEventLogStorage)
+            assert Path(rebuilt.event_log_storage._base_dir) == storage_dir / "history" / "runs"
+
+
+def _finishes(work, seconds: float = 60):
+    """`work()`'s result, failing (not hanging) if it waits on a lock for good: a materialization's tags look a table
+    up inside an index transaction, which must not wait on the storage's own lock."""
+    results = []
+    worker = threading.Thread(target=lambda: results.append(work()), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), f"still waiting after {seconds} s: a deadlock in the storage"
+    return results[0]
 
 
 def test_dagsters_own_sqlite_storage_reads_what_it_wrote(storage_dir: Path) -> None:
     with dg.DagsterInstance.from_config(str(paths.DAGSTER_HOME)) as instance:
         for _ in range(2):
-            result = DEFS.resolve_job_def("holders_job").execute_in_process(instance=instance)
+            result = _finishes(lambda: DEFS.resolve_job_def("holders_job").execute_in_process(instance=instance))
             assert result.success
         written = instance.get_latest_materialization_event(dg.AssetKey("holders"))
         check = instance.event_log_storage.get_latest_asset_check_execution_by_key([holders_known.check_key])
@@ -86,7 +101,7 @@ def test_a_watcher_of_a_run_hears_each_event_it_stores(storage_dir: Path) -> Non
         assert [message for message in heard if message in ("first", "second")] == ["first", "second"]
 
 
-def test_wipe_with_its_engines_open(storage_dir: Path) -> None:
+def test_a_wipe_leaves_the_kept_engines_usable(storage_dir: Path) -> None:
     with dg.DagsterInstance.from_config(str(paths.DAGSTER_HOME)) as instance:
         assert DEFS.resolve_job_def("holders_job").execute_in_process(instance=instance).success
         instance.event_log_storage.wipe()
