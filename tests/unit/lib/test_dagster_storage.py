@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import faulthandler
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -45,21 +48,23 @@ def test_the_product_configuration_uses_it(storage_dir: Path) -> None:
             assert Path(rebuilt.event_log_storage._base_dir) == storage_dir / "history" / "runs"
 
 
-def _finishes(work, seconds: float = 60):
-    """`work()`'s result, failing (not hanging) if it waits on a lock for good: a materialization's tags look a table
-    up inside an index transaction, which must not wait on the storage's own lock."""
-    results = []
-    worker = threading.Thread(target=lambda: results.append(work()), daemon=True)
-    worker.start()
-    worker.join(seconds)
-    assert not worker.is_alive(), f"still waiting after {seconds} s: a deadlock in the storage"
-    return results[0]
+@contextmanager
+def _ends_the_process_if_stuck(seconds: float = 120) -> Iterator[None]:
+    """A materialization's tags look a table up inside an index transaction, which must not wait on the storage's own
+    lock: were it to, this ends the process with every thread's stack (pytest-xdist reports the test's worker as
+    crashed) instead of leaving the suite hanging. The work stays on the main thread, as Dagster runs it."""
+    faulthandler.dump_traceback_later(seconds, exit=True)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 
 def test_dagsters_own_sqlite_storage_reads_what_it_wrote(storage_dir: Path) -> None:
     with dg.DagsterInstance.from_config(str(paths.DAGSTER_HOME)) as instance:
         for _ in range(2):
-            result = _finishes(lambda: DEFS.resolve_job_def("holders_job").execute_in_process(instance=instance))
+            with _ends_the_process_if_stuck():
+                result = DEFS.resolve_job_def("holders_job").execute_in_process(instance=instance)
             assert result.success
         written = instance.get_latest_materialization_event(dg.AssetKey("holders"))
         check = instance.event_log_storage.get_latest_asset_check_execution_by_key([holders_known.check_key])
