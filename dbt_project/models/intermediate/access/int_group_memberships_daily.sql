@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}  -- the daily marts read only the snapshot days they build (dbt_project.yml)
 -- The group memberships of int_group_memberships_unioned for every day a run took a snapshot (one shared macro).
 with
 
