@@ -65,27 +65,16 @@ docs: $(MANIFEST)
 	PIMLENS_WAREHOUSE=$(abspath $(WAREHOUSE)) $(BIN)/pimlens-dbt docs generate --no-compile --quiet
 	PIMLENS_WAREHOUSE=$(abspath $(WAREHOUSE)) $(BIN)/pimlens-dbt docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
 
-SQLFLUFF_LINT := $(BIN)/sqlfluff lint --processes 0 dbt_project/models
-
 lint: env
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(SQLFLUFF_LINT)
+	$(BIN)/sqlfluff lint --processes 0 dbt_project/models
 
 $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
 
-# ruff first (a second), then the tests with sqlfluff beside them at the lowest priority: its 50 s of CPU go into
-# the time the tests leave the cores idle (waiting on child processes, Retry-After, the disk) instead of half a
-# minute before them. Its report is printed, and its verdict counts, once the tests end.
-test: env $(MANIFEST) $(CHROMIUM)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	@report=$$(mktemp); nice -n 19 $(SQLFLUFF_LINT) > $$report 2>&1 & lint=$$!; \
-	trap 'kill $$lint 2>/dev/null; rm -f $$report' EXIT; \
-	$(BIN)/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS); tests=$$?; \
-	wait $$lint; linted=$$?; echo "$(SQLFLUFF_LINT)"; cat $$report; \
-	test $$tests -eq 0 && test $$linted -eq 0
+test: lint $(MANIFEST) $(CHROMIUM)
+	$(BIN)/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 # The edit loop: ruff and the unit tier, no end-to-end run (sqlfluff and the integration tier stay in `make test`).
 test-fast: $(MANIFEST)
