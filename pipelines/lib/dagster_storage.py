@@ -81,10 +81,11 @@ class KeptEnginesSqliteEventLogStorage(SqliteEventLogStorage):
                     connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": not index},
                 )
                 self._engines[shard] = engine
+                # Only a new engine can take the kept run engines past their bound: not looked at on every event.
+                run_shards = [name for name in self._engines if name != INDEX_SHARD_NAME]
+                for oldest in run_shards[: -self.KEPT_RUN_ENGINES]:
+                    self._engines.pop(oldest).dispose()  # holds no connection (NullPool): nothing in use is closed
             self._engines.move_to_end(shard)
-            run_shards = [name for name in self._engines if name != INDEX_SHARD_NAME]
-            for oldest in run_shards[: -self.KEPT_RUN_ENGINES]:
-                self._engines.pop(oldest).dispose()  # holds no connection (NullPool): nothing in use is closed
             return engine
 
     @contextmanager
