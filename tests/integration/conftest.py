@@ -236,7 +236,7 @@ def handwritten_variants_run(tmp_path_factory: pytest.TempPathFactory) -> Iterat
         env.setenv(DEMO_CLIENT_SECRET_ENV, secrets.pop())
         env.setenv(DESIGN_ENV, str(paths.DEFAULT_DESIGN_FILE))
         definitions = defs()
-        instance = stack.enter_context(dg.instance_for_test())
+        instance = stack.enter_context(instance_on_pimlens_storage(work / "dagster"))
         sync_tenant_partitions(instance, [variant.name for variant in VARIANTS])
         ingest = definitions.resolve_job_def(INGEST_JOB)
         ingests, users_after_ingest = {}, {}
@@ -247,6 +247,17 @@ def handwritten_variants_run(tmp_path_factory: pytest.TempPathFactory) -> Iterat
         transform_requests = len(tick.run_requests) if isinstance(tick, dg.SensorResult) else 0
         transform = definitions.resolve_job_def(TRANSFORM_JOB).execute_in_process(instance=instance)
         yield VariantsRun(warehouse, RefreshResult(ingests, transform), users_after_ingest, transform_requests)
+
+
+def instance_on_pimlens_storage(folder: Path) -> contextlib.AbstractContextManager[dg.DagsterInstance]:
+    """A Dagster instance whose files are in `folder`, on the storage dagster.yaml names (pimlens' event log, which
+    keeps its engines), as a deployment's runs are. Dagster's default test instance opens a connection for every
+    event it stores, in a folder under /tmp, on disk."""
+    storage = {"module": "pipelines.lib.dagster_storage", "class": "PimlensSqliteStorage"}
+    folder.mkdir(parents=True, exist_ok=True)
+    return dg.instance_for_test(
+        overrides={"storage": {"custom": {**storage, "config": {"base_dir": str(folder)}}}}, temp_dir=str(folder)
+    )
 
 
 # What write_demo_config configures for Log Analytics alone (history_days is how far back a first run reads it).

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.emulator import EmulatorOptions, FaultPlan, start_emulator
+from pipelines.emulator import EmulatorOptions, FaultPlan, RunningEmulator, start_emulator
 from pipelines.lib.demo_session import DEMO_CLIENT_SECRET_ENV, EmulatorHandle, write_demo_config
 from pipelines.lib.ingest import ingest_all
 
@@ -27,19 +27,24 @@ def extract_command(config: Path, warehouse: Path) -> list[str]:
     return [sys.executable, "-m", "pipelines.cli", "extract", "--config", str(config), "--warehouse", str(warehouse)]
 
 
+# Slow pages stretch the killed run over a few seconds, so the kill lands in extraction or in a commit. Only that run
+# is slowed: the uninterrupted extraction and the reruns would wait on it for nothing (about 14 s each).
+SLOW_PAGES = FaultPlan(latency_ms=60)
+
+
 @dataclass
 class ManyPages:
     config: Path
     clean: dict  # what an uninterrupted extraction landed (landed_fingerprint)
+    emulator: RunningEmulator
 
 
 @pytest.fixture(scope="module")
 def many_pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManyPages]:
-    """The many-pages tenant served with slow pages, and one uninterrupted extraction to compare kills with."""
+    """The many-pages tenant served by the emulator, and one uninterrupted extraction to compare kills with."""
     root = tmp_path_factory.mktemp("many-pages")
     tenant = write_many_pages_tenant(root / "tenant")
-    # Slow pages stretch the run over a few seconds, so the kill lands in extraction or in a commit.
-    options = EmulatorOptions(retry_after_scale=0.01, faults=FaultPlan(latency_ms=60))
+    options = EmulatorOptions(retry_after_scale=0.01)
     with start_emulator(tenant, state_dir=root / "emulator", options=options) as emulator:
         handle = EmulatorHandle(
             emulator.url, emulator.ca_file, emulator.tenant_id, options.client_id, options.client_secret
@@ -48,16 +53,20 @@ def many_pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManyPages]:
         with pytest.MonkeyPatch.context() as env:
             env.setenv(DEMO_CLIENT_SECRET_ENV, options.client_secret)
             ingest_all([_tenant(config)], root / "clean.duckdb")
-            yield ManyPages(config, landed_fingerprint(root / "clean.duckdb"))
+            yield ManyPages(config, landed_fingerprint(root / "clean.duckdb"), emulator)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_sigkill_mid_run_then_rerun_equals_an_uninterrupted_run(seed, many_pages: ManyPages, tmp_path) -> None:
     killed = tmp_path / "killed.duckdb"
-    process = subprocess.Popen(extract_command(many_pages.config, killed), stdout=subprocess.DEVNULL)
-    time.sleep(random.Random(seed).uniform(1.5, 5.0))
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    many_pages.emulator.set_faults(SLOW_PAGES)
+    try:
+        process = subprocess.Popen(extract_command(many_pages.config, killed), stdout=subprocess.DEVNULL)
+        time.sleep(random.Random(seed).uniform(1.5, 5.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    finally:
+        many_pages.emulator.set_faults(FaultPlan())
     assert process.returncode == -signal.SIGKILL, "the run finished before the kill: lengthen it"
 
     rerun = subprocess.run(extract_command(many_pages.config, killed), capture_output=True, text=True, check=False)
