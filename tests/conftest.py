@@ -36,9 +36,9 @@ _RAM_BASETEMP = pytest.StashKey[tuple[Path, IO[str]]]()
 SCOPE_PER_PARAM = ("tests/integration/test_demo_tenant_end_to_end.py",)
 PARAM_ID = re.compile(r"\[(?P<id>[^\]]+)\]$")
 # Units that share a session-scoped fixture too costly to build on each worker: tests/reliability's baseline (a
-# generated tenant and one clean refresh of it), and the integration tier's shared refreshes of a generated tenant
+# generated tenant and one clean refresh of it), the integration tier's shared refreshes of a generated tenant
 # (SHARED_TENANT) and of the hand-written tenant with its variants as tenants of one warehouse
-# (tests/integration/conftest.py).
+# (tests/integration/conftest.py), and the demo tenant generator's every seed.
 SHARED_UNITS = {
     "tests/reliability[baseline]": [
         f"tests/reliability/{module}.py"
@@ -58,6 +58,11 @@ SHARED_UNITS = {
             "test_coverage",
             "test_effective_privilege",
         )
+    ],
+    # Every seed's model and truth (the `seeded` fixture of tests/unit/demo_tenant): about 20 s built per worker.
+    "tests/unit/demo_tenant[every seed]": [
+        f"tests/unit/demo_tenant/{module}.py"
+        for module in ("test_programme", "test_over_privileged", "test_ground_truth")
     ],
 }
 SHARED_SCOPES = {member: unit for unit, members in SHARED_UNITS.items() for member in members}

@@ -1,11 +1,15 @@
-"""One S tenant (seed 7) generated once per session, and its model."""
+"""One S tenant (seed 7) generated once per session, and its model; every seed's model and truth, built once."""
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable
 
 import pytest
 
 from pipelines.demo_tenant import build_model, generate_tenant
 from pipelines.demo_tenant.clock import from_datetime
+from pipelines.demo_tenant.ground_truth import GroundTruth, compute_ground_truth
 from pipelines.demo_tenant.model import TenantModel
 
 from .reading import AS_OF, SEED, Tenant, audit_log, parse_event
@@ -33,3 +37,16 @@ def tenant(tmp_path_factory: pytest.TempPathFactory) -> Tenant:
 @pytest.fixture(scope="session")
 def model() -> TenantModel:
     return build_model("S", SEED, from_datetime(AS_OF))
+
+
+@pytest.fixture(scope="session")
+def seeded() -> Callable[[str, int], tuple[TenantModel, GroundTruth]]:
+    """(model, truth) of a size and seed at AS_OF, each built once per worker and read only: the M tenant's alone
+    is seconds, and three modules check every seed."""
+
+    @functools.cache
+    def model_and_truth(size: str, seed: int) -> tuple[TenantModel, GroundTruth]:
+        model = build_model(size, seed, from_datetime(AS_OF))
+        return model, compute_ground_truth(model)
+
+    return model_and_truth

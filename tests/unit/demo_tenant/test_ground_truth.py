@@ -10,14 +10,14 @@ from typing import Any
 
 import orjson
 
-from pipelines.demo_tenant import METRIC_IDS, build_model
-from pipelines.demo_tenant.clock import HOUR, from_datetime
+from pipelines.demo_tenant import METRIC_IDS
+from pipelines.demo_tenant.clock import HOUR
 from pipelines.demo_tenant.ground_truth import UNKNOWN_ROLE_METRICS, compute_ground_truth
 from pipelines.demo_tenant.history import iter_activation_requests
 from pipelines.demo_tenant.model import Outcome, TenantModel
 from pipelines.lib import paths
 
-from .reading import AS_OF, DIRECTORY, Tenant, access_rows_from_files, millis, outcome
+from .reading import DIRECTORY, Tenant, access_rows_from_files, millis, outcome
 
 STANDING = ("active_permanent", "active_time_bound", "outside_pim")
 
@@ -165,11 +165,11 @@ def test_pending_requests_count_as_requests_but_not_as_decisions(tenant: Tenant)
     )
 
 
-def test_every_seed_plants_each_access_state_and_request_outcome() -> None:
+def test_every_seed_plants_each_access_state_and_request_outcome(seeded) -> None:
     """Not luck of seed 7: the generator plants them, so any seed shows each one at least once."""
     for seed in range(10):
-        model = build_model("S", seed, from_datetime(AS_OF))
-        metrics = compute_ground_truth(model).metrics
+        model, truth = seeded("S", seed)
+        metrics = truth.metrics
         for state in ("eligible", "active_permanent", "active_time_bound", "activated", "outside_pim"):
             assert metrics[f"privileged_access_{state}"] >= 1, (seed, state)
         outcomes = Counter(request.outcome for request in iter_activation_requests(model))

@@ -7,15 +7,12 @@ from collections import defaultdict
 
 import yaml
 
-from pipelines.demo_tenant import build_model
 from pipelines.demo_tenant.admin_tasks import TASKS, AdminTasks, Habit
-from pipelines.demo_tenant.clock import from_datetime
-from pipelines.demo_tenant.ground_truth import compute_ground_truth
 from pipelines.demo_tenant.model import TenantModel
 from pipelines.demo_tenant.over_privileged import PIM_TASK_LEAST_ROLES, REASONS, TIER0_ONLY_LESSER_TASKS
 from pipelines.lib import paths
 
-from .reading import AS_OF, DIRECTORY, Tenant, audit_log, millis
+from .reading import DIRECTORY, EVERY_SEED, Tenant, audit_log, millis
 
 DAY_MS = 24 * 3600 * 1000
 
@@ -32,13 +29,12 @@ def test_the_generators_task_table_agrees_with_the_dbt_seed() -> None:
     assert {activity: seed.get(activity) for activity in generated} == generated
 
 
-def test_every_seed_plants_each_reason() -> None:
-    for size, seeds in (("S", range(10)), ("M", (7,))):
-        for seed in seeds:
-            truth = compute_ground_truth(build_model(size, seed, from_datetime(AS_OF)))
-            assert {row["reason"] for row in truth.over_privileged} == set(REASONS), (size, seed)
-            principals = {row["principal_id"] for row in truth.over_privileged}
-            assert truth.metrics["over_privileged_principals"] == len(principals)
+def test_every_seed_plants_each_reason(seeded) -> None:
+    for size, seed in EVERY_SEED:
+        _, truth = seeded(size, seed)
+        assert {row["reason"] for row in truth.over_privileged} == set(REASONS), (size, seed)
+        principals = {row["principal_id"] for row in truth.over_privileged}
+        assert truth.metrics["over_privileged_principals"] == len(principals)
 
 
 def test_planted_habits_land_where_planted(tenant: Tenant, model: TenantModel) -> None:
