@@ -253,7 +253,7 @@ def instance_on_pimlens_storage(folder: Path) -> contextlib.AbstractContextManag
     """A Dagster instance whose files are in `folder`, on the storage dagster.yaml names (pimlens' event log, which
     keeps its engines), as a deployment's runs are. Dagster's default test instance opens a connection for every
     event it stores, in a folder under /tmp, on disk."""
-    storage = {"module": "pipelines.lib.dagster_storage", "class": "PimlensSqliteStorage"}
+    storage = yaml.safe_load((paths.DAGSTER_HOME / "dagster.yaml").read_text(encoding="utf-8"))["storage"]["custom"]
     folder.mkdir(parents=True, exist_ok=True)
     return dg.instance_for_test(
         overrides={"storage": {"custom": {**storage, "config": {"base_dir": str(folder)}}}}, temp_dir=str(folder)
