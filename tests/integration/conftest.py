@@ -33,7 +33,7 @@ from pipelines.lib.demo_session import (
 )
 from pipelines.lib.design import DESIGN_ENV
 from pipelines.lib.warehouse.metrics import read_headline_metrics
-from pipelines.refresh import RefreshResult, refresh_in_process
+from pipelines.refresh import STORAGE_ENV, RefreshResult, open_instance, refresh_in_process
 from tests.limits import emulator_options
 from tests.shared_tenant import SHARED_TENANT
 
@@ -236,7 +236,12 @@ def handwritten_variants_run(tmp_path_factory: pytest.TempPathFactory) -> Iterat
         env.setenv(DEMO_CLIENT_SECRET_ENV, secrets.pop())
         env.setenv(DESIGN_ENV, str(paths.DEFAULT_DESIGN_FILE))
         definitions = defs()
-        instance = stack.enter_context(instance_on_pimlens_storage(work / "dagster"))
+        # The deployment's instance (dagster.yaml, pimlens' event log) in the suite's folder, as `pimlens run` opens
+        # it: Dagster's default test instance kept its files under /tmp, on disk, and connected once per event.
+        # Dagster reads the variables while runs execute, so they stay set for the fixture's life, as the others.
+        env.setenv("DAGSTER_HOME", str(paths.DAGSTER_HOME))
+        env.setenv(STORAGE_ENV, str(work / "dagster"))
+        instance = stack.enter_context(open_instance())
         sync_tenant_partitions(instance, [variant.name for variant in VARIANTS])
         ingest = definitions.resolve_job_def(INGEST_JOB)
         ingests, users_after_ingest = {}, {}
@@ -247,17 +252,6 @@ def handwritten_variants_run(tmp_path_factory: pytest.TempPathFactory) -> Iterat
         transform_requests = len(tick.run_requests) if isinstance(tick, dg.SensorResult) else 0
         transform = definitions.resolve_job_def(TRANSFORM_JOB).execute_in_process(instance=instance)
         yield VariantsRun(warehouse, RefreshResult(ingests, transform), users_after_ingest, transform_requests)
-
-
-def instance_on_pimlens_storage(folder: Path) -> contextlib.AbstractContextManager[dg.DagsterInstance]:
-    """A Dagster instance whose files are in `folder`, on the storage dagster.yaml names (pimlens' event log, which
-    keeps its engines), as a deployment's runs are. Dagster's default test instance opens a connection for every
-    event it stores, in a folder under /tmp, on disk."""
-    storage = yaml.safe_load((paths.DAGSTER_HOME / "dagster.yaml").read_text(encoding="utf-8"))["storage"]["custom"]
-    folder.mkdir(parents=True, exist_ok=True)
-    return dg.instance_for_test(
-        overrides={"storage": {"custom": {**storage, "config": {"base_dir": str(folder)}}}}, temp_dir=str(folder)
-    )
 
 
 # What write_demo_config configures for Log Analytics alone (history_days is how far back a first run reads it).
