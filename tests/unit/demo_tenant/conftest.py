@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 
 import pytest
 
@@ -12,7 +11,7 @@ from pipelines.demo_tenant.clock import from_datetime
 from pipelines.demo_tenant.ground_truth import GroundTruth, compute_ground_truth
 from pipelines.demo_tenant.model import TenantModel
 
-from .reading import AS_OF, SEED, Tenant, audit_log, parse_event
+from .reading import AS_OF, SEED, Seeded, Tenant, audit_log, parse_event
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +39,7 @@ def model() -> TenantModel:
 
 
 @pytest.fixture(scope="session")
-def seeded() -> Callable[[str, int], tuple[TenantModel, GroundTruth]]:
+def seeded() -> Seeded:
     """(model, truth) of a size and seed at AS_OF, each built once per worker and read only: the M tenant's alone
     is seconds, and three modules check every seed."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
@@ -13,11 +14,14 @@ import orjson
 import yaml
 
 from pipelines.demo_tenant import GroundTruth
+from pipelines.demo_tenant.model import TenantModel
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 SEED = 7
 # The seeds whose plants three modules check (the alert kinds, the over-privileged reasons, the access states).
 EVERY_SEED = (*(("S", seed) for seed in range(10)), ("M", 7))
+# The `seeded` fixture (conftest.py): (size, seed) -> that tenant's model and ground truth at AS_OF.
+Seeded = Callable[[str, int], tuple[TenantModel, GroundTruth]]
 DIRECTORY = "v1.0/roleManagement/directory"
 
 ACTIVATION_STEPS = {

@@ -17,7 +17,7 @@ from pipelines.demo_tenant.history import iter_activation_requests
 from pipelines.demo_tenant.model import Outcome, TenantModel
 from pipelines.lib import paths
 
-from .reading import DIRECTORY, Tenant, access_rows_from_files, millis, outcome
+from .reading import DIRECTORY, Seeded, Tenant, access_rows_from_files, millis, outcome
 
 STANDING = ("active_permanent", "active_time_bound", "outside_pim")
 
@@ -165,7 +165,7 @@ def test_pending_requests_count_as_requests_but_not_as_decisions(tenant: Tenant)
     )
 
 
-def test_every_seed_plants_each_access_state_and_request_outcome(seeded) -> None:
+def test_every_seed_plants_each_access_state_and_request_outcome(seeded: Seeded) -> None:
     """Not luck of seed 7: the generator plants them, so any seed shows each one at least once."""
     for seed in range(10):
         model, truth = seeded("S", seed)

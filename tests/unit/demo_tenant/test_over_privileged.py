@@ -12,7 +12,7 @@ from pipelines.demo_tenant.model import TenantModel
 from pipelines.demo_tenant.over_privileged import PIM_TASK_LEAST_ROLES, REASONS, TIER0_ONLY_LESSER_TASKS
 from pipelines.lib import paths
 
-from .reading import DIRECTORY, EVERY_SEED, Tenant, audit_log, millis
+from .reading import DIRECTORY, EVERY_SEED, Seeded, Tenant, audit_log, millis
 
 DAY_MS = 24 * 3600 * 1000
 
@@ -29,7 +29,7 @@ def test_the_generators_task_table_agrees_with_the_dbt_seed() -> None:
     assert {activity: seed.get(activity) for activity in generated} == generated
 
 
-def test_every_seed_plants_each_reason(seeded) -> None:
+def test_every_seed_plants_each_reason(seeded: Seeded) -> None:
     for size, seed in EVERY_SEED:
         _, truth = seeded(size, seed)
         assert {row["reason"] for row in truth.over_privileged} == set(REASONS), (size, seed)

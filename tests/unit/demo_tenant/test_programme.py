@@ -13,7 +13,7 @@ from pipelines.demo_tenant.model import TenantModel
 from pipelines.demo_tenant.programme import COMPLIANCE_RULES, failed_rules, is_after_hours
 from pipelines.lib.design import ALERT_RULES, load_design
 
-from .reading import EVERY_SEED, Tenant
+from .reading import EVERY_SEED, Seeded, Tenant
 
 
 def test_the_written_design_is_valid_and_tiers_every_role(tenant: Tenant, model: TenantModel) -> None:
@@ -23,7 +23,7 @@ def test_the_written_design_is_valid_and_tiers_every_role(tenant: Tenant, model:
     assert design.business_hours.time_zones_by_usage_location["SG"] == "Asia/Singapore"
 
 
-def test_every_seed_plants_each_alert_kind_and_each_compliance_failure(seeded) -> None:
+def test_every_seed_plants_each_alert_kind_and_each_compliance_failure(seeded: Seeded) -> None:
     for size, seed in EVERY_SEED:
         _, truth = seeded(size, seed)
         assert {alert["rule"] for alert in truth.alerts} == set(ALERT_RULES), (size, seed)
