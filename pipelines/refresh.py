@@ -28,13 +28,10 @@ import dagster as dg
 from pipelines.definitions import defs
 from pipelines.defs.automation import INGEST_JOB, TRANSFORM_JOB
 from pipelines.defs.ingest.partitions import sync_tenant_partitions
-from pipelines.lib import progress
+from pipelines.lib import paths, progress
 from pipelines.lib.config import CONFIG_ENV, WAREHOUSE_ENV, ConfigError, load_config
 from pipelines.lib.dagster_runs import fail_dead_runs
 from pipelines.lib.quality.summary import quality_summary
-
-# Where dagster.yaml keeps the instance's storage.
-STORAGE_ENV = "PIMLENS_DAGSTER_STORAGE"
 
 
 @dataclass(frozen=True)
@@ -99,7 +96,7 @@ def open_instance() -> Iterator[dg.DagsterInstance]:
     """The instance of DAGSTER_HOME. Opening it creates its SQLite tables in a new storage folder: two refreshes
     starting together there would both create them and the second would fail ("table runs already exists"), so
     the opening is serialised by a lock file in that folder."""
-    storage = os.environ.get(STORAGE_ENV)
+    storage = os.environ.get(paths.DAGSTER_STORAGE_ENV)
     if not storage:
         with dg.DagsterInstance.get() as instance:
             yield instance

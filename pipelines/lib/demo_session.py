@@ -137,9 +137,14 @@ def write_demo_config(
 
 
 def pipeline_environment(
-    config_file: Path, warehouse: Path, emulator: EmulatorHandle | None, design_file: Path | None = None
+    config_file: Path,
+    warehouse: Path,
+    emulator: EmulatorHandle | None,
+    design_file: Path | None = None,
+    dagster_storage: Path = paths.DAGSTER_STORAGE_DIR,
 ) -> dict[str, str]:
-    """The environment a Dagster process needs: where the config, design and warehouse are, and Dagster's home.
+    """The environment a Dagster process needs: where the config, design and warehouse are, and Dagster's home and
+    run storage.
 
     The design is `design_file` if given, else whatever PIMLENS_DESIGN already says, else design/default.yaml.
     """
@@ -150,7 +155,7 @@ def pipeline_environment(
         env[DESIGN_ENV] = str(design_file)
     env.setdefault(DESIGN_ENV, str(paths.DEFAULT_DESIGN_FILE))
     env["DAGSTER_HOME"] = str(paths.DAGSTER_HOME)
-    env["PIMLENS_DAGSTER_STORAGE"] = str(paths.DAGSTER_STORAGE_DIR)
+    env[paths.DAGSTER_STORAGE_ENV] = str(dagster_storage)
     if emulator is not None:
         env[DEMO_CLIENT_SECRET_ENV] = emulator.client_secret
     return env

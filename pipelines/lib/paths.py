@@ -18,3 +18,5 @@ DEMO_TENANT_DIR = VAR_DIR / "demo-tenant"
 EMULATOR_STATE_DIR = VAR_DIR / "emulator"
 DAGSTER_HOME = REPO_ROOT
 DAGSTER_STORAGE_DIR = VAR_DIR / "dagster"
+# dagster.yaml reads the storage folder from this variable; unset, `pimlens run` and the UI use DAGSTER_STORAGE_DIR.
+DAGSTER_STORAGE_ENV = "PIMLENS_DAGSTER_STORAGE"

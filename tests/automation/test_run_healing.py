@@ -75,7 +75,7 @@ def test_the_pool_slot_of_a_killed_run_is_given_back(instance) -> None:
 
 
 def test_dagster_run_monitoring_backs_this_up_on_the_daemons_path(monkeypatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("PIMLENS_DAGSTER_STORAGE", str(tmp_path))
+    monkeypatch.setenv(paths.DAGSTER_STORAGE_ENV, str(tmp_path))
     with dg.DagsterInstance.from_config(str(paths.DAGSTER_HOME)) as instance:
         assert instance.run_monitoring_enabled
         assert instance.run_monitoring_start_timeout_seconds <= 300

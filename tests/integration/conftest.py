@@ -33,7 +33,7 @@ from pipelines.lib.demo_session import (
 )
 from pipelines.lib.design import DESIGN_ENV
 from pipelines.lib.warehouse.metrics import read_headline_metrics
-from pipelines.refresh import STORAGE_ENV, RefreshResult, open_instance, refresh_in_process
+from pipelines.refresh import RefreshResult, open_instance, refresh_in_process
 from tests.limits import emulator_options
 from tests.shared_tenant import SHARED_TENANT
 
@@ -240,7 +240,7 @@ def handwritten_variants_run(tmp_path_factory: pytest.TempPathFactory) -> Iterat
         # it: Dagster's default test instance kept its files under /tmp, on disk, and connected once per event.
         # Dagster reads the variables while runs execute, so they stay set for the fixture's life, as the others.
         env.setenv("DAGSTER_HOME", str(paths.DAGSTER_HOME))
-        env.setenv(STORAGE_ENV, str(work / "dagster"))
+        env.setenv(paths.DAGSTER_STORAGE_ENV, str(work / "dagster"))
         instance = stack.enter_context(open_instance())
         sync_tenant_partitions(instance, [variant.name for variant in VARIANTS])
         ingest = definitions.resolve_job_def(INGEST_JOB)

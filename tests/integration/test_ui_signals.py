@@ -53,7 +53,7 @@ def test_sigterm_stops_every_process_dagster_dev_started(tmp_path: Path) -> None
     env = {
         **os.environ,
         "DAGSTER_HOME": str(paths.DAGSTER_HOME),
-        "PIMLENS_DAGSTER_STORAGE": str(tmp_path / "dagster"),
+        paths.DAGSTER_STORAGE_ENV: str(tmp_path / "dagster"),
         "PIMLENS_CONFIG": str(config),
         "PIMLENS_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
         "PIMLENS_DESIGN": str(paths.DEFAULT_DESIGN_FILE),

@@ -130,8 +130,8 @@ class Site:
 
     def environment(self) -> dict[str, str]:
         handle = self.handle()
-        env = pipeline_environment(self.config_file(), self.warehouse, handle, self.tenant.directory / "design.yaml")
-        env["PIMLENS_DAGSTER_STORAGE"] = str(self.storage)
+        design = self.tenant.directory / "design.yaml"
+        env = pipeline_environment(self.config_file(), self.warehouse, handle, design, dagster_storage=self.storage)
         env[PSEUDONYM_KEY_ENV] = "a test key that is long enough"
         return env
 

@@ -78,7 +78,7 @@ def kill_three_times_and_rerun(baseline: Baseline, folder: Path) -> KilledSite:
     with pytest.MonkeyPatch.context() as env:
         # The Dagster instance the site's refreshes record their runs in, opened as the daemon would open it.
         env.setenv("DAGSTER_HOME", str(paths.DAGSTER_HOME))
-        env.setenv("PIMLENS_DAGSTER_STORAGE", str(site.storage))
+        env.setenv(paths.DAGSTER_STORAGE_ENV, str(site.storage))
         killed, leftover = _kill_during_ingest(site)
         with dg.DagsterInstance.get() as instance:
             ingest = _sensor_tick_after(killed, leftover, instance)

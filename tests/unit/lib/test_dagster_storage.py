@@ -34,7 +34,7 @@ DEFS = dg.Definitions(assets=[holders], asset_checks=[holders_known], jobs=[JOB]
 
 @pytest.fixture
 def storage_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PIMLENS_DAGSTER_STORAGE", str(tmp_path))
+    monkeypatch.setenv(paths.DAGSTER_STORAGE_ENV, str(tmp_path))
     return tmp_path
 
 
